@@ -1,0 +1,82 @@
+// spool::Error and its kin: the one exception hierarchy of Spool.
+//
+// Every failure in library code is one of these, with a message built from the
+// values involved ("record #17 at offset 4096 of 'a.tfrecord': data crc mismatch"),
+// never a bare "bad input". Library code never calls exit() or abort().
+//
+//   SPOOL_CHECK(n <= limit, InvalidArgument, "count ", n, " exceeds limit ", limit);
+//   SPOOL_THROW(DataLossError, "truncated record at offset ", offset);
+//
+// Thread-safety: exceptions are plain values; nothing here has shared state.
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace spool {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The caller passed something that can never work: a bad option, shape or key.
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+// The operating system refused: open, read, write, rename failed.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The bytes are there but wrong: truncated, corrupt, failed a checksum.
+class DataLossError : public Error {
+ public:
+  using Error::Error;
+};
+
+// An index or position past the end of what exists.
+class OutOfRange : public Error {
+ public:
+  using Error::Error;
+};
+
+// A well-formed request that this build does not support.
+class Unimplemented : public Error {
+ public:
+  using Error::Error;
+};
+
+// A broken invariant inside Spool: a bug, not bad input.
+class InternalError : public Error {
+ public:
+  using Error::Error;
+};
+
+namespace detail {
+template <typename... Parts>
+std::string concat(Parts&&... parts) {
+  std::ostringstream out;
+  (out << ... << std::forward<Parts>(parts));
+  return out.str();
+}
+}  // namespace detail
+
+// Quotes a name for messages: 'a.tfrecord'.
+inline std::string quoted(const std::string& name) { return "'" + name + "'"; }
+
+}  // namespace spool
+
+#define SPOOL_THROW(ErrorType, ...) throw ::spool::ErrorType(::spool::detail::concat(__VA_ARGS__))
+
+#define SPOOL_CHECK(condition, ErrorType, ...)  \
+  do {                                          \
+    if (!(condition)) {                         \
+      SPOOL_THROW(ErrorType, __VA_ARGS__);      \
+    }                                           \
+  } while (false)

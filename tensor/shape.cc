@@ -1,0 +1,49 @@
+#include "spool/tensor/shape.h"
+
+#include <limits>
+#include <ostream>
+
+#include "spool/tensor/error.h"
+
+namespace spool {
+
+namespace {
+void check_dims(const std::vector<std::int64_t>& dims) {
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    SPOOL_CHECK(dims[i] >= 0, InvalidArgument, "shape dimension ", i, " is negative (", dims[i], ")");
+  }
+}
+}  // namespace
+
+Shape::Shape(std::initializer_list<std::int64_t> dims) : dims_(dims) { check_dims(dims_); }
+
+Shape::Shape(std::vector<std::int64_t> dims) : dims_(std::move(dims)) { check_dims(dims_); }
+
+std::int64_t Shape::operator[](std::int64_t axis) const {
+  const std::int64_t r = rank();
+  SPOOL_CHECK(axis >= -r && axis < r, OutOfRange, "axis ", axis, " out of range for shape ", to_string());
+  return dims_[static_cast<std::size_t>(axis < 0 ? axis + r : axis)];
+}
+
+std::int64_t Shape::numel() const {
+  std::int64_t n = 1;
+  for (std::int64_t d : dims_) {
+    SPOOL_CHECK(d == 0 || n <= std::numeric_limits<std::int64_t>::max() / d, InvalidArgument,
+                "shape ", to_string(), " has more elements than fit in 64 bits");
+    n *= d;
+  }
+  return n;
+}
+
+std::string Shape::to_string() const {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims_.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(dims_[i]);
+  }
+  return s + "]";
+}
+
+std::ostream& operator<<(std::ostream& out, const Shape& shape) { return out << shape.to_string(); }
+
+}  // namespace spool

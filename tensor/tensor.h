@@ -1,0 +1,149 @@
+// Tensor: a typed, shaped view of shared Storage.
+//
+//   Tensor t = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, Shape{2, 3});
+//   Tensor row = t.narrow(0, 1, 1);          // a view: shares t's storage
+//   float x = row.data<float>()[2];          // 6
+//   Tensor copy = t.clone();                 // a deep, contiguous copy
+//
+// Tensor is a cheap value type: copying a Tensor ALIASES the same bytes (like
+// torch::Tensor), it never copies them; use clone() for that. A record read from a
+// TFRecord file is a 1-D u8 Tensor viewing the reader's buffer or the mapped file,
+// and keeps that memory alive for as long as the Tensor (or a copy) exists.
+//
+// Offsets and strides count elements, not bytes.
+// Thread-safety: const methods may be called concurrently; writes to shared bytes
+// through data() must be synchronised by the caller.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spool/tensor/dtype.h"
+#include "spool/tensor/error.h"
+#include "spool/tensor/shape.h"
+#include "spool/tensor/storage.h"
+
+namespace spool {
+
+class Tensor {
+ public:
+  // An undefined tensor: defined() is false, every other accessor throws.
+  Tensor() = default;
+  // A contiguous view of `storage` starting `offset` elements in; throws OutOfRange
+  // when the view would reach past the end of the storage.
+  Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, std::int64_t offset = 0);
+
+  static Tensor empty(Shape shape, DType dtype);
+  static Tensor zeros(Shape shape, DType dtype);
+  // Copies `values`; the default shape is 1-D of values.size().
+  template <typename T>
+  static Tensor from_vector(const std::vector<T>& values, Shape shape);
+  template <typename T>
+  static Tensor from_vector(const std::vector<T>& values) {
+    return from_vector(values, Shape{static_cast<std::int64_t>(values.size())});
+  }
+  // A 1-D u8 tensor holding a copy of `bytes`.
+  static Tensor from_bytes(std::string_view bytes);
+
+  bool defined() const { return storage_ != nullptr; }
+  DType dtype() const;
+  const Shape& shape() const;
+  const std::vector<std::int64_t>& strides() const;
+  std::int64_t rank() const { return shape().rank(); }
+  std::int64_t dim(std::int64_t axis) const { return shape()[axis]; }
+  std::int64_t numel() const { return shape().numel(); }
+  std::int64_t offset() const { return offset_; }
+  std::size_t element_size() const { return dtype_size(dtype()); }
+  bool is_contiguous() const;
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+
+  // Typed pointer to the first element; throws InvalidArgument if T is not dtype().
+  template <typename T>
+  T* data() const {
+    check_dtype(dtype_of<T>());
+    return reinterpret_cast<T*>(raw_data());
+  }
+  void* raw_data() const;
+
+  // The bytes of a contiguous tensor (any dtype); throws InvalidArgument otherwise.
+  std::span<const std::uint8_t> bytes() const;
+  // bytes() as characters: handy for u8 tensors that hold encoded strings.
+  std::string_view as_string_view() const;
+
+  // Views (share storage).
+  Tensor narrow(std::int64_t axis, std::int64_t start, std::int64_t length) const;
+  Tensor reshape(Shape shape) const;  // contiguous tensors only, for now
+
+  // A contiguous deep copy.
+  Tensor clone() const;
+
+  // The single element of a one-element tensor.
+  template <typename T>
+  T item() const;
+  // All elements in row-major order.
+  template <typename T>
+  std::vector<T> to_vector() const;
+
+ private:
+  void check_defined() const;
+  void check_dtype(DType wanted) const;
+  template <typename T>
+  void gather(T* out) const;
+
+  std::shared_ptr<Storage> storage_;
+  DType dtype_ = DType::kU8;
+  Shape shape_;
+  std::vector<std::int64_t> strides_;
+  std::int64_t offset_ = 0;
+};
+
+std::vector<std::int64_t> contiguous_strides(const Shape& shape);
+
+template <typename T>
+Tensor Tensor::from_vector(const std::vector<T>& values, Shape shape) {
+  SPOOL_CHECK(shape.numel() == static_cast<std::int64_t>(values.size()), InvalidArgument,
+              "from_vector: ", values.size(), " values do not fill shape ", shape.to_string());
+  Tensor t = empty(std::move(shape), dtype_of<T>());
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));
+  return t;
+}
+
+template <typename T>
+void Tensor::gather(T* out) const {
+  // Walks the (possibly strided) view in row-major order with an explicit counter.
+  const T* base = data<T>();
+  const std::int64_t n = numel();
+  const std::int64_t r = rank();
+  std::vector<std::int64_t> index(static_cast<std::size_t>(r), 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t at = 0;
+    for (std::int64_t a = 0; a < r; ++a) at += index[a] * strides_[a];
+    out[i] = base[at];
+    for (std::int64_t a = r - 1; a >= 0; --a) {
+      if (++index[a] < shape_.dims()[a]) break;
+      index[a] = 0;
+    }
+  }
+}
+
+template <typename T>
+T Tensor::item() const {
+  SPOOL_CHECK(numel() == 1, InvalidArgument, "item() needs exactly one element, tensor has shape ",
+              shape().to_string());
+  return data<T>()[0];
+}
+
+template <typename T>
+std::vector<T> Tensor::to_vector() const {
+  check_dtype(dtype_of<T>());
+  std::vector<T> out(static_cast<std::size_t>(numel()));
+  gather(out.data());
+  return out;
+}
+
+}  // namespace spool

@@ -1,0 +1,86 @@
+#include "spool/tensor/tensor.h"
+
+#include <gtest/gtest.h>
+
+namespace spool {
+namespace {
+
+TEST(TensorTest, FromVectorKeepsValuesAndShape) {
+  Tensor t = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, Shape{2, 3});
+  EXPECT_EQ(t.shape(), (Shape{2, 3}));
+  EXPECT_EQ(t.dtype(), DType::kF32);
+  EXPECT_EQ(t.to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST(TensorTest, CopyAliasesCloneCopies) {
+  Tensor a = Tensor::from_vector<std::int32_t>({1, 2, 3});
+  Tensor alias = a;
+  Tensor copy = a.clone();
+  a.data<std::int32_t>()[0] = 42;
+  EXPECT_EQ(alias.data<std::int32_t>()[0], 42);
+  EXPECT_EQ(copy.data<std::int32_t>()[0], 1);
+  EXPECT_NE(copy.storage(), a.storage());
+}
+
+TEST(TensorTest, NarrowIsAViewAndNonContiguousAcrossColumns) {
+  Tensor t = Tensor::from_vector<std::int64_t>({0, 1, 2, 3, 4, 5}, Shape{2, 3});
+  Tensor row = t.narrow(0, 1, 1);
+  EXPECT_EQ(row.to_vector<std::int64_t>(), (std::vector<std::int64_t>{3, 4, 5}));
+  EXPECT_TRUE(row.is_contiguous());
+  Tensor col = t.narrow(1, 1, 2);
+  EXPECT_FALSE(col.is_contiguous());
+  EXPECT_EQ(col.to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 2, 4, 5}));
+  EXPECT_EQ(col.clone().to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 2, 4, 5}));
+  EXPECT_THROW(col.bytes(), InvalidArgument);
+}
+
+TEST(TensorTest, NarrowOutOfRangeQuotesTheRange) {
+  Tensor t = Tensor::zeros(Shape{4}, DType::kU8);
+  try {
+    t.narrow(0, 3, 2);
+    FAIL() << "expected OutOfRange";
+  } catch (const OutOfRange& e) {
+    EXPECT_STREQ(e.what(), "narrow: [3, 5) out of range [0, 4) on axis 0 of shape [4]");
+  }
+}
+
+TEST(TensorTest, WrongDTypeAccessThrows) {
+  Tensor t = Tensor::zeros(Shape{2}, DType::kF32);
+  EXPECT_THROW(t.data<double>(), InvalidArgument);
+  EXPECT_THROW(Tensor().shape(), InvalidArgument);
+}
+
+TEST(TensorTest, StorageIsAlignedAndWrappedMemoryIsReleasedByTheLastView) {
+  Tensor t = Tensor::empty(Shape{3}, DType::kU8);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.raw_data()) % Storage::kAlignment, 0u);
+  int released = 0;
+  static char buffer[16] = "abcdefghijklmno";
+  Tensor view;
+  {
+    auto storage = Storage::wrap(buffer, 16, [&](void*) { ++released; });
+    view = Tensor(storage, DType::kU8, Shape{4}, 2).narrow(0, 1, 2);
+  }
+  EXPECT_EQ(released, 0);
+  EXPECT_EQ(view.as_string_view(), "de");
+  view = Tensor();
+  EXPECT_EQ(released, 1);
+}
+
+TEST(TensorTest, ViewPastStorageEndIsRejected) {
+  auto storage = Storage::allocate(8);
+  EXPECT_THROW(Tensor(storage, DType::kF32, Shape{3}), OutOfRange);
+  EXPECT_NO_THROW(Tensor(storage, DType::kF32, Shape{2}));
+}
+
+TEST(ShapeTest, NumelAndNegativeAxes) {
+  Shape s{2, 3, 4};
+  EXPECT_EQ(s.numel(), 24);
+  EXPECT_EQ(s[-1], 4);
+  EXPECT_EQ(Shape{}.numel(), 1);
+  EXPECT_THROW(s[3], OutOfRange);
+  EXPECT_THROW((Shape{-1}), InvalidArgument);
+  EXPECT_THROW((Shape{1LL << 40, 1LL << 40}).numel(), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace spool
