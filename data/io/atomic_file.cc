@@ -1,0 +1,71 @@
+#include "spool/data/io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <atomic>
+#include <cstdint>
+#include <random>
+
+#include "spool/tensor/error.h"
+
+namespace spool::data::detail {
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  // Not mkstemp: its files are 0600, while a finished file should get the mode the
+  // umask gives; O_EXCL on a name unique to this process and call keeps it safe.
+  static std::atomic<std::uint64_t> counter{0};
+  const std::uint64_t salt = std::random_device{}();
+  for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
+    temp_path_ = spool::detail::concat(path_, ".tmp-", ::getpid(), "-", salt, "-", counter.fetch_add(1));
+    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0 && errno != EEXIST) break;
+  }
+  SPOOL_CHECK(fd_ >= 0, IoError, "cannot create a temporary file for ", quoted(path_), ": ", std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() { discard(); }
+
+void AtomicFile::write(const void* data, std::size_t n) {
+  SPOOL_CHECK(fd_ >= 0, IoError, "write to ", quoted(path_), " after it was closed");
+  const auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd_, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      const int err = errno;
+      discard();
+      SPOOL_THROW(IoError, "cannot write ", quoted(path_), ": ", std::strerror(err));
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+void AtomicFile::commit() {
+  SPOOL_CHECK(fd_ >= 0, IoError, "commit of ", quoted(path_), " after it was closed");
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) {
+    const int err = errno;
+    std::remove(temp_path_.c_str());
+    SPOOL_THROW(IoError, "cannot close ", quoted(temp_path_), ": ", std::strerror(err));
+  }
+  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    std::remove(temp_path_.c_str());
+    SPOOL_THROW(IoError, "cannot rename ", quoted(temp_path_), " to ", quoted(path_), ": ", std::strerror(err));
+  }
+}
+
+void AtomicFile::discard() noexcept {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  fd_ = -1;
+  std::remove(temp_path_.c_str());
+}
+
+}  // namespace spool::data::detail

@@ -1,0 +1,83 @@
+// How a TFRecordReader reads: compression, buffering, mmap and what to do with
+// corrupt bytes; and the report a reader makes of every corruption it skips.
+//
+//   auto options = RecordOptions()
+//                      .compression(Compression::kAuto)
+//                      .corruption_policy(CorruptionPolicy::kSkipRecord)
+//                      .on_corruption([](const CorruptionReport& r) { log(r.reason); });
+//   TFRecordReader reader("train-00003.tfrecord", options);
+//
+// Thread-safety: plain values. The callback runs on the thread that calls next().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "spool/data/io/compression.h"
+
+namespace spool::data {
+
+enum class CorruptionPolicy {
+  kFail,        // throw DataLossError (the default)
+  kSkipRecord,  // report, skip the bad record, resynchronise on the next valid header
+  kSkipFile,    // report, then end this file as if it were complete
+};
+
+// Accepts fail|skip_record|skip_file (any case); throws InvalidArgument otherwise.
+CorruptionPolicy parse_corruption_policy(std::string_view name);
+std::string_view corruption_policy_name(CorruptionPolicy policy);
+
+// One skipped stretch of bytes. Offsets count bytes of the uncompressed stream.
+struct CorruptionReport {
+  std::string file;             // path, or the name given for a buffer or stream
+  std::uint64_t offset = 0;     // where the bad record (or the broken stream) starts
+  std::uint64_t record_index = 0;  // the index the bad record would have had
+  std::uint64_t skipped_bytes = 0;  // bytes skipped: up to the next good header or the end
+  std::string reason;           // the DataLossError message kFail would have thrown
+};
+
+class RecordOptions {
+ public:
+  static constexpr std::size_t kDefaultBufferSize = 256 * 1024;
+
+  // kAuto (the default) detects none/zlib/gzip from the first bytes.
+  RecordOptions& compression(Compression c) { compression_ = c; return *this; }
+  Compression compression() const { return compression_; }
+
+  // Bytes read (or inflated) at a time when the input is not mapped; a record larger
+  // than this gets a buffer of its own size. Must be > 0.
+  RecordOptions& buffer_size(std::size_t n) { buffer_size_ = n; return *this; }
+  std::size_t buffer_size() const { return buffer_size_; }
+
+  RecordOptions& corruption_policy(CorruptionPolicy p) { policy_ = p; return *this; }
+  CorruptionPolicy corruption_policy() const { return policy_; }
+
+  // Map files into memory (the default): records are then views of the mapping, with
+  // no copy. Off: read() into buffers.
+  RecordOptions& use_mmap(bool on) { use_mmap_ = on; return *this; }
+  bool use_mmap() const { return use_mmap_; }
+
+  // Called once per skipped stretch, in addition to TFRecordReader::corruptions().
+  RecordOptions& on_corruption(std::function<void(const CorruptionReport&)> f) {
+    on_corruption_ = std::move(f);
+    return *this;
+  }
+  const std::function<void(const CorruptionReport&)>& on_corruption() const { return on_corruption_; }
+
+  // The name errors use for a buffer or stream input (a file is named by its path).
+  RecordOptions& name(std::string n) { name_ = std::move(n); return *this; }
+  const std::string& name() const { return name_; }
+
+ private:
+  Compression compression_ = Compression::kAuto;
+  std::size_t buffer_size_ = kDefaultBufferSize;
+  CorruptionPolicy policy_ = CorruptionPolicy::kFail;
+  bool use_mmap_ = true;
+  std::function<void(const CorruptionReport&)> on_corruption_;
+  std::string name_;
+};
+
+}  // namespace spool::data
