@@ -85,7 +85,7 @@ namespace detail {
 // Entries in spec order plus a sorted index for lookup by key.
 struct FeatureSpecTable {
   std::vector<FeatureSpecEntry> entries;
-  std::vector<std::pair<std::string_view, std::size_t>> by_key;  // sorted; views into entries
+  std::vector<std::size_t> by_key;  // indices into entries, sorted by key
   std::size_t find(std::string_view key) const;
 };
 }  // namespace detail

@@ -71,6 +71,10 @@ class FeatureView {
   // Calls visit(list_reader) for each occurrence of the winning list field, in order.
   template <typename Visit>
   void for_each_list(Visit&& visit) const;
+  // Reads values of field 1 of each list into `out`; read_field(tag, list, room) reads
+  // one occurrence (a value or a packed run) into room and returns how many it wrote.
+  template <typename T, typename ReadField>
+  std::size_t read_values(FeatureKind wanted, std::span<T> out, ReadField&& read_field) const;
 
   FeatureKind kind_ = FeatureKind::kNone;
   std::size_t count_ = 0;

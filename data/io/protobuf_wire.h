@@ -18,7 +18,7 @@
 // every malformation (truncated varint, length past the end, varint of 11 bytes, wire
 // type 6/7, field number 0, unbalanced group) into a DataLossError whose message names
 // the context, the byte offset within the record and what was wrong:
-//   "Example: length 300 at offset 12 exceeds the 20 bytes that remain"
+//   "Example: length 300 exceeds the 20 bytes that remain at offset 12"
 // Wire format reference: https://protobuf.dev/programming-guides/encoding/
 //
 // Thread-safety: a WireReader/WireWriter is a small cursor owned by one thread; the bytes
