@@ -119,13 +119,16 @@ class TFRecordReader {
   std::uint64_t ensure_stream(std::uint64_t n);
   void advance(std::uint64_t n);
   std::optional<std::uint64_t> remaining() const;
+  void move_forward(std::uint64_t n);
   Record make_record(std::uint64_t start, std::uint64_t length);
-  // Throws or records a skip; returns false when reading this file must stop.
-  bool handle_corruption(std::uint64_t start, const std::string& what, const std::string& detail,
-                         bool frame_intact, std::uint64_t frame_size);
-  bool handle_stream_error(std::uint64_t start, const std::string& what, std::uint64_t broke_at);
+  // Under kFail throws; otherwise skips (to resume_at and on to the next valid header,
+  // or to the end for kSkipFile) and reports.
+  void corruption(std::uint64_t start, const std::string& what, const std::string& tail, std::uint64_t resume_at);
+  void stream_broken(std::uint64_t start, const std::string& what, std::uint64_t broke_at);
   void resynchronise(std::uint64_t from);
-  std::string message(const std::string& what, std::uint64_t offset, const std::string& detail) const;
+  std::uint64_t skip_rest();
+  void report(std::uint64_t offset, std::uint64_t skipped, std::string reason);
+  std::string message(const std::string& what, std::uint64_t offset, const std::string& tail) const;
   void finish();
 
   std::string name_;
