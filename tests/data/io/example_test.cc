@@ -4,10 +4,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <limits>
+#include <map>
 #include <string>
 
+#include "raw_frames.h"
 #include "spool/tensor/error.h"
+#include "test_support.h"
 
 namespace spool::data {
 namespace {
@@ -192,6 +196,103 @@ TEST(ExampleTest, ArbitraryMutationsNeverCrash) {
     try {
       decode_example(bad);
     } catch (const DataLossError&) {
+    }
+  }
+}
+
+
+// --- Files written by TensorFlow tools (see /work/shared/data/README.md) ---
+
+std::string tfrecord_path(const std::string& name) {
+  const std::filesystem::path dir = spool::testing::shared_data_dir();
+  return dir.empty() ? "" : (dir / "tfrecord" / name).string();
+}
+
+// key -> "kind count", as MANIFEST.json lists the first record.
+std::map<std::string, std::string> summary(const std::string& record) {
+  std::map<std::string, std::string> out;
+  for_each_feature(record, [&](std::string_view key, const FeatureView& f) {
+    out[std::string(key)] = std::string(feature_kind_list_name(f.kind())) + " " + std::to_string(f.size());
+  });
+  return out;
+}
+
+TEST(ExampleRealDataTest, TfxMnistFirstRecordMatchesTheManifest) {
+  const std::string path = tfrecord_path("tfx_mnist.tfrecord");
+  if (path.empty()) GTEST_SKIP() << "shared data folder not found";
+  const std::vector<std::string> records = spool::testing::read_raw_frames(path);
+  ASSERT_EQ(records.size(), 1000u);
+  EXPECT_EQ(summary(records[0]), (std::map<std::string, std::string>{{"image_class", "int64_list 1"},
+                                                                     {"image_floats", "float_list 784"}}));
+  for (const std::string& record : records) {
+    const Example ex = decode_example(record);
+    ASSERT_EQ(ex.features.at("image_floats").float_list.size(), 784u);
+    const std::int64_t label = ex.features.at("image_class").int64_list.at(0);
+    EXPECT_TRUE(label >= 0 && label <= 9) << label;
+    // TensorFlow's encoding is the one we produce: same fields, packed, sorted keys.
+    EXPECT_EQ(encode_example(ex), record);
+  }
+}
+
+TEST(ExampleRealDataTest, RaccoonFirstRecordMatchesTheManifest) {
+  const std::string path = tfrecord_path("raccoon_test.record");
+  if (path.empty()) GTEST_SKIP() << "shared data folder not found";
+  const std::vector<std::string> records = spool::testing::read_raw_frames(path);
+  ASSERT_EQ(records.size(), 40u);
+  EXPECT_EQ(summary(records[0]), (std::map<std::string, std::string>{
+                                     {"image/encoded", "bytes_list 1"},
+                                     {"image/filename", "bytes_list 1"},
+                                     {"image/format", "bytes_list 1"},
+                                     {"image/height", "int64_list 1"},
+                                     {"image/object/bbox/xmax", "float_list 1"},
+                                     {"image/object/bbox/xmin", "float_list 1"},
+                                     {"image/object/bbox/ymax", "float_list 1"},
+                                     {"image/object/bbox/ymin", "float_list 1"},
+                                     {"image/object/class/label", "int64_list 1"},
+                                     {"image/object/class/text", "bytes_list 1"},
+                                     {"image/source_id", "bytes_list 1"},
+                                     {"image/width", "int64_list 1"},
+                                 }));
+  for (const std::string& record : records) {
+    const Example ex = decode_example(record);
+    const std::string& jpeg = ex.features.at("image/encoded").bytes_list.at(0);
+    ASSERT_GE(jpeg.size(), 2u);
+    EXPECT_EQ(jpeg.substr(0, 2), "\xff\xd8");  // JPEG start-of-image
+  }
+}
+
+TEST(ExampleRealDataTest, TaxiRecordsWithEmptyFeaturesDecode) {
+  const std::string path = tfrecord_path("tfx_taxi_eval-00000-of-00012.tfrecord.gz");
+  if (path.empty()) GTEST_SKIP() << "shared data folder not found";
+  const std::vector<std::string> records = spool::testing::read_raw_frames(path);
+  ASSERT_EQ(records.size(), 424u);
+  const std::map<std::string, std::string> first = summary(records[0]);
+  EXPECT_EQ(first.size(), 18u);
+  EXPECT_EQ(first.at("company"), "no kind 0");
+  EXPECT_EQ(first.at("pickup_census_tract"), "no kind 0");
+  EXPECT_EQ(first.at("payment_type"), "bytes_list 1");
+  EXPECT_EQ(first.at("fare"), "float_list 1");
+  EXPECT_EQ(first.at("trip_seconds"), "int64_list 1");
+  for (const std::string& record : records) EXPECT_EQ(decode_example(record).features.size(), 18u);
+}
+
+TEST(ExampleRealDataTest, ElwcPayloadsAreNotExamplesAndNeverCrash) {
+  for (const char* name : {"ranking_train_elwc.tfrecord", "ranking_vali_numerical_elwc.tfrecord"}) {
+    const std::string path = tfrecord_path(name);
+    if (path.empty()) GTEST_SKIP() << "shared data folder not found";
+    for (const std::string& record : spool::testing::read_raw_frames(path)) {
+      // ELWC field 1 holds whole Examples where an Example holds Features, so the
+      // "map entries" are really Features messages: their field 1 (an entry) reads as
+      // a garbage key and they have no field 2, so every value is an empty Feature.
+      try {
+        const Example ex = decode_example(record);
+        for (const auto& [key, feature] : ex.features) {
+          EXPECT_EQ(feature.kind, FeatureKind::kNone) << name;
+          EXPECT_NE(key.find('\n'), std::string::npos) << "key is a serialized entry, tag 0x0a";
+        }
+      } catch (const DataLossError& e) {
+        EXPECT_NE(std::string(e.what()).find(" at offset "), std::string::npos);
+      }
     }
   }
 }

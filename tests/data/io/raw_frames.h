@@ -1,0 +1,37 @@
+// Test helper: the payloads of a TFRecord file (plain or whole-file gzip), read without
+// CRC checks, so the Example tests do not depend on the TFRecord reader.
+// Framing: u64 length (little-endian), u32 masked crc of the length, payload, u32 crc.
+#pragma once
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace spool::testing {
+
+inline std::vector<std::string> read_raw_frames(const std::string& path,
+                                                std::size_t max_records = std::numeric_limits<std::size_t>::max()) {
+  gzFile file = gzopen(path.c_str(), "rb");  // gzread passes plain files through unchanged
+  if (file == nullptr) throw std::runtime_error("cannot open " + path);
+  std::string all;
+  char buf[1 << 16];
+  for (int n; (n = gzread(file, buf, sizeof buf)) > 0;) all.append(buf, static_cast<std::size_t>(n));
+  gzclose(file);
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at + 12 <= all.size() && out.size() < max_records) {
+    std::uint64_t length;
+    std::memcpy(&length, all.data() + at, 8);
+    if (length > all.size() - at - 16) throw std::runtime_error("truncated frame in " + path);
+    out.push_back(all.substr(at + 12, static_cast<std::size_t>(length)));
+    at += 16 + static_cast<std::size_t>(length);
+  }
+  return out;
+}
+
+}  // namespace spool::testing
