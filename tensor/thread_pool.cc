@@ -1,0 +1,157 @@
+#include "spool/tensor/thread_pool.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "spool/tensor/error.h"
+
+namespace spool {
+
+namespace {
+
+thread_local bool t_inside_parallel_for = false;
+
+int default_threads() {
+  if (const char* env = std::getenv("SPOOL_NUM_THREADS")) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    SPOOL_CHECK(end != env && *end == '\0' && v >= 1 && v <= 1024, InvalidArgument,
+                "SPOOL_NUM_THREADS='", env, "' is not a thread count in [1, 1024]");
+    return static_cast<int>(v);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Workers sleep on a generation counter; each job names its chunks, and a worker takes
+// the chunk equal to its own number so the assignment never depends on timing.
+class Pool {
+ public:
+  explicit Pool(int threads) { start(threads); }
+  ~Pool() { stop(); }
+
+  int threads() const { return threads_; }
+
+  void resize(int threads) {
+    std::lock_guard<std::mutex> call(call_mu_);
+    stop();
+    start(threads);
+  }
+
+  void run(std::int64_t n, std::int64_t chunks, const std::function<void(std::int64_t, std::int64_t)>& fn) {
+    std::lock_guard<std::mutex> call(call_mu_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fn_ = &fn;
+      n_ = n;
+      chunks_ = chunks;
+      pending_ = chunks - 1;
+      errors_.assign(static_cast<std::size_t>(chunks), nullptr);
+      ++generation_;
+    }
+    wake_.notify_all();
+    run_chunk(0);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    fn_ = nullptr;
+    for (auto& e : errors_)
+      if (e) std::rethrow_exception(e);
+  }
+
+ private:
+  void start(int threads) {
+    threads_ = threads;
+    stopping_ = false;
+    // New workers must not mistake the last finished job for a new one.
+    const std::uint64_t current = generation_;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, current] { work(i, current); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  void run_chunk(std::int64_t c) {
+    const std::int64_t begin = n_ * c / chunks_;
+    const std::int64_t end = n_ * (c + 1) / chunks_;
+    t_inside_parallel_for = true;
+    try {
+      (*fn_)(begin, end);
+    } catch (...) {
+      errors_[static_cast<std::size_t>(c)] = std::current_exception();
+    }
+    t_inside_parallel_for = false;
+  }
+
+  void work(int id, std::uint64_t seen) {
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      if (id >= chunks_) continue;
+      lock.unlock();
+      run_chunk(id);
+      lock.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex call_mu_;  // one parallel_for (or resize) at a time
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(std::int64_t, std::int64_t)>* fn_ = nullptr;  // guarded by mu_
+  std::int64_t n_ = 0;                                                     // guarded by mu_
+  std::int64_t chunks_ = 0;                                                // guarded by mu_
+  std::int64_t pending_ = 0;                                               // guarded by mu_
+  std::uint64_t generation_ = 0;                                           // guarded by mu_
+  bool stopping_ = false;                                                  // guarded by mu_
+  std::vector<std::exception_ptr> errors_;  // one slot per chunk, each written by its owner
+  std::vector<std::thread> workers_;
+  int threads_ = 1;
+};
+
+Pool& pool() {
+  static Pool p(default_threads());
+  return p;
+}
+
+}  // namespace
+
+int num_threads() { return pool().threads(); }
+
+void set_num_threads(int n) {
+  SPOOL_CHECK(n >= 1 && n <= 1024, InvalidArgument, "set_num_threads(", n, "): need a count in [1, 1024]");
+  if (n != pool().threads()) pool().resize(n);
+}
+
+std::int64_t parallel_chunks(std::int64_t n, std::int64_t grain) {
+  if (n <= 0) return 0;
+  grain = std::max<std::int64_t>(grain, 1);
+  return std::clamp<std::int64_t>(n / grain, 1, pool().threads());
+}
+
+void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn) {
+  if (n <= 0) return;
+  const std::int64_t chunks = parallel_chunks(n, grain);
+  if (chunks <= 1 || t_inside_parallel_for) {
+    fn(0, n);
+    return;
+  }
+  pool().run(n, chunks, fn);
+}
+
+}  // namespace spool
