@@ -1,6 +1,7 @@
 #include "spool/data/io/parse_example.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "spool/data/io/sequence_example.h"
@@ -131,10 +132,9 @@ ParsedFeature parse_feature(const Source& src, const Where& where, const Feature
   return out;
 }
 
-// One spec slot per key; a later occurrence of a key replaces an earlier one.
-std::vector<FeatureView> collect_example_features(std::string_view bytes, const detail::FeatureSpecTable& table,
-                                                  bool context_of_sequence) {
-  std::vector<FeatureView> found(table.entries.size());
+// Fills one slot per spec key; a later occurrence of a key replaces an earlier one.
+void collect_features(std::string_view bytes, const detail::FeatureSpecTable& table, bool context_of_sequence,
+                      std::span<FeatureView> found) {
   auto keep = [&](std::string_view key, const FeatureView& view) {
     const std::size_t i = table.find(key);
     if (i != FeatureSpec::kNotFound) found[i] = view;
@@ -144,16 +144,21 @@ std::vector<FeatureView> collect_example_features(std::string_view bytes, const 
   } else {
     for_each_feature(bytes, keep);
   }
-  return found;
 }
 
 ParsedExample parse_features(const Source& src, const FeatureSpec& spec, std::string_view function,
                              std::string_view what, bool context_of_sequence) {
   const detail::FeatureSpecTable& table = *spec.table();
-  const std::vector<FeatureView> found = collect_example_features(src.bytes, table, context_of_sequence);
+  const std::size_t n = table.entries.size();
+  // Typical specs are small: keep their slots on the stack, off the per-record heap.
+  std::array<FeatureView, 8> inline_slots;
+  std::vector<FeatureView> heap_slots(n > inline_slots.size() ? n : 0);
+  const std::span<FeatureView> found =
+      n > inline_slots.size() ? std::span<FeatureView>(heap_slots) : std::span<FeatureView>(inline_slots.data(), n);
+  collect_features(src.bytes, table, context_of_sequence, found);
   std::vector<ParsedFeature> features;
-  features.reserve(found.size());
-  for (std::size_t i = 0; i < found.size(); ++i) {
+  features.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
     const FeatureSpecEntry& e = table.entries[i];
     features.push_back(parse_feature(src, Where{function, what, e.key}, e, found[i]));
   }
@@ -220,7 +225,11 @@ Source tensor_source(const Tensor& record, std::string_view function) {
               ": the record must be a 1-D u8 tensor, got ",
               record.defined() ? std::string(dtype_name(record.dtype())) + " " + record.shape().to_string()
                                : std::string("an undefined tensor"));
-  return Source{record.as_string_view(), &record};
+  // A 1-D view is contiguous when its stride is 1 (as_string_view() would work it out
+  // with an allocation per record).
+  SPOOL_CHECK(record.strides()[0] == 1, InvalidArgument, function, ": the record tensor must be contiguous");
+  return Source{std::string_view(static_cast<const char*>(record.raw_data()), static_cast<std::size_t>(record.dim(0))),
+                &record};
 }
 
 }  // namespace

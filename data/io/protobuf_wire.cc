@@ -40,7 +40,7 @@ std::uint64_t WireReader::read_varint_slow() {
   fail(start, "varint longer than 10 bytes");
 }
 
-WireTag WireReader::read_tag() {
+WireTag WireReader::read_tag_slow() {
   const std::size_t start = offset();
   const std::uint64_t raw = read_varint();
   const auto type = static_cast<std::uint8_t>(raw & 7);
@@ -67,15 +67,8 @@ std::uint64_t WireReader::read_fixed64() {
   return v;
 }
 
-std::string_view WireReader::read_length_delimited() {
-  const std::size_t start = offset();
-  const std::uint64_t length = read_varint();
-  if (length > remaining()) {
-    fail(start, spool::detail::concat("length ", length, " exceeds the ", remaining(), " bytes that remain"));
-  }
-  std::string_view payload(p_, static_cast<std::size_t>(length));
-  p_ += length;
-  return payload;
+void WireReader::fail_length(std::size_t offset, std::uint64_t length) const {
+  fail(offset, spool::detail::concat("length ", length, " exceeds the ", remaining(), " bytes that remain"));
 }
 
 void WireReader::skip(const WireTag& tag) {
@@ -112,11 +105,9 @@ void WireReader::skip_group(std::uint32_t field, std::size_t offset) {
   }
 }
 
-void WireReader::expect(const WireTag& tag, WireType type, std::string_view field_name) const {
-  if (tag.type != type) {
-    fail(tag.offset, spool::detail::concat("field ", tag.field, " (", field_name, ") has wire type ", wire_type_name(tag.type),
-                                    ", expected ", wire_type_name(type)));
-  }
+void WireReader::fail_wire_type(const WireTag& tag, WireType type, std::string_view field_name) const {
+  fail(tag.offset, spool::detail::concat("field ", tag.field, " (", field_name, ") has wire type ",
+                                         wire_type_name(tag.type), ", expected ", wire_type_name(type)));
 }
 
 void WireWriter::varint(std::uint64_t value) {

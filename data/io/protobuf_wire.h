@@ -73,7 +73,17 @@ class WireReader {
 
   // The next tag; call only when !at_end(). Rejects field 0, wire types 6 and 7 and
   // field numbers beyond 2^29 - 1.
-  WireTag read_tag();
+  WireTag read_tag() {
+    // Fields 1..15 with a valid wire type (the common case) are a single byte.
+    if (p_ != end_) {
+      const auto byte = static_cast<std::uint8_t>(*p_);
+      if (byte < 0x80 && byte >= 8 && (byte & 7) <= 5) {
+        ++p_;
+        return WireTag{static_cast<std::uint32_t>(byte >> 3), static_cast<WireType>(byte & 7), offset() - 1};
+      }
+    }
+    return read_tag_slow();
+  }
   std::uint64_t read_varint() {
     if (p_ != end_ && static_cast<std::uint8_t>(*p_) < 0x80) return static_cast<std::uint8_t>(*p_++);
     return read_varint_slow();
@@ -81,20 +91,32 @@ class WireReader {
   std::uint32_t read_fixed32();
   std::uint64_t read_fixed64();
   // The payload of a length-delimited field (after its tag): a view into the record.
-  std::string_view read_length_delimited();
+  std::string_view read_length_delimited() {
+    const std::size_t start = offset();
+    const std::uint64_t length = read_varint();
+    if (length > remaining()) fail_length(start, length);
+    const std::string_view payload(p_, static_cast<std::size_t>(length));
+    p_ += length;
+    return payload;
+  }
   // read_length_delimited() as a reader with the same origin and context.
   WireReader read_message() { return WireReader(origin_, read_length_delimited(), context_); }
   // Skips the value of the field whose tag was just read; a start-group is skipped up to
   // its matching end-group. An end-group tag outside a group is corruption.
   void skip(const WireTag& tag);
   // Throws DataLossError unless tag.type == type: a known field with the wrong wire type.
-  void expect(const WireTag& tag, WireType type, std::string_view field_name) const;
+  void expect(const WireTag& tag, WireType type, std::string_view field_name) const {
+    if (tag.type != type) fail_wire_type(tag, type, field_name);
+  }
 
   // "<context>: <what> at offset <offset>", as a DataLossError.
   [[noreturn]] void fail(std::size_t offset, std::string_view what) const;
 
  private:
+  WireTag read_tag_slow();
   std::uint64_t read_varint_slow();
+  [[noreturn]] void fail_length(std::size_t offset, std::uint64_t length) const;
+  [[noreturn]] void fail_wire_type(const WireTag& tag, WireType type, std::string_view field_name) const;
   void skip_group(std::uint32_t field, std::size_t offset);
 
   const char* origin_;

@@ -9,37 +9,15 @@
 #include <map>
 #include <string>
 
-#include "raw_frames.h"
+#include "example_test_util.h"
 #include "spool/tensor/error.h"
 #include "test_support.h"
 
 namespace spool::data {
 namespace {
 
-std::string hex(std::string_view s) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (!out.empty()) out += ' ';
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
-
-std::string from_hex(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < text.size();) {
-    if (text[i] == ' ') {
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
-    i += 2;
-  }
-  return out;
-}
+using spool::testing::from_hex;
+using spool::testing::hex;
 
 Example mixed_example() {
   Example ex;

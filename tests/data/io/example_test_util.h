@@ -1,6 +1,6 @@
-// Test helper: the payloads of a TFRecord file (plain or whole-file gzip), read without
-// CRC checks, so the Example tests do not depend on the TFRecord reader.
-// Framing: u64 length (little-endian), u32 masked crc of the length, payload, u32 crc.
+// Helpers for the Example tests: hex dumps of wire bytes, and the payloads of a TFRecord
+// file (plain or whole-file gzip) read without CRC checks, so that these tests do not
+// depend on the TFRecord reader.
 #pragma once
 
 #include <zlib.h>
@@ -10,10 +10,39 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace spool::testing {
 
+// "0a 0c 0a ...": bytes as lower-case hex pairs separated by spaces.
+inline std::string hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (!out.empty()) out += ' ';
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// The inverse of hex(); spaces are ignored.
+inline std::string from_hex(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < text.size();) {
+    if (text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
+    i += 2;
+  }
+  return out;
+}
+
+// Framing: u64 length (little-endian), u32 masked crc of the length, payload, u32 crc.
 inline std::vector<std::string> read_raw_frames(const std::string& path,
                                                 std::size_t max_records = std::numeric_limits<std::size_t>::max()) {
   gzFile file = gzopen(path.c_str(), "rb");  // gzread passes plain files through unchanged

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "raw_frames.h"
+#include "example_test_util.h"
 #include "spool/data/io/example.h"
 #include "spool/data/io/sequence_example.h"
 #include "test_support.h"

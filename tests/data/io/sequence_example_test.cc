@@ -7,24 +7,14 @@
 #include <map>
 #include <string>
 
-#include "raw_frames.h"
+#include "example_test_util.h"
 #include "spool/tensor/error.h"
 #include "test_support.h"
 
 namespace spool::data {
 namespace {
 
-std::string hex(std::string_view s) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (!out.empty()) out += ' ';
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
+using spool::testing::hex;
 
 SequenceExample small() {
   SequenceExample se;
