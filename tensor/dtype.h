@@ -45,4 +45,18 @@ constexpr DType dtype_of() {
   else static_assert(sizeof(T) == 0, "no DType for this C++ type");
 }
 
+// Calls fn.template operator()<T>() with the C++ type T of `dtype`:
+//   visit_dtype(t.dtype(), [&]<typename T>() { sum<T>(t); });
+template <typename Fn>
+decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::kU8: return fn.template operator()<std::uint8_t>();
+    case DType::kI32: return fn.template operator()<std::int32_t>();
+    case DType::kI64: return fn.template operator()<std::int64_t>();
+    case DType::kF32: return fn.template operator()<float>();
+    case DType::kF64: return fn.template operator()<double>();
+  }
+  return fn.template operator()<std::uint8_t>();  // unreachable: every enumerator is handled
+}
+
 }  // namespace spool

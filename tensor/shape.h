@@ -24,6 +24,8 @@ class Shape {
   // Product of the dimensions (1 for a scalar); throws InvalidArgument on overflow.
   std::int64_t numel() const;
   const std::vector<std::int64_t>& dims() const { return dims_; }
+  // So that APIs taking dimension lists (Tensor::reshape) accept a Shape too.
+  operator const std::vector<std::int64_t>&() const { return dims_; }  // NOLINT(google-explicit-constructor)
   std::string to_string() const;
 
   friend bool operator==(const Shape&, const Shape&) = default;

@@ -32,18 +32,6 @@ Tensor Tensor::empty(Shape shape, DType dtype) {
   return Tensor(Storage::allocate(bytes), dtype, std::move(shape));
 }
 
-Tensor Tensor::zeros(Shape shape, DType dtype) {
-  Tensor t = empty(std::move(shape), dtype);
-  std::memset(t.raw_data(), 0, static_cast<std::size_t>(t.numel()) * t.element_size());
-  return t;
-}
-
-Tensor Tensor::from_bytes(std::string_view bytes) {
-  Tensor t = empty(Shape{static_cast<std::int64_t>(bytes.size())}, DType::kU8);
-  if (!bytes.empty()) std::memcpy(t.raw_data(), bytes.data(), bytes.size());
-  return t;
-}
-
 void Tensor::check_defined() const {
   SPOOL_CHECK(defined(), InvalidArgument, "use of an undefined Tensor");
 }
@@ -69,7 +57,17 @@ const std::vector<std::int64_t>& Tensor::strides() const {
   return strides_;
 }
 
-bool Tensor::is_contiguous() const { return strides() == contiguous_strides(shape_); }
+bool Tensor::is_contiguous() const {
+  const auto& st = strides();
+  std::int64_t expected = 1;
+  for (std::int64_t a = rank() - 1; a >= 0; --a) {
+    const std::int64_t extent = shape_.dims()[static_cast<std::size_t>(a)];
+    if (extent == 0) return true;
+    if (extent != 1 && st[static_cast<std::size_t>(a)] != expected) return false;
+    expected *= extent;
+  }
+  return true;
+}
 
 void* Tensor::raw_data() const {
   check_defined();
@@ -84,45 +82,6 @@ std::span<const std::uint8_t> Tensor::bytes() const {
 std::string_view Tensor::as_string_view() const {
   auto b = bytes();
   return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-
-Tensor Tensor::narrow(std::int64_t axis, std::int64_t start, std::int64_t length) const {
-  const std::int64_t r = rank();
-  SPOOL_CHECK(axis >= -r && axis < r, OutOfRange, "narrow: axis ", axis, " out of range for shape ",
-              shape_.to_string());
-  const auto a = static_cast<std::size_t>(axis < 0 ? axis + r : axis);
-  const std::int64_t extent = shape_.dims()[a];
-  SPOOL_CHECK(start >= 0 && length >= 0 && start <= extent && length <= extent - start, OutOfRange, "narrow: [",
-              start, ", ", start + length, ") out of range [0, ", extent, ") on axis ", a, " of shape ",
-              shape_.to_string());
-  Tensor view = *this;
-  std::vector<std::int64_t> dims = shape_.dims();
-  dims[a] = length;
-  view.shape_ = Shape(std::move(dims));
-  view.offset_ = offset_ + start * strides_[a];
-  return view;
-}
-
-Tensor Tensor::reshape(Shape shape) const {
-  SPOOL_CHECK(shape.numel() == numel(), InvalidArgument, "reshape: cannot view shape ", shape_.to_string(), " as ",
-              shape.to_string());
-  SPOOL_CHECK(is_contiguous(), InvalidArgument, "reshape: needs a contiguous tensor, shape ", shape_.to_string());
-  Tensor view = *this;
-  view.strides_ = contiguous_strides(shape);
-  view.shape_ = std::move(shape);
-  return view;
-}
-
-Tensor Tensor::clone() const {
-  Tensor out = empty(shape(), dtype_);
-  switch (dtype_) {
-    case DType::kU8: gather(out.data<std::uint8_t>()); break;
-    case DType::kI32: gather(out.data<std::int32_t>()); break;
-    case DType::kI64: gather(out.data<std::int64_t>()); break;
-    case DType::kF32: gather(out.data<float>()); break;
-    case DType::kF64: gather(out.data<double>()); break;
-  }
-  return out;
 }
 
 }  // namespace spool

@@ -40,12 +40,20 @@ class Tensor {
 
   static Tensor empty(Shape shape, DType dtype);
   static Tensor zeros(Shape shape, DType dtype);
+  static Tensor ones(Shape shape, DType dtype);
+  static Tensor full(Shape shape, double value, DType dtype);
+  // start, start + step, ... while < end (> end for a negative step), as NumPy's arange.
+  static Tensor arange(double start, double end, double step = 1, DType dtype = DType::kI64);
   // Copies `values`; the default shape is 1-D of values.size().
   template <typename T>
   static Tensor from_vector(const std::vector<T>& values, Shape shape);
   template <typename T>
   static Tensor from_vector(const std::vector<T>& values) {
     return from_vector(values, Shape{static_cast<std::int64_t>(values.size())});
+  }
+  template <typename T>
+  static Tensor scalar(T value) {
+    return from_vector(std::vector<T>{value}, Shape{});
   }
   // A 1-D u8 tensor holding a copy of `bytes`.
   static Tensor from_bytes(std::string_view bytes);
@@ -59,6 +67,7 @@ class Tensor {
   std::int64_t numel() const { return shape().numel(); }
   std::int64_t offset() const { return offset_; }
   std::size_t element_size() const { return dtype_size(dtype()); }
+  // Row-major with no gaps (extent-1 axes may have any stride).
   bool is_contiguous() const;
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
@@ -75,21 +84,50 @@ class Tensor {
   // bytes() as characters: handy for u8 tensors that hold encoded strings.
   std::string_view as_string_view() const;
 
-  // Views (share storage).
+  // Views: they share storage with *this. Negative axes count from the end.
   Tensor narrow(std::int64_t axis, std::int64_t start, std::int64_t length) const;
-  Tensor reshape(Shape shape) const;  // contiguous tensors only, for now
+  // Elements start, start + step, ... below end (clamped to the axis, like Python).
+  Tensor slice(std::int64_t axis, std::int64_t start, std::int64_t end, std::int64_t step = 1) const;
+  // The sub-tensor at `index` along `axis`, with that axis removed.
+  Tensor select(std::int64_t axis, std::int64_t index) const;
+  Tensor transpose(std::int64_t axis0, std::int64_t axis1) const;
+  Tensor permute(const std::vector<std::int64_t>& order) const;
+  Tensor squeeze() const;                    // drops every extent-1 axis
+  Tensor squeeze(std::int64_t axis) const;   // that axis must have extent 1
+  Tensor unsqueeze(std::int64_t axis) const;  // axis in [-rank-1, rank]
+  // NumPy broadcasting to `shape`; broadcast axes get stride 0 (read-only in spirit).
+  Tensor broadcast_to(const Shape& shape) const;
+  // A view when the layout allows (contiguous input), a copy otherwise, as torch's
+  // reshape. One dimension may be -1: it is inferred.
+  // reshape({-1, 784}) or reshape(other.shape()).
+  Tensor reshape(const std::vector<std::int64_t>& dims) const;
 
+  // *this when already contiguous, else a contiguous copy.
+  Tensor contiguous() const;
   // A contiguous deep copy.
   Tensor clone() const;
+  // A contiguous copy converted element by element (static_cast semantics).
+  Tensor cast(DType dtype) const;
+
+  // Typed access to one element by its index on every axis.
+  template <typename T>
+  T& at(std::initializer_list<std::int64_t> index) const {
+    return data<T>()[element_offset(index)];
+  }
 
   // The single element of a one-element tensor.
   template <typename T>
   T item() const;
+  // item<double>() of any dtype, for messages and tests.
+  double item_as_double() const;
   // All elements in row-major order.
   template <typename T>
   std::vector<T> to_vector() const;
 
  private:
+  Tensor with_layout(Shape shape, std::vector<std::int64_t> strides, std::int64_t offset) const;
+  std::int64_t element_offset(std::initializer_list<std::int64_t> index) const;
+  std::int64_t normalize_axis(std::int64_t axis, std::int64_t rank_plus, const char* op) const;
   void check_defined() const;
   void check_dtype(DType wanted) const;
   template <typename T>
@@ -103,6 +141,10 @@ class Tensor {
 };
 
 std::vector<std::int64_t> contiguous_strides(const Shape& shape);
+
+// Readable printing, abbreviated past 6 items per axis:
+//   tensor([[1, 2], [3, 4]], shape=[2, 2], dtype=i64)
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor);
 
 template <typename T>
 Tensor Tensor::from_vector(const std::vector<T>& values, Shape shape) {
