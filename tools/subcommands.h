@@ -1,0 +1,13 @@
+// The subcommands main() dispatches to, one per file. Each returns the exit code.
+#pragma once
+
+#include "cli_common.h"
+
+namespace spool::cli {
+
+int run_inspect(const Args& args);  // inspect.cc
+int run_verify(const Args& args);   // verify.cc
+int run_index(const Args& args);    // index.cc
+int run_demo(const Args& args);     // demo.cc
+
+}  // namespace spool::cli
