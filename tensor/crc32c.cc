@@ -1,4 +1,4 @@
-#include "spool/data/io/crc32c.h"
+#include "spool/tensor/crc32c.h"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +11,7 @@
 #include <immintrin.h>
 #endif
 
-namespace spool::data {
+namespace spool {
 
 namespace {
 
@@ -172,4 +172,4 @@ std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t n) 
 
 std::string_view crc32c_implementation() { return crc32c_implementations().front().name; }
 
-}  // namespace spool::data
+}  // namespace spool

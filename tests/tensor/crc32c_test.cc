@@ -1,4 +1,4 @@
-#include "spool/data/io/crc32c.h"
+#include "spool/tensor/crc32c.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace spool::data {
+namespace spool {
 namespace {
 
 // Bit at a time, straight from the definition: a reference that shares no table and
@@ -132,4 +132,4 @@ TEST(Crc32cTest, MaskRoundTrips) {
 }
 
 }  // namespace
-}  // namespace spool::data
+}  // namespace spool
