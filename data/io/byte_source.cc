@@ -273,6 +273,19 @@ std::shared_ptr<Storage> map_file(const std::string& path) {
   return Storage::wrap(p, size, [size](void* q) { ::munmap(q, size); });
 }
 
+bool populate_mapping(const std::byte* addr, std::size_t n) {
+#ifdef MADV_POPULATE_READ
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(addr) / page * page;
+  const auto end = reinterpret_cast<std::uintptr_t>(addr) + n;
+  return ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ) == 0;
+#else
+  (void)addr;
+  (void)n;
+  return false;
+#endif
+}
+
 std::unique_ptr<ByteSource> open_file_source(const std::string& path) { return std::make_unique<FileSource>(path); }
 
 std::unique_ptr<ByteSource> make_istream_source(std::istream& in, const std::string& name) {

@@ -48,6 +48,10 @@ class ByteSource {
 // Maps `path` read-only; a 0-byte file gives an empty Storage. Throws IoError.
 std::shared_ptr<Storage> map_file(const std::string& path);
 
+// Maps the pages of [addr, addr + n) of a map_file() mapping ahead of use, so that
+// reading them takes no page faults (MADV_POPULATE_READ). False when the kernel cannot.
+bool populate_mapping(const std::byte* addr, std::size_t n);
+
 std::unique_ptr<ByteSource> open_file_source(const std::string& path);
 std::unique_ptr<ByteSource> make_istream_source(std::istream& in, const std::string& name);
 // Views `bytes` (kept alive by `owner`).

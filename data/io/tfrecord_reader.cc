@@ -19,6 +19,7 @@ TFRecordReader::TFRecordReader(const std::string& path, RecordOptions options)
     std::shared_ptr<Storage> mapped = detail::map_file(path);
     const std::size_t size = mapped->size();
     open_memory(std::move(mapped), 0, size);
+    if (base_ != nullptr) populated_ = 0;  // a mapping of ours: populate it ahead
   } else {
     open_stream(detail::open_file_source(path));
   }
@@ -105,11 +106,26 @@ std::optional<std::uint64_t> TFRecordReader::remaining() const {
 std::uint64_t TFRecordReader::ensure(std::uint64_t n, const std::byte** data) {
   if (base_ != nullptr) {
     *data = base_ + pos_;
-    return std::min(n, size_ - pos_);
+    const std::uint64_t got = std::min(n, size_ - pos_);
+    if (pos_ + got > populated_) populate(pos_ + got);
+    return got;
   }
   const std::uint64_t got = end_ - begin_ >= n ? n : ensure_stream(n);
   *data = buf_ ? buf_->data() + begin_ : nullptr;
   return got;
+}
+
+void TFRecordReader::populate(std::uint64_t until) {
+  // Page faults on a mapped file cost more than the CRC of the bytes: map the pages a
+  // few MiB at a time ahead of the reader instead. Where the kernel cannot, fault.
+  constexpr std::uint64_t kAhead = 8 << 20;
+  const std::uint64_t from = std::max(populated_, pos_);
+  const std::uint64_t to = std::min(size_, std::max(until, from + kAhead));
+  if (!detail::populate_mapping(base_ + from, static_cast<std::size_t>(to - from))) {
+    populated_ = UINT64_MAX;
+    return;
+  }
+  populated_ = to;
 }
 
 std::uint64_t TFRecordReader::ensure_stream(std::uint64_t n) {

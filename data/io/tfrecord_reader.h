@@ -117,6 +117,7 @@ class TFRecordReader {
   // only at the end of the stream).
   std::uint64_t ensure(std::uint64_t n, const std::byte** data);
   std::uint64_t ensure_stream(std::uint64_t n);
+  void populate(std::uint64_t until);
   void advance(std::uint64_t n);
   std::optional<std::uint64_t> remaining() const;
   void move_forward(std::uint64_t n);
@@ -140,6 +141,7 @@ class TFRecordReader {
   const std::byte* base_ = nullptr;
   std::size_t base_begin_ = 0;  // offset of base_ within whole_
   std::uint64_t size_ = 0;
+  std::uint64_t populated_ = UINT64_MAX;  // mapped pages prefaulted up to here (MAX: off)
 
   // Streaming mode: source_ feeds buf_; bytes [begin_, end_) of buf_ start at pos_.
   std::unique_ptr<detail::ByteSource> source_;
