@@ -1,41 +1,112 @@
-// sgemm: for now a plain triple loop (the reference the fast kernel will be tested
-// against); the blocked AVX2/FMA kernel replaces it.
+// sgemm's entry points: argument checks, run-time choice of micro-kernel, and matmul on
+// Tensors. The blocked algorithm is in gemm_driver.cc.
 #include "spool/tensor/kernels/gemm.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "spool/tensor/kernels/gemm_micro.h"
 
 namespace spool::kernels {
 
-void sgemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
-           std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  for (std::int64_t i = 0; i < m; ++i) {
-    for (std::int64_t j = 0; j < n; ++j) {
-      float acc = 0;
-      for (std::int64_t p = 0; p < k; ++p) acc += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
-      c[i * ldc + j] = alpha * acc + (beta == 0.0f ? 0.0f : beta * c[i * ldc + j]);
-    }
-  }
+namespace {
+
+void check_args(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t lda, std::int64_t ldb,
+                std::int64_t ldc) {
+  SPOOL_CHECK(m >= 0 && n >= 0 && k >= 0, InvalidArgument, "sgemm: negative size M=", m, " N=", n, " K=", k);
+  // Row-major: a stored row of A holds K values (M when transposed), of B N (K), of C N.
+  const std::int64_t a_row = ta ? m : k;
+  const std::int64_t b_row = tb ? k : n;
+  SPOOL_CHECK(lda >= a_row && ldb >= b_row && ldc >= n, InvalidArgument, "sgemm: leading dimensions lda=", lda,
+              " ldb=", ldb, " ldc=", ldc, " are shorter than the rows they step over (", a_row, ", ", b_row, ", ", n,
+              ") for M=", m, " N=", n, " K=", k, (ta ? " with A transposed" : ""),
+              (tb ? " with B transposed" : ""));
 }
 
-std::string_view sgemm_implementation() { return "reference"; }
+void sgemm_avx2(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
+                std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  check_args(ta, tb, m, n, k, lda, ldb, ldc);
+  gemm::run(*gemm::avx2_kernels(), gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace
+
+std::span<const SgemmImplementation> sgemm_implementations() {
+  static const std::vector<SgemmImplementation> supported = [] {
+    std::vector<SgemmImplementation> v;
+    if (const gemm::Kernels* avx2 = gemm::avx2_kernels()) v.push_back({avx2->name, &sgemm_avx2});
+    v.push_back({gemm::portable_kernels().name, &sgemm_portable});
+    return v;
+  }();
+  return supported;
+}
+
+void sgemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
+           std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  // One static lookup per call; the MLP's smallest product is ~60 µs, so a function
+  // pointer cache would save nothing measurable.
+  static const gemm::Kernels& fastest = gemm::avx2_kernels() ? *gemm::avx2_kernels() : gemm::portable_kernels();
+  check_args(ta, tb, m, n, k, lda, ldb, ldc);
+  gemm::run(fastest, gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void sgemm_portable(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
+                    std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  check_args(ta, tb, m, n, k, lda, ldb, ldc);
+  gemm::run(gemm::portable_kernels(), gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+std::string_view sgemm_implementation() { return sgemm_implementations().front().name; }
 
 }  // namespace spool::kernels
 
 namespace spool {
 
+namespace {
+
+// A 2-D f32 tensor as sgemm reads it: row-major with a leading dimension, possibly
+// transposed. `keep` holds a contiguous copy when the strides fit neither layout.
+struct Operand {
+  const float* data;
+  std::int64_t ld;
+  bool transposed;
+  Tensor keep;
+};
+
+Operand as_operand(const Tensor& t, bool transpose) {
+  const std::int64_t rows = t.dim(0);
+  const std::int64_t cols = t.dim(1);
+  const std::int64_t s0 = t.strides()[0];
+  const std::int64_t s1 = t.strides()[1];
+  // An extent-1 axis may carry any stride; it is never stepped over.
+  if ((cols <= 1 || s1 == 1) && (rows <= 1 || s0 >= cols)) {
+    return {t.data<float>(), rows <= 1 ? cols : s0, transpose, {}};
+  }
+  if ((rows <= 1 || s0 == 1) && (cols <= 1 || s1 >= rows)) {
+    return {t.data<float>(), cols <= 1 ? rows : s1, !transpose, {}};
+  }
+  Tensor copy = t.contiguous();
+  return {copy.data<float>(), cols, transpose, copy};
+}
+
+}  // namespace
+
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   SPOOL_CHECK(a.dtype() == DType::kF32 && b.dtype() == DType::kF32 && a.rank() == 2 && b.rank() == 2,
               InvalidArgument, "matmul: needs 2-D f32 tensors, got ", dtype_name(a.dtype()), a.shape().to_string(),
               " and ", dtype_name(b.dtype()), b.shape().to_string());
-  const Tensor ac = a.contiguous();
-  const Tensor bc = b.contiguous();
-  const std::int64_t m = ta ? ac.dim(1) : ac.dim(0);
-  const std::int64_t k = ta ? ac.dim(0) : ac.dim(1);
-  const std::int64_t kb = tb ? bc.dim(1) : bc.dim(0);
-  const std::int64_t n = tb ? bc.dim(0) : bc.dim(1);
+  const std::int64_t m = ta ? a.dim(1) : a.dim(0);
+  const std::int64_t k = ta ? a.dim(0) : a.dim(1);
+  const std::int64_t kb = tb ? b.dim(1) : b.dim(0);
+  const std::int64_t n = tb ? b.dim(0) : b.dim(1);
   SPOOL_CHECK(k == kb, InvalidArgument, "matmul: shapes ", a.shape().to_string(), (ta ? "ᵀ" : ""), " and ",
               b.shape().to_string(), (tb ? "ᵀ" : ""), " do not fit (", k, " vs ", kb, ")");
+  const Operand oa = as_operand(a, ta);
+  const Operand ob = as_operand(b, tb);
   Tensor c = Tensor::empty(Shape{m, n}, DType::kF32);
-  kernels::sgemm(ta, tb, m, n, k, 1.0f, ac.data<float>(), ac.dim(1), bc.data<float>(), bc.dim(1), 0.0f,
-                 c.data<float>(), n);
+  // sgemm wants ld >= the stored row even when that row is empty.
+  kernels::sgemm(oa.transposed, ob.transposed, m, n, k, 1.0f, oa.data, std::max<std::int64_t>(oa.ld, 1), ob.data,
+                 std::max<std::int64_t>(ob.ld, 1), 0.0f, c.data<float>(), std::max<std::int64_t>(n, 1));
   return c;
 }
 
