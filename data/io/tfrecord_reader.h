@@ -87,7 +87,8 @@ class TFRecordReader {
   // there does not match the entry (a stale index), OutOfRange for i >= index.size().
   Record read_at(const RecordIndex& index, std::size_t i);
 
-  // Every corruption skipped so far (empty under kFail: that throws instead).
+  // Every corruption skipped over the reader's life, seeks included (empty under
+  // kFail: that throws instead).
   const std::vector<CorruptionReport>& corruptions() const { return corruptions_; }
 
   // One entry per record next() has returned while reading sequentially from the
@@ -95,8 +96,10 @@ class TFRecordReader {
   // (so record indices count good records only; corruptions() holds the rest). A
   // seek() elsewhere than (0, 0) stops the building; seek(0, 0) restarts it.
   const RecordIndex& index() const { return index_; }
-  // True once next() has returned nullopt after reading the whole stream from the
-  // start: index() then lists every good record, index().size() is the count.
+  // True once next() has returned nullopt after reading sequentially from the start:
+  // at the end of the stream, or where kSkipFile (or a broken compressed stream under a
+  // skip policy) stopped. index() then lists every good record read, and
+  // index().size() is the count; corruptions() says what was left out.
   bool index_complete() const { return index_complete_; }
 
   const std::string& name() const { return name_; }
