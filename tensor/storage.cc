@@ -14,15 +14,19 @@ std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
   SPOOL_CHECK(rounded >= bytes, InvalidArgument, "cannot allocate ", bytes, " bytes");
   void* p = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   SPOOL_CHECK(p != nullptr, InvalidArgument, "out of memory allocating ", bytes, " bytes");
-  return std::shared_ptr<Storage>(new Storage(static_cast<std::byte*>(p), bytes, [](void* q) { std::free(q); }));
+  // One allocation for the bytes, one for Storage and its control block together:
+  // records and parsed features create many small tensors.
+  return std::make_shared<Storage>(Passkey{}, static_cast<std::byte*>(p), bytes, nullptr);
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* ptr, std::size_t bytes, std::function<void(void*)> deleter) {
-  return std::shared_ptr<Storage>(new Storage(static_cast<std::byte*>(ptr), bytes, std::move(deleter)));
+  SPOOL_CHECK(deleter != nullptr, InvalidArgument, "Storage::wrap: a deleter is required (use a no-op for borrowed memory)");
+  return std::make_shared<Storage>(Passkey{}, static_cast<std::byte*>(ptr), bytes, std::move(deleter));
 }
 
 Storage::~Storage() {
   if (deleter_) deleter_(data_);
+  else std::free(data_);
 }
 
 }  // namespace spool

@@ -27,6 +27,13 @@ class Storage {
   // Adopts memory the caller allocated; `deleter(ptr)` runs when the last user goes.
   static std::shared_ptr<Storage> wrap(void* ptr, std::size_t bytes, std::function<void(void*)> deleter);
 
+  // Public only for std::make_shared; use allocate() or wrap().
+  struct Passkey {
+    explicit Passkey() = default;
+  };
+  Storage(Passkey, std::byte* data, std::size_t size, std::function<void(void*)> deleter)
+      : data_(data), size_(size), deleter_(std::move(deleter)) {}
+
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
   ~Storage();
@@ -36,12 +43,9 @@ class Storage {
   std::size_t size() const { return size_; }
 
  private:
-  Storage(std::byte* data, std::size_t size, std::function<void(void*)> deleter)
-      : data_(data), size_(size), deleter_(std::move(deleter)) {}
-
   std::byte* data_;
   std::size_t size_;
-  std::function<void(void*)> deleter_;
+  std::function<void(void*)> deleter_;  // empty for allocate(): the bytes are freed with std::free
 };
 
 }  // namespace spool
