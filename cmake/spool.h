@@ -24,3 +24,8 @@
 #include "spool/data/io/sequence_example.h"
 #include "spool/data/io/tfrecord_reader.h"
 #include "spool/data/io/tfrecord_writer.h"
+#include "spool/tensor/kernels/bias_activation.h"
+#include "spool/tensor/kernels/conv2d.h"
+#include "spool/tensor/kernels/im2col.h"
+#include "spool/tensor/kernels/pool2d.h"
+#include "spool/tensor/kernels/softmax.h"

@@ -1,0 +1,235 @@
+// N batch, H,W input spatial, C channels, KH,KW window, SH,SW stride, OH,OW output.
+// Channels are innermost in NHWC, so each kernel runs its inner loop over C with the
+// window position fixed: contiguous loads, and the compiler vectorises it.
+#include "spool/tensor/kernels/pool2d.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "spool/tensor/thread_pool.h"
+
+namespace spool {
+
+namespace kernels {
+
+namespace {
+
+// The input rows/columns under output pixel (oy, ox), clipped to the input.
+struct Span2D {
+  std::int64_t y0, y1, x0, x1;
+  std::int64_t count() const { return (y1 - y0) * (x1 - x0); }
+};
+
+Span2D window_at(const Window2D& g, std::int64_t oy, std::int64_t ox) {
+  const std::int64_t iy = oy * g.stride_h - g.pad_top;
+  const std::int64_t ix = ox * g.stride_w - g.pad_left;
+  Span2D s{std::max<std::int64_t>(iy, 0), std::min(iy + g.kernel_h, g.in_h), std::max<std::int64_t>(ix, 0),
+           std::min(ix + g.kernel_w, g.in_w)};
+  if (s.y1 < s.y0) s.y1 = s.y0;
+  if (s.x1 < s.x0) s.x1 = s.x0;
+  return s;
+}
+
+// Output rows (n, oy) in parallel for the forward passes; no two write the same y.
+template <typename PixelFn>
+void for_output_pixels(const Window2D& g, PixelFn&& fn) {
+  const std::int64_t grain = std::max<std::int64_t>(1, (1 << 12) / std::max<std::int64_t>(g.out_w * g.channels, 1));
+  parallel_for(g.batch * g.out_h, grain, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t row = begin; row < end; ++row) {
+      const std::int64_t n = row / g.out_h;
+      const std::int64_t oy = row % g.out_h;
+      for (std::int64_t ox = 0; ox < g.out_w; ++ox) fn(n, oy, ox, (row * g.out_w + ox) * g.channels);
+    }
+  });
+}
+
+// Whole images in parallel for the backward passes: windows overlap when the stride is
+// below the window, so two output pixels of one image may add to the same dx element.
+template <typename ImageFn>
+void for_images(const Window2D& g, float* dx, ImageFn&& fn) {
+  const std::int64_t image = g.in_h * g.in_w * g.channels;
+  parallel_for(g.batch, 1, [&](std::int64_t begin, std::int64_t end) {
+    std::fill(dx + begin * image, dx + end * image, 0.0f);
+    for (std::int64_t n = begin; n < end; ++n) fn(n, dx + n * image);
+  });
+}
+
+}  // namespace
+
+void max_pool2d(const Window2D& g, const float* x, float* y, std::int64_t* argmax) {
+  const std::int64_t c = g.channels;
+  for_output_pixels(g, [&](std::int64_t n, std::int64_t oy, std::int64_t ox, std::int64_t at) {
+    const Span2D s = window_at(g, oy, ox);
+    const float* image = x + n * g.in_h * g.in_w * c;
+    float* best = y + at;
+    if (s.count() == 0) {
+      std::fill(best, best + c, 0.0f);
+      if (argmax) std::fill(argmax + at, argmax + at + c, std::int64_t{-1});
+      return;
+    }
+    // Strict '>' keeps the first maximum in scan order.
+    const std::int64_t first = (s.y0 * g.in_w + s.x0) * c;
+    std::memcpy(best, image + first, static_cast<std::size_t>(c) * sizeof(float));
+    if (argmax) {
+      std::int64_t* arg = argmax + at;
+      for (std::int64_t k = 0; k < c; ++k) arg[k] = first + k;
+      for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+        for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
+          const std::int64_t base = (iy * g.in_w + ix) * c;
+          const float* p = image + base;
+          for (std::int64_t k = 0; k < c; ++k) {
+            if (p[k] > best[k]) {
+              best[k] = p[k];
+              arg[k] = base + k;
+            }
+          }
+        }
+      }
+    } else {
+      for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+        for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
+          const float* p = image + (iy * g.in_w + ix) * c;
+          for (std::int64_t k = 0; k < c; ++k) best[k] = p[k] > best[k] ? p[k] : best[k];
+        }
+      }
+    }
+  });
+}
+
+void max_pool2d_backward(const Window2D& g, const float* dy, const std::int64_t* argmax, float* dx) {
+  const std::int64_t per_image = g.out_h * g.out_w * g.channels;
+  const std::int64_t image_size = g.in_h * g.in_w * g.channels;
+  for_images(g, dx, [&](std::int64_t n, float* dx_image) {
+    const float* d = dy + n * per_image;
+    const std::int64_t* arg = argmax + n * per_image;
+    for (std::int64_t i = 0; i < per_image; ++i) {
+      if (arg[i] < 0) continue;  // an empty window (see max_pool2d)
+      SPOOL_CHECK(arg[i] < image_size, InvalidArgument, "max_pool2d_backward: argmax ", arg[i], " of image ", n,
+                  " element ", i, " is outside the image of ", image_size, " elements");
+      dx_image[arg[i]] += d[i];
+    }
+  });
+}
+
+void avg_pool2d(const Window2D& g, const float* x, float* y) {
+  const std::int64_t c = g.channels;
+  for_output_pixels(g, [&](std::int64_t n, std::int64_t oy, std::int64_t ox, std::int64_t at) {
+    const Span2D s = window_at(g, oy, ox);
+    const float* image = x + n * g.in_h * g.in_w * c;
+    float* out = y + at;
+    std::fill(out, out + c, 0.0f);
+    for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+      for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
+        const float* p = image + (iy * g.in_w + ix) * c;
+        for (std::int64_t k = 0; k < c; ++k) out[k] += p[k];
+      }
+    }
+    const float scale = s.count() ? 1.0f / static_cast<float>(s.count()) : 0.0f;
+    for (std::int64_t k = 0; k < c; ++k) out[k] *= scale;
+  });
+}
+
+void avg_pool2d_backward(const Window2D& g, const float* dy, float* dx) {
+  const std::int64_t c = g.channels;
+  for_images(g, dx, [&](std::int64_t n, float* dx_image) {
+    for (std::int64_t oy = 0; oy < g.out_h; ++oy) {
+      for (std::int64_t ox = 0; ox < g.out_w; ++ox) {
+        const Span2D s = window_at(g, oy, ox);
+        if (s.count() == 0) continue;
+        const float scale = 1.0f / static_cast<float>(s.count());
+        const float* d = dy + ((n * g.out_h + oy) * g.out_w + ox) * c;
+        for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+          for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
+            float* p = dx_image + (iy * g.in_w + ix) * c;
+            for (std::int64_t k = 0; k < c; ++k) p[k] += d[k] * scale;
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace kernels
+
+namespace {
+
+Window2D pool_window(const Shape& input, const Pool2DOptions& o, const char* op) {
+  return window2d(input, o.window_h(), o.window_w(), o.stride_h(), o.stride_w(), o.padding(), op);
+}
+
+Tensor checked_input(const Tensor& x, const char* op) {
+  SPOOL_CHECK(x.defined() && x.dtype() == DType::kF32, InvalidArgument, op, ": input must be f32, got ",
+              x.defined() ? dtype_name(x.dtype()) : "undefined");
+  return x.contiguous();
+}
+
+// The gradient shape a backward pass expects, checked against what it was given.
+void check_grad_shape(const Tensor& dy, const Window2D& g, const Shape& input_shape, const char* op) {
+  SPOOL_CHECK(dy.defined() && dy.dtype() == DType::kF32, InvalidArgument, op, ": gradient must be f32");
+  const Shape want{g.batch, g.out_h, g.out_w, g.channels};
+  SPOOL_CHECK(dy.shape() == want, InvalidArgument, op, ": gradient ", dy.shape().to_string(), " for input ",
+              input_shape.to_string(), " should be ", want.to_string());
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
+  const Window2D g = pool_window(x.shape(), options, "max_pool2d");
+  const Tensor xc = checked_input(x, "max_pool2d");
+  Tensor y = Tensor::empty(Shape{g.batch, g.out_h, g.out_w, g.channels}, DType::kF32);
+  if (y.numel() > 0) kernels::max_pool2d(g, xc.data<float>(), y.data<float>(), nullptr);
+  return y;
+}
+
+MaxPool2DResult max_pool2d_with_argmax(const Tensor& x, const Pool2DOptions& options) {
+  const Window2D g = pool_window(x.shape(), options, "max_pool2d");
+  const Tensor xc = checked_input(x, "max_pool2d");
+  const Shape out{g.batch, g.out_h, g.out_w, g.channels};
+  MaxPool2DResult r{Tensor::empty(out, DType::kF32), Tensor::empty(out, DType::kI64)};
+  if (r.output.numel() > 0) {
+    kernels::max_pool2d(g, xc.data<float>(), r.output.data<float>(), r.argmax.data<std::int64_t>());
+  }
+  return r;
+}
+
+Tensor max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const Shape& input_shape) {
+  SPOOL_CHECK(input_shape.rank() == 4 && dy.defined() && dy.rank() == 4, InvalidArgument,
+              "max_pool2d_backward: input ", input_shape.to_string(), " and gradient ",
+              dy.defined() ? dy.shape().to_string() : "undefined", " must be 4-D NHWC");
+  Window2D g;
+  g.batch = input_shape[0];
+  g.in_h = input_shape[1];
+  g.in_w = input_shape[2];
+  g.channels = input_shape[3];
+  g.out_h = dy.dim(1);
+  g.out_w = dy.dim(2);
+  check_grad_shape(dy, g, input_shape, "max_pool2d_backward");
+  SPOOL_CHECK(argmax.defined() && argmax.dtype() == DType::kI64 && argmax.shape() == dy.shape(), InvalidArgument,
+              "max_pool2d_backward: argmax must be i64 shaped like the gradient ", dy.shape().to_string(),
+              ", got ", argmax.defined() ? dtype_name(argmax.dtype()) : "undefined", " ",
+              argmax.defined() ? argmax.shape().to_string() : "");
+  const Tensor dyc = dy.contiguous();
+  const Tensor ac = argmax.contiguous();
+  Tensor dx = Tensor::zeros(input_shape, DType::kF32);
+  if (dx.numel() > 0) kernels::max_pool2d_backward(g, dyc.data<float>(), ac.data<std::int64_t>(), dx.data<float>());
+  return dx;
+}
+
+Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& options) {
+  const Window2D g = pool_window(x.shape(), options, "avg_pool2d");
+  const Tensor xc = checked_input(x, "avg_pool2d");
+  Tensor y = Tensor::empty(Shape{g.batch, g.out_h, g.out_w, g.channels}, DType::kF32);
+  if (y.numel() > 0) kernels::avg_pool2d(g, xc.data<float>(), y.data<float>());
+  return y;
+}
+
+Tensor avg_pool2d_backward(const Tensor& dy, const Shape& input_shape, const Pool2DOptions& options) {
+  const Window2D g = pool_window(input_shape, options, "avg_pool2d_backward");
+  check_grad_shape(dy, g, input_shape, "avg_pool2d_backward");
+  const Tensor dyc = dy.contiguous();
+  Tensor dx = Tensor::zeros(input_shape, DType::kF32);
+  if (dx.numel() > 0) kernels::avg_pool2d_backward(g, dyc.data<float>(), dx.data<float>());
+  return dx;
+}
+
+}  // namespace spool

@@ -1,0 +1,227 @@
+// Pooling against plain loops in double, with TensorFlow's padding spelled out again;
+// backward passes against central differences and against reference routing.
+#include "spool/tensor/kernels/pool2d.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "spool/tensor/random.h"
+#include "spool/tensor/thread_pool.h"
+
+namespace spool {
+namespace {
+
+using Vec = std::vector<double>;
+
+struct PoolCase {
+  std::int64_t n, h, w, c, kh, kw, sh, sw;
+  Padding padding;
+
+  Pool2DOptions options() const { return Pool2DOptions(kh, kw).stride(sh, sw).padding(padding); }
+  Shape input() const { return Shape{n, h, w, c}; }
+  std::int64_t out_h() const { return padding == Padding::kSame ? (h + sh - 1) / sh : (h - kh + sh) / sh; }
+  std::int64_t out_w() const { return padding == Padding::kSame ? (w + sw - 1) / sw : (w - kw + sw) / sw; }
+  std::int64_t pad_top() const {
+    return padding == Padding::kSame ? std::max<std::int64_t>((out_h() - 1) * sh + kh - h, 0) / 2 : 0;
+  }
+  std::int64_t pad_left() const {
+    return padding == Padding::kSame ? std::max<std::int64_t>((out_w() - 1) * sw + kw - w, 0) / 2 : 0;
+  }
+  Shape output() const { return Shape{n, out_h(), out_w(), c}; }
+};
+
+// Calls window(y index, list of x indices under the window) per output element, the
+// x indices in row-major scan order.
+template <typename Fn>
+void for_each_window(const PoolCase& p, Fn&& window) {
+  std::vector<std::int64_t> taps;
+  for (std::int64_t b = 0; b < p.n; ++b)
+    for (std::int64_t oy = 0; oy < p.out_h(); ++oy)
+      for (std::int64_t ox = 0; ox < p.out_w(); ++ox)
+        for (std::int64_t ch = 0; ch < p.c; ++ch) {
+          taps.clear();
+          for (std::int64_t ky = 0; ky < p.kh; ++ky)
+            for (std::int64_t kx = 0; kx < p.kw; ++kx) {
+              const std::int64_t iy = oy * p.sh - p.pad_top() + ky;
+              const std::int64_t ix = ox * p.sw - p.pad_left() + kx;
+              if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) taps.push_back(((b * p.h + iy) * p.w + ix) * p.c + ch);
+            }
+          window(((b * p.out_h() + oy) * p.out_w() + ox) * p.c + ch, taps);
+        }
+}
+
+// Max (first maximum on ties) and its flat input index.
+std::pair<Vec, std::vector<std::int64_t>> ref_max(const PoolCase& p, const Vec& x) {
+  Vec y(static_cast<std::size_t>(p.output().numel()));
+  std::vector<std::int64_t> arg(y.size());
+  for_each_window(p, [&](std::int64_t yi, const std::vector<std::int64_t>& taps) {
+    std::int64_t best = taps[0];
+    for (std::int64_t t : taps)
+      if (x[t] > x[best]) best = t;
+    y[yi] = x[best];
+    arg[yi] = best;
+  });
+  return {y, arg};
+}
+
+Vec ref_avg(const PoolCase& p, const Vec& x) {
+  Vec y(static_cast<std::size_t>(p.output().numel()));
+  for_each_window(p, [&](std::int64_t yi, const std::vector<std::int64_t>& taps) {
+    for (std::int64_t t : taps) y[yi] += x[t] / static_cast<double>(taps.size());
+  });
+  return y;
+}
+
+Vec to_doubles(const Tensor& t) {
+  const auto v = t.to_vector<float>();
+  return Vec(v.begin(), v.end());
+}
+
+double dot(const Vec& a, const Vec& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+void expect_close(const Tensor& got, const Vec& want, const std::string& what) {
+  const auto v = got.to_vector<float>();
+  ASSERT_EQ(v.size(), want.size()) << what;
+  for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(v[i], want[i], 1e-5 * (1 + std::abs(want[i]))) << what << " " << i;
+}
+
+// Distinct values 0.01 apart in random order: no ties, and a ±1e-3 nudge never
+// changes which element is the maximum.
+Tensor distinct_values(const Shape& shape, Generator& gen) {
+  std::vector<float> v(static_cast<std::size_t>(shape.numel()));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0.01f * static_cast<float>(i) - 1.0f;
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[gen.next_u32() % i]);
+  return Tensor::from_vector(v, shape);
+}
+
+const std::vector<PoolCase> kCases = {
+    {2, 7, 9, 3, 2, 2, 2, 2, Padding::kValid}, {2, 7, 9, 3, 2, 2, 2, 2, Padding::kSame},
+    {1, 8, 5, 1, 3, 3, 2, 2, Padding::kSame},  {2, 6, 7, 2, 3, 3, 1, 1, Padding::kSame},
+    {1, 9, 6, 3, 3, 2, 2, 1, Padding::kValid}, {3, 5, 5, 4, 1, 1, 2, 2, Padding::kSame},
+};
+
+class Pool2dTest : public ::testing::Test {
+ protected:
+  void TearDown() override { set_num_threads(saved_threads_); }
+  int saved_threads_ = num_threads();
+  Generator gen_{7};
+};
+
+TEST_F(Pool2dTest, ForwardMatchesReferenceLoops) {
+  for (const PoolCase& p : kCases) {
+    const Tensor x = random_uniform(p.input(), -1, 1, gen_);
+    const auto [want, want_arg] = ref_max(p, to_doubles(x));
+    const MaxPool2DResult r = max_pool2d_with_argmax(x, p.options());
+    ASSERT_EQ(r.output.shape(), p.output());
+    expect_close(r.output, want, "max");
+    expect_close(max_pool2d(x, p.options()), want, "max without argmax");
+    // argmax counts within the image (TF's include_batch_in_index = false).
+    const auto got_arg = r.argmax.to_vector<std::int64_t>();
+    const std::int64_t image = p.h * p.w * p.c;
+    for (std::size_t i = 0; i < got_arg.size(); ++i) ASSERT_EQ(got_arg[i], want_arg[i] % image) << i;
+    expect_close(avg_pool2d(x, p.options()), ref_avg(p, to_doubles(x)), "avg");
+  }
+}
+
+TEST_F(Pool2dTest, BackwardMatchesFiniteDifferences) {
+  for (const PoolCase& p : {kCases[1], kCases[2], kCases[3]}) {
+    const Tensor x = distinct_values(p.input(), gen_);
+    const Tensor dy = random_uniform(p.output(), -1, 1, gen_);
+    const Vec xd = to_doubles(x), dyd = to_doubles(dy);
+    Vec max_num(xd.size()), avg_num(xd.size());
+    Vec v = xd;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      v[i] = xd[i] + 1e-3;
+      const double max_up = dot(ref_max(p, v).first, dyd), avg_up = dot(ref_avg(p, v), dyd);
+      v[i] = xd[i] - 1e-3;
+      max_num[i] = (max_up - dot(ref_max(p, v).first, dyd)) / 2e-3;
+      avg_num[i] = (avg_up - dot(ref_avg(p, v), dyd)) / 2e-3;
+      v[i] = xd[i];
+    }
+    const MaxPool2DResult r = max_pool2d_with_argmax(x, p.options());
+    expect_close(max_pool2d_backward(dy, r.argmax, p.input()), max_num, "max");
+    expect_close(avg_pool2d_backward(dy, p.input(), p.options()), avg_num, "avg");
+  }
+}
+
+TEST_F(Pool2dTest, MaxBackwardRoutesTiesToTheFirstMaximum) {
+  // All equal, overlapping 2x2 windows at stride 1: each window picks its top-left.
+  const Tensor x = Tensor::ones(Shape{1, 3, 3, 1}, DType::kF32);
+  const auto opts = Pool2DOptions(2).stride(1);
+  const MaxPool2DResult r = max_pool2d_with_argmax(x, opts);
+  EXPECT_EQ(r.argmax.to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 1, 3, 4}));
+  const Tensor dx = max_pool2d_backward(Tensor::ones(Shape{1, 2, 2, 1}, DType::kF32), r.argmax, x.shape());
+  EXPECT_EQ(dx.to_vector<float>(), (std::vector<float>{1, 1, 0, 1, 1, 0, 0, 0, 0}));
+  // And on bigger random ties: backward equals the reference routing.
+  const PoolCase p{2, 7, 6, 3, 3, 3, 2, 2, Padding::kSame};
+  Tensor xt = random_uniform(p.input(), -1, 1, gen_);
+  for (float& v : std::span<float>(xt.data<float>(), static_cast<std::size_t>(xt.numel()))) v = std::round(v * 2);
+  const Tensor dy = random_uniform(p.output(), -1, 1, gen_);
+  const auto want_arg = ref_max(p, to_doubles(xt)).second;
+  Vec want(static_cast<std::size_t>(xt.numel()), 0.0);
+  const Vec dyd = to_doubles(dy);
+  for (std::size_t i = 0; i < want_arg.size(); ++i) want[want_arg[i]] += dyd[i];
+  expect_close(max_pool2d_backward(dy, max_pool2d_with_argmax(xt, p.options()).argmax, p.input()), want, "ties");
+}
+
+TEST_F(Pool2dTest, AverageExcludesPadding) {
+  // With TF's rule every output of a constant input is that constant, borders too.
+  const Tensor y = avg_pool2d(Tensor::full(Shape{1, 5, 4, 2}, 3.0, DType::kF32),
+                              Pool2DOptions(3).stride(2).padding(Padding::kSame));
+  EXPECT_EQ(y.shape(), (Shape{1, 3, 2, 2}));
+  for (float v : y.to_vector<float>()) EXPECT_FLOAT_EQ(v, 3.0f);
+}
+
+TEST_F(Pool2dTest, AcceptsNonContiguousInput) {
+  const PoolCase p = kCases[1];
+  const Tensor x = random_uniform(Shape{p.n, p.w, p.h, p.c}, -1, 1, gen_).transpose(1, 2);
+  ASSERT_FALSE(x.is_contiguous());
+  expect_close(max_pool2d(x, p.options()), ref_max(p, to_doubles(x)).first, "max");
+  expect_close(avg_pool2d(x, p.options()), ref_avg(p, to_doubles(x)), "avg");
+}
+
+TEST_F(Pool2dTest, BitwiseReproducibleForAThreadCount) {
+  const PoolCase p{8, 26, 26, 32, 2, 2, 2, 2, Padding::kValid};
+  const Tensor x = random_uniform(p.input(), -1, 1, gen_);
+  const Tensor dy = random_uniform(p.output(), -1, 1, gen_);
+  auto run = [&] {
+    const MaxPool2DResult r = max_pool2d_with_argmax(x, p.options());
+    return std::vector<std::vector<float>>{r.output.to_vector<float>(),
+                                           max_pool2d_backward(dy, r.argmax, p.input()).to_vector<float>(),
+                                           avg_pool2d(x, p.options()).to_vector<float>(),
+                                           avg_pool2d_backward(dy, p.input(), p.options()).to_vector<float>()};
+  };
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    const auto a = run();
+    const auto b = run();
+    for (std::size_t i = 0; i < a.size(); ++i)
+      ASSERT_EQ(std::memcmp(a[i].data(), b[i].data(), a[i].size() * sizeof(float)), 0) << i << " " << threads;
+  }
+}
+
+TEST_F(Pool2dTest, BadArgumentsAreRejected) {
+  const Tensor x = Tensor::zeros(Shape{2, 4, 4, 3}, DType::kF32);
+  EXPECT_THROW(max_pool2d(x, Pool2DOptions(5)), InvalidArgument);  // window larger than a valid input
+  EXPECT_THROW(max_pool2d(x, Pool2DOptions(0)), InvalidArgument);
+  const MaxPool2DResult r = max_pool2d_with_argmax(x, Pool2DOptions(2));
+  try {
+    max_pool2d_backward(r.output, r.argmax.narrow(0, 0, 1), x.shape());
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "max_pool2d_backward: argmax must be i64 shaped like the gradient [2, 2, 2, 3], got i64 [1, 2, 2, 3]");
+  }
+  EXPECT_THROW(avg_pool2d_backward(Tensor::zeros(Shape{2, 3, 3, 3}, DType::kF32), x.shape(), Pool2DOptions(2)),
+               InvalidArgument);
+}
+
+}  // namespace
+}  // namespace spool
