@@ -59,7 +59,7 @@ std::vector<std::string> files_of(const po::variables_map& vm) {
 }
 
 void add_compression_option(po::options_description& options) {
-  options.add_options()("compression", po::value<std::string>()->default_value("auto"),
+  options.add_options()("compression", po::value<std::string>()->default_value("auto")->value_name("C"),
                         "auto|none|zlib|gzip; auto looks at the first bytes of each file");
 }
 

@@ -123,9 +123,9 @@ std::vector<Image> synthetic(std::int64_t count) {
 int run_demo(const Args& args) {
   return run_command("demo", [&] {
     po::options_description options("options");
-    options.add_options()("output,o", po::value<std::string>()->default_value("demo.tfrecord"), "file to write")(
-        "records,n", po::value<std::int64_t>()->default_value(16), "how many records (1..60000)")(
-        "source", po::value<std::string>()->default_value("auto"), "auto|fashion-mnist|synthetic");
+    options.add_options()("output,o", po::value<std::string>()->default_value("demo.tfrecord")->value_name("PATH"), "file to write")(
+        "records,n", po::value<std::int64_t>()->default_value(16)->value_name("N"), "how many records (1..60000)")(
+        "source", po::value<std::string>()->default_value("auto")->value_name("S"), "auto|fashion-mnist|synthetic");
     po::variables_map vm;
     if (!parse_args(args, options, vm, kUsage, /*need_files=*/false)) return kExitOk;
     if (!files_of(vm).empty()) throw UsageError("unexpected operand '" + files_of(vm).front() + "'");

@@ -27,7 +27,7 @@ constexpr std::string_view kUsage =
     "the offset of its frame (in the uncompressed stream) and its payload length,\n"
     "then a summary of its tf.train.Example features.\n"
     "\n"
-    "Readable form (the default), features sorted as stored in the record:\n"
+    "Readable form (the default), features in the order the record stores them:\n"
     "  FILE #INDEX offset=O length=L KEY=KIND[COUNT](V1,V2,V3,...) ...\n"
     "where bytes features show the byte lengths of their first values (\"784B\"), and\n"
     "a record that is not a tf.train.Example shows \"(not a tf.train.Example)\".\n"
@@ -41,7 +41,10 @@ constexpr std::string_view kUsage =
     "does not decode as a tf.train.Example. Floats are written in the shortest form\n"
     "that reads back as the same float32; NaN and infinities as the strings \"NaN\",\n"
     "\"Infinity\", \"-Infinity\". Bytes that are not UTF-8 (in keys or file names)\n"
-    "become U+FFFD. A key stored twice shows its last value, as protobuf reads it.";
+    "become U+FFFD. A key stored twice shows its last value, as protobuf reads it.\n"
+    "\n"
+    "Exit status: 0; 1 when a file cannot be read or a frame is corrupt (the records\n"
+    "before it have been printed); 2 for bad usage.";
 
 // Non-printable bytes as \xNN, so one record stays one line.
 std::string printable(std::string_view bytes) {
@@ -138,7 +141,7 @@ int run_inspect(const Args& args) {
   return run_command("inspect", [&] {
     po::options_description options("options");
     options.add_options()("json", "print JSON Lines instead of readable lines")(
-        "limit", po::value<std::int64_t>(), "print at most N records of each FILE");
+        "limit", po::value<std::int64_t>()->value_name("N"), "print at most N records of each FILE");
     add_compression_option(options);
     po::variables_map vm;
     if (!parse_args(args, options, vm, kUsage, /*need_files=*/true)) return kExitOk;

@@ -1,0 +1,67 @@
+// Writes the seed corpora of the fuzz targets from a few valid records:
+//   fuzz_make_seeds tests/fuzz/corpus
+// Seeds are committed (small files); rerun this when the formats grow a case.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "spool/data/io/example.h"
+#include "spool/data/io/sequence_example.h"
+#include "spool/data/io/tfrecord_writer.h"
+
+namespace {
+
+using namespace spool::data;
+
+void save(const std::filesystem::path& path, const std::string& bytes) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+Example small_example(int i) {
+  Example ex;
+  ex.features["label"] = Feature::int64s({i, -i});
+  ex.features["scores"] = Feature::floats({0.25f * static_cast<float>(i), -1.0f});
+  ex.features["image/encoded"] = Feature::bytes({std::string(static_cast<std::size_t>(3 + i), 'x'), ""});
+  ex.features["missing"] = Feature{};
+  return ex;
+}
+
+SequenceExample small_sequence_example() {
+  SequenceExample se;
+  se.context["length"] = Feature::int64s({2});
+  se.feature_lists["tokens"] = {Feature::bytes({"a", "bc"}), Feature::bytes({})};
+  se.feature_lists["ids"] = {Feature::int64s({1, 2}), Feature::int64s({3})};
+  return se;
+}
+
+std::string tfrecord(Compression compression, int records) {
+  std::ostringstream out;
+  TFRecordWriter writer(out, WriterOptions().compression(compression));
+  for (int i = 0; i < records; ++i) writer.write(encode_example(small_example(i)));
+  writer.close();
+  return out.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: fuzz_make_seeds CORPUS_DIR\n";
+    return 2;
+  }
+  const std::filesystem::path dir = argv[1];
+  save(dir / "record_reader" / "three_records.tfrecord", tfrecord(Compression::kNone, 3));
+  save(dir / "record_reader" / "empty.tfrecord", "");
+  save(dir / "record_reader" / "two_records.tfrecord.gz", tfrecord(Compression::kGzip, 2));
+  save(dir / "record_reader" / "two_records.tfrecord.zlib", tfrecord(Compression::kZlib, 2));
+  save(dir / "example" / "example.pb", encode_example(small_example(2)));
+  save(dir / "example" / "empty_example.pb", "");
+  save(dir / "example" / "sequence_example.pb", encode_sequence_example(small_sequence_example()));
+  std::cout << "seeds written under " << dir << '\n';
+  return 0;
+}
