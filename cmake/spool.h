@@ -29,3 +29,6 @@
 #include "spool/tensor/kernels/im2col.h"
 #include "spool/tensor/kernels/pool2d.h"
 #include "spool/tensor/kernels/softmax.h"
+#include "spool/tensor/kernels/broadcast.h"
+#include "spool/tensor/kernels/elementwise.h"
+#include "spool/tensor/kernels/reduce.h"
