@@ -71,6 +71,15 @@ namespace kernels {
 void conv2d(const Window2D& g, std::int64_t c_out, const float* x, const float* filter, const float* bias,
             Activation activation, float* y);
 
+// The same without im2col, for short patches (C_in = 1 or 3) on CPUs with AVX2 and
+// FMA, where lowering costs more than the GEMM (conv2d_direct.cc); conv2d picks it when
+// conv2d_direct_supported(), which needs C_out % 8 == 0 and a patch of at most
+// kConv2dDirectMaxPatch floats. Elsewhere conv2d_direct throws Unimplemented.
+inline constexpr std::int64_t kConv2dDirectMaxPatch = 64;
+bool conv2d_direct_supported(const Window2D& g, std::int64_t c_out);
+void conv2d_direct(const Window2D& g, std::int64_t c_out, const float* x, const float* filter, const float* bias,
+                   Activation activation, float* y);
+
 // dx [N, H, W, C_in] from dy [N, OH, OW, C_out].
 void conv2d_backward_input(const Window2D& g, std::int64_t c_out, const float* dy, const float* filter, float* dx);
 

@@ -15,6 +15,7 @@ void conv2d(const Window2D& g, std::int64_t c_out, const float* x, const float* 
   const std::int64_t rows = g.rows();
   const std::int64_t p = g.patch();
   if (rows == 0 || c_out == 0) return;
+  if (conv2d_direct_supported(g, c_out)) return conv2d_direct(g, c_out, x, filter, bias, activation, y);
   const bool epilogue = bias != nullptr || activation != Activation::kNone;
   if (g.is_pointwise()) {
     // X is already the im2col matrix [N·H·W, C_in].

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -115,9 +116,11 @@ void expect_close(const Tensor& got, const Vec& want, const std::string& what) {
 
 const std::vector<ConvCase> kCases = {
     {2, 7, 9, 3, 3, 3, 4, 1, 1, Padding::kValid},   // odd sizes, H != W
-    {2, 7, 9, 3, 3, 3, 4, 1, 1, Padding::kSame},
-    {1, 8, 6, 1, 3, 3, 5, 2, 2, Padding::kSame},    // batch 1, C_in 1, even sizes, stride 2
+    {2, 7, 9, 3, 3, 3, 16, 1, 1, Padding::kSame},  // C_out % 8 == 0: the direct kernel
+    {1, 8, 6, 1, 3, 3, 8, 2, 2, Padding::kSame},    // batch 1, C_in 1, even sizes, stride 2
+    {3, 9, 7, 1, 3, 3, 24, 2, 2, Padding::kValid},  // 16 + 8 output columns
     {3, 9, 7, 1, 3, 3, 2, 2, 2, Padding::kValid},
+    {1, 3, 13, 2, 3, 3, 8, 1, 1, Padding::kSame},   // every pixel row at the top/bottom edge
     {2, 6, 6, 3, 5, 5, 3, 1, 1, Padding::kSame},    // 5x5 with padding on both sides
     {1, 11, 8, 2, 5, 5, 3, 2, 1, Padding::kValid},  // unequal strides
     {2, 5, 7, 4, 1, 1, 6, 1, 1, Padding::kValid},   // 1x1 stride 1: the pure GEMM path
@@ -155,7 +158,8 @@ TEST_F(Conv2dTest, ForwardMatchesDirectConvolution) {
 }
 
 TEST_F(Conv2dTest, ForwardAppliesBiasAndActivation) {
-  const ConvCase c{2, 6, 5, 3, 3, 3, 4, 1, 1, Padding::kSame};
+  for (const ConvCase& c : {ConvCase{2, 6, 5, 3, 3, 3, 4, 1, 1, Padding::kSame},  // im2col + sgemm
+                            ConvCase{2, 6, 5, 3, 3, 3, 8, 1, 1, Padding::kSame}}) {  // direct
   const Tensor x = random_uniform(c.input(), -1, 1, gen_);
   const Tensor w = random_uniform(c.filter(), -1, 1, gen_);
   const Tensor b = random_uniform(Shape{c.cout}, -1, 1, gen_);
@@ -169,6 +173,28 @@ TEST_F(Conv2dTest, ForwardAppliesBiasAndActivation) {
     }
     expect_close(conv2d(x, w, b, c.options().activation(act)), want, activation_name(act));
   }
+  }
+}
+
+TEST_F(Conv2dTest, DirectKernelMatchesDirectConvolution) {
+  int checked = 0;
+  for (const ConvCase& c : kCases) {
+    const Window2D g = window2d(c.input(), c.kh, c.kw, c.sh, c.sw, c.padding, "test");
+    if (!kernels::conv2d_direct_supported(g, c.cout)) continue;
+    const Tensor x = random_uniform(c.input(), -1, 1, gen_);
+    const Tensor w = random_uniform(c.filter(), -1, 1, gen_);
+    const Tensor b = random_uniform(Shape{c.cout}, -1, 1, gen_);
+    Tensor y = Tensor::empty(c.output(), DType::kF32);
+    kernels::conv2d_direct(g, c.cout, x.data<float>(), w.data<float>(), b.data<float>(), Activation::kRelu,
+                           y.data<float>());
+    Vec want = ref_forward(c, to_doubles(x), to_doubles(w));
+    const Vec bias = to_doubles(b);
+    for (std::size_t i = 0; i < want.size(); ++i) want[i] = std::max(want[i] + bias[i % bias.size()], 0.0);
+    expect_close(y, want, ::testing::PrintToString(c));
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "this CPU has no AVX2/FMA: conv2d runs im2col + sgemm only";
+  EXPECT_EQ(checked, 4);
 }
 
 TEST_F(Conv2dTest, BackwardMatchesFiniteDifferences) {
