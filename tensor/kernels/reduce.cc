@@ -103,6 +103,29 @@ struct Lanes {
   A total() const { return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); }
 };
 
+// Sums `width` <= kTile adjacent outputs (unit stride apart in x) together: the loop
+// over the tile reads contiguous memory and vectorises, where one output at a time
+// walks a strided column (sum over axis 0, the bias gradient). Each output keeps the
+// very lanes and order Lanes gives it (lane = position in the run mod kLanes), so the
+// totals are bitwise those of the one-at-a-time path.
+constexpr int kTile = 16;
+
+template <bool kFull, typename A, typename T>
+void sum_tile(const ReducePlan& p, const T* x, std::int64_t base, int width, A* totals) {
+  A acc[kLanes][kTile] = {};
+  const int w_end = kFull ? kTile : width;
+  const std::int64_t stride = p.inner.inner_stride(0);
+  p.inner.for_each_run(0, p.n_red, [&](const std::int64_t* at, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      A* lane = acc[i % kLanes];
+      const T* row = x + base + at[0] + i * stride;
+      for (int w = 0; w < w_end; ++w) lane[w] += static_cast<A>(row[w]);
+    }
+  });
+  for (int w = 0; w < w_end; ++w)
+    totals[w] = ((acc[0][w] + acc[1][w]) + (acc[2][w] + acc[3][w])) + ((acc[4][w] + acc[5][w]) + (acc[6][w] + acc[7][w]));
+}
+
 // Calls finish(o, total) for every output. Integers accumulate in u64 (wrapping),
 // floats in f64.
 template <typename T, typename Finish>
@@ -111,6 +134,21 @@ void sum_kernel(const ReducePlan& p, const T* x, Finish finish) {
   const std::int64_t grain_out = std::max<std::int64_t>(1, kReduceGrain / std::max<std::int64_t>(1, p.n_red));
   const std::int64_t by_out = parallel_chunks(p.n_out, grain_out);
   const std::int64_t by_red = parallel_chunks(p.n_red, kReduceGrain);
+  if (by_red <= by_out && p.outer.inner_stride(0) == 1 && p.inner.inner_stride(0) != 1) {
+    parallel_for(p.n_out, grain_out, [&](std::int64_t o0, std::int64_t o1) {
+      std::int64_t o = o0;
+      p.outer.for_each_run(o0, o1, [&](const std::int64_t* at, std::int64_t count) {
+        A totals[kTile];
+        for (std::int64_t i = 0; i < count; i += kTile) {
+          const int width = static_cast<int>(std::min<std::int64_t>(kTile, count - i));
+          if (width == kTile) sum_tile<true>(p, x, at[0] + i, width, totals);
+          else sum_tile<false>(p, x, at[0] + i, width, totals);
+          for (int w = 0; w < width; ++w) finish(o++, totals[w]);
+        }
+      });
+    });
+    return;
+  }
   if (by_red <= by_out) {
     for_each_output(p, [&](std::int64_t o, std::int64_t base) {
       Lanes<A> lanes;

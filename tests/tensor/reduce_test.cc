@@ -242,6 +242,19 @@ TEST(ReduceDtypes, IntegerSumsDoNotOverflowTheInputType) {
             (std::vector<std::int64_t>{4, 4}));
 }
 
+// Summing columns (a tile of adjacent outputs at once) must keep each output's own
+// order: the same bits as summing the rows of the transposed copy.
+TEST(ReduceSum, ColumnsGiveTheBitsOfRows) {
+  std::mt19937 rng(16);
+  for (const Shape& shape : {Shape{300, 37}, Shape{9, 16}, Shape{1000, 5}, Shape{3, 4, 70}}) {
+    const Tensor x = random_view(shape, DType::kF32, Layout::kContiguous, rng);
+    const Tensor columns = sum(x, {0});
+    const Tensor rows = sum(x.transpose(0, -1).contiguous(), {-1});
+    EXPECT_TRUE(testing::same_bits(columns, rows.transpose(0, -1).contiguous().reshape(columns.shape())))
+        << shape.to_string();
+  }
+}
+
 // The split paths: one long reduction (split over the reduced range) and many short
 // ones (split over outputs). Repeated runs agree bitwise at each thread count.
 TEST(ReduceDeterminism, RepeatedRunsAreBitwiseSame) {
