@@ -41,44 +41,60 @@ SPOOL_AVX2 inline void store_row(float* c, __m256 lo, __m256 hi, __m256 alpha, _
 }
 
 // R live rows (1..6), so edge rows cost in proportion. kPackedA fixes A's strides at
-// compile time (1, kMr), freeing the registers that hold row offsets.
+// compile time (1, kMr), freeing the registers that hold row offsets. The accumulators
+// are named variables, not an array: GCC keeps an array of __m256 on the stack unless
+// every loop over it is fully unrolled first, and that proved fragile.
 template <int R, bool kPackedA>
 SPOOL_AVX2 void tile_avx2(const Tile& t) {
-  __m256 lo[R];
-  __m256 hi[R];
-  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm256_setzero_ps();
+  [[maybe_unused]] __m256 lo0 = _mm256_setzero_ps(), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0;
+  [[maybe_unused]] __m256 lo3 = lo0, hi3 = lo0, lo4 = lo0, hi4 = lo0, lo5 = lo0, hi5 = lo0;
   const std::int64_t a_rs = kPackedA ? 1 : t.a_rs;
   const std::int64_t a_cs = kPackedA ? kMr : t.a_cs;
   const std::int64_t b_rs = t.b_rs;
+  const std::int64_t k = t.k;
   const float* a = t.a;
   const float* b = t.b;
   for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(t.c + r * t.ldc), _MM_HINT_T0);
+#define SPOOL_GEMM_ROW(r)                                         \
+  if constexpr (R > r) {                                          \
+    const __m256 x = _mm256_broadcast_ss(a + r * a_rs);           \
+    lo##r = _mm256_fmadd_ps(x, b0, lo##r);                        \
+    hi##r = _mm256_fmadd_ps(x, b1, hi##r);                        \
+  }
 #pragma GCC unroll 4
-  for (std::int64_t p = 0; p < t.k; ++p) {
+  for (std::int64_t p = 0; p < k; ++p) {
     const __m256 b0 = _mm256_loadu_ps(b);
     const __m256 b1 = _mm256_loadu_ps(b + 8);
-    for (int r = 0; r < R; ++r) {
-      const __m256 x = _mm256_broadcast_ss(a + r * a_rs);
-      lo[r] = _mm256_fmadd_ps(x, b0, lo[r]);
-      hi[r] = _mm256_fmadd_ps(x, b1, hi[r]);
-    }
+    SPOOL_GEMM_ROW(0)
+    SPOOL_GEMM_ROW(1)
+    SPOOL_GEMM_ROW(2)
+    SPOOL_GEMM_ROW(3)
+    SPOOL_GEMM_ROW(4)
+    SPOOL_GEMM_ROW(5)
     a += a_cs;
     b += b_rs;
   }
+#undef SPOOL_GEMM_ROW
   const __m256 alpha = _mm256_set1_ps(t.alpha);
   const __m256 beta = _mm256_set1_ps(t.beta);
   const bool read_c = t.beta != 0.0f;
-  if (t.nr == kNr) {
-    for (int r = 0; r < R; ++r) store_row(t.c + r * t.ldc, lo[r], hi[r], alpha, beta, read_c);
-    return;
-  }
-  alignas(32) float part[R][kNr];
+  const bool full = t.nr == kNr;
+  alignas(32) float part[kNr];
   const std::size_t bytes = static_cast<std::size_t>(t.nr) * sizeof(float);
-  for (int r = 0; r < R; ++r) {
-    if (read_c) std::memcpy(part[r], t.c + r * t.ldc, bytes);
-    store_row(part[r], lo[r], hi[r], alpha, beta, read_c);
-    std::memcpy(t.c + r * t.ldc, part[r], bytes);
-  }
+  // A partial row goes through `part` so that it sees exactly the full row's arithmetic.
+  const auto put = [&](int r, __m256 l, __m256 h) SPOOL_AVX2 {
+    float* c = t.c + r * t.ldc;
+    if (full) return store_row(c, l, h, alpha, beta, read_c);
+    if (read_c) std::memcpy(part, c, bytes);
+    store_row(part, l, h, alpha, beta, read_c);
+    std::memcpy(c, part, bytes);
+  };
+  if constexpr (R > 0) put(0, lo0, hi0);
+  if constexpr (R > 1) put(1, lo1, hi1);
+  if constexpr (R > 2) put(2, lo2, hi2);
+  if constexpr (R > 3) put(3, lo3, hi3);
+  if constexpr (R > 4) put(4, lo4, hi4);
+  if constexpr (R > 5) put(5, lo5, hi5);
 }
 
 template <bool kPackedA>

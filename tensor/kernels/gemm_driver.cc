@@ -95,9 +95,11 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
   const std::int64_t rows = i1 - i0;
   const std::int64_t kb = k_blocks(pr.k);
   // In place, op(A)'s rows are read along K (or six adjacent floats per step when
-  // transposed) and reused across the column slivers from L1/L2; packing pays only
-  // when many slivers reuse it. B in place needs NR adjacent floats per step.
-  const bool pack_a = decide(pr.plan.pack_a, j1 - j0 > 4 * kNr && rows > kMr);
+  // transposed) and reused across the column slivers from L1/L2; measured on the MLP
+  // shapes and at 512, packing A pays only once more than 16 slivers reuse it (it
+  // then also spares the TLB the long strides of a wide A). B in place needs NR
+  // adjacent floats per step, and pays only for a few row tiles.
+  const bool pack_a = decide(pr.plan.pack_a, j1 - j0 > 16 * kNr && rows > 8 * kMr);
   const bool pack_b = pr.tb || decide(pr.plan.pack_b, rows > 4 * kMr);
   const std::int64_t ncap = std::min(kNc, (j1 - j0 + kNr - 1) / kNr * kNr);
   const std::int64_t kcap = (pr.k + kb - 1) / kb;
@@ -138,7 +140,12 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
             t.b_rs = kNr;
           }
           t.nr = static_cast<int>(std::min<std::int64_t>(kNr, nc - jr));
-          for (std::int64_t ir = 0; ir < mc; ir += kMr) {
+          for (std::int64_t ir = 0; ir < mc; ir += t.mr) {
+            // A thin last tile runs at FMA latency, not throughput: read in place, the
+            // last 7..9 rows go as two near-equal tiles (32 = 6+6+6+6+4+4, not ...+6+2).
+            const std::int64_t left = mc - ir;
+            const bool split = !pack_a && left > kMr && left < kMr + 4;
+            t.mr = static_cast<int>(split ? (left + 1) / 2 : std::min<std::int64_t>(kMr, left));
             if (pack_a) {
               t.a = packed_a + ir * kc;
               t.a_rs = 1;
@@ -148,7 +155,6 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
               t.a_rs = pr.ta ? 1 : pr.lda;
               t.a_cs = pr.ta ? pr.lda : 1;
             }
-            t.mr = static_cast<int>(std::min<std::int64_t>(kMr, mc - ir));
             t.c = pr.c + (ic + ir) * pr.ldc + jc + jr;
             kern.tile(t);
           }
