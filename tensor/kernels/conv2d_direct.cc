@@ -36,10 +36,13 @@ namespace {
 constexpr int kPixels = 6;  // pixels per register tile
 constexpr int kLanes = 8;   // floats per ymm register
 
-// Input offsets (from the window's top-left pixel) and filter offsets of the taps.
+// Input offsets (from the window's top-left pixel) and filter offsets of the taps of
+// filter rows [ky0, ky1) and columns [kx0, kx1), kept while consecutive output rows
+// and pixels need the same list.
 struct Taps {
   std::vector<std::int64_t> x_off;
   std::vector<std::int64_t> w_off;
+  std::int64_t ky0 = -1, ky1 = -1, kx0 = -1, kx1 = -1;
 };
 
 struct TileArgs {
@@ -51,40 +54,45 @@ struct TileArgs {
   const float* bias;         // null or offset to the first column
   float* y;                  // the first pixel's output, offset to the first column
   std::int64_t c_out;        // y's row stride
+  std::int64_t groups = 1;   // tile(): how many runs of MR pixels
 };
 
+// `a.groups` runs of MR neighbouring pixels, one after the other along the row.
 template <int MR, int NV>
 SPOOL_CONV_AVX2 void tile(const TileArgs& a) {
-  __m256 acc[MR][NV];
   __m256 init[NV];
 #pragma GCC unroll 2
   for (int v = 0; v < NV; ++v) init[v] = a.bias ? _mm256_loadu_ps(a.bias + v * kLanes) : _mm256_setzero_ps();
-#pragma GCC unroll 6
-  for (int j = 0; j < MR; ++j)
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) acc[j][v] = init[v];
   const std::int64_t count = static_cast<std::int64_t>(a.taps->x_off.size());
   const std::int64_t* x_off = a.taps->x_off.data();
   const std::int64_t* w_off = a.taps->w_off.data();
-  const float* x = a.x + a.base;
   const std::int64_t step = a.pixel_step;
-  for (std::int64_t t = 0; t < count; ++t) {
-    const float* xp = x + x_off[t];
-    const float* wp = a.w + w_off[t];
-    __m256 wv[NV];
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) wv[v] = _mm256_loadu_ps(wp + v * kLanes);
+  for (std::int64_t group = 0; group < a.groups; ++group) {
+    const float* x = a.x + a.base + group * MR * step;
+    float* y = a.y + group * MR * a.c_out;
+    __m256 acc[MR][NV];
 #pragma GCC unroll 6
-    for (int j = 0; j < MR; ++j) {
-      const __m256 xv = _mm256_broadcast_ss(xp + j * step);
+    for (int j = 0; j < MR; ++j)
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) acc[j][v] = _mm256_fmadd_ps(xv, wv[v], acc[j][v]);
+      for (int v = 0; v < NV; ++v) acc[j][v] = init[v];
+    for (std::int64_t t = 0; t < count; ++t) {
+      const float* xp = x + x_off[t];
+      const float* wp = a.w + w_off[t];
+      __m256 wv[NV];
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) wv[v] = _mm256_loadu_ps(wp + v * kLanes);
+#pragma GCC unroll 6
+      for (int j = 0; j < MR; ++j) {
+        const __m256 xv = _mm256_broadcast_ss(xp + j * step);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) acc[j][v] = _mm256_fmadd_ps(xv, wv[v], acc[j][v]);
+      }
     }
-  }
 #pragma GCC unroll 6
-  for (int j = 0; j < MR; ++j)
+    for (int j = 0; j < MR; ++j)
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(a.y + j * a.c_out + v * kLanes, acc[j][v]);
+      for (int v = 0; v < NV; ++v) _mm256_storeu_ps(y + j * a.c_out + v * kLanes, acc[j][v]);
+  }
 }
 
 using TileFn = void (*)(const TileArgs&);
@@ -96,21 +104,38 @@ TileFn tile_for(int mr) {
   return kTable[mr - 1];
 }
 
-// Runs `pixels` (≤ 6) neighbouring pixels over every column of C_out.
-void run_pixels(TileArgs a, int pixels) {
+// Runs `pixels` neighbouring pixels over every column of C_out: whole 6-pixel tiles,
+// then one narrower tile for the rest.
+void run_pixels(TileArgs a, std::int64_t pixels) {
+  const std::int64_t full = pixels / kPixels;
+  const int rest = static_cast<int>(pixels % kPixels);
   for (std::int64_t col = 0; col < a.c_out; col += 2 * kLanes) {
-    const TileFn fn = a.c_out - col >= 2 * kLanes ? tile_for<2>(pixels) : tile_for<1>(pixels);
+    const bool wide = a.c_out - col >= 2 * kLanes;
     TileArgs at = a;
     at.w = a.w + col;
     at.bias = a.bias ? a.bias + col : nullptr;
     at.y = a.y + col;
-    fn(at);
+    if (full > 0) {
+      at.groups = full;
+      (wide ? tile_for<2>(kPixels) : tile_for<1>(kPixels))(at);
+    }
+    if (rest > 0) {
+      at.groups = 1;
+      at.base = a.base + full * kPixels * a.pixel_step;
+      at.y = a.y + full * kPixels * a.c_out + col;
+      (wide ? tile_for<2>(rest) : tile_for<1>(rest))(at);
+    }
   }
 }
 
 // Taps of filter rows [ky0, ky1) and columns [kx0, kx1).
 void list_taps(const Window2D& g, std::int64_t c_out, std::int64_t ky0, std::int64_t ky1, std::int64_t kx0,
                std::int64_t kx1, Taps& taps) {
+  if (taps.ky0 == ky0 && taps.ky1 == ky1 && taps.kx0 == kx0 && taps.kx1 == kx1) return;
+  taps.ky0 = ky0;
+  taps.ky1 = ky1;
+  taps.kx0 = kx0;
+  taps.kx1 = kx1;
   taps.x_off.clear();
   taps.w_off.clear();
   for (std::int64_t ky = ky0; ky < ky1; ++ky)
@@ -136,10 +161,10 @@ void output_row(const Window2D& g, std::int64_t c_out, const float* x, const flo
   TileArgs a{x, 0, g.stride_w * g.channels, &row_taps, filter, bias, nullptr, c_out};
   const std::int64_t row_base = (n * g.in_h + iy0) * g.in_w;
   float* y_row = y + (n * g.out_h + oy) * g.out_w * c_out;
-  for (std::int64_t ox = ox_lo; ox < ox_hi; ox += kPixels) {
-    a.base = (row_base + ox * g.stride_w - g.pad_left) * g.channels;
-    a.y = y_row + ox * c_out;
-    run_pixels(a, static_cast<int>(std::min<std::int64_t>(kPixels, ox_hi - ox)));
+  if (ox_hi > ox_lo) {
+    a.base = (row_base + ox_lo * g.stride_w - g.pad_left) * g.channels;
+    a.y = y_row + ox_lo * c_out;
+    run_pixels(a, ox_hi - ox_lo);
   }
   for (std::int64_t ox = 0; ox < g.out_w; ++ox) {
     if (ox == ox_lo) ox = std::max(ox_hi, ox_lo);
@@ -167,7 +192,8 @@ void conv2d_direct(const Window2D& g, std::int64_t c_out, const float* x, const 
   // About 16 K multiply-adds per output row at the least before a thread is woken.
   const std::int64_t grain = std::max<std::int64_t>(1, (1 << 16) / std::max<std::int64_t>(g.out_w * g.patch() * c_out, 1));
   parallel_for(rows, grain, [&](std::int64_t r0, std::int64_t r1) {
-    thread_local Taps row_taps, edge_taps;
+    // Fresh per call: a list depends on the geometry as well as on the window part.
+    Taps row_taps, edge_taps;
     for (std::int64_t r = r0; r < r1; ++r) {
       output_row(g, c_out, x, filter, bias, y, r / g.out_h, r % g.out_h, row_taps, edge_taps);
       if (activation != Activation::kNone) {

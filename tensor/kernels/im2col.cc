@@ -117,8 +117,16 @@ void im2col(const Window2D& g, const float* x, std::int64_t row_begin, std::int6
 void col2im_add(const Window2D& g, const float* dcols, std::int64_t row_begin, std::int64_t row_end, float* dx) {
   const std::int64_t c = g.channels;
   const std::int64_t span = g.kernel_w * c;
+  const std::int64_t row_stride = g.in_w * c;
   for_each_row(g, row_begin, row_end, [&](std::int64_t r, std::int64_t n, std::int64_t iy0, std::int64_t ix0) {
     const float* in = dcols + r * g.patch();
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + g.kernel_h <= g.in_h && ix0 + g.kernel_w <= g.in_w) {
+      float* dst = dx + ((n * g.in_h + iy0) * g.in_w + ix0) * c;
+      for (std::int64_t ky = 0; ky < g.kernel_h; ++ky, in += span, dst += row_stride) {
+        for (std::int64_t j = 0; j < span; ++j) dst[j] += in[j];
+      }
+      return;
+    }
     const std::int64_t kx_lo = std::max<std::int64_t>(0, -ix0);
     const std::int64_t kx_hi = std::min<std::int64_t>(g.kernel_w, g.in_w - ix0);
     for (std::int64_t ky = 0; ky < g.kernel_h; ++ky, in += span) {
