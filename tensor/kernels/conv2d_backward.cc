@@ -13,6 +13,10 @@
 
 namespace spool::kernels {
 
+namespace {
+constexpr std::int64_t kTransposedMaxChannels = 4;
+}  // namespace
+
 void conv2d_backward_input(const Window2D& g, std::int64_t c_out, const float* dy, const float* filter, float* dx) {
   const std::int64_t p = g.patch();
   const std::int64_t image = g.in_h * g.in_w * g.channels;
@@ -22,14 +26,22 @@ void conv2d_backward_input(const Window2D& g, std::int64_t c_out, const float* d
   }
   const std::int64_t per_image = g.out_pixels();
   const std::int64_t block = std::min(im2col_block_rows(g), std::max<std::int64_t>(per_image, 1));
+  // With few input channels a patch row is short (9 or 27 floats): the GEMM fills its
+  // 16-wide tiles better as Wᵀ-major (P × R), and the adds run along output rows.
+  const bool transposed = g.channels <= kTransposedMaxChannels;
   parallel_for(g.batch, 1, [&](std::int64_t n0, std::int64_t n1) {
     std::fill(dx + n0 * image, dx + n1 * image, 0.0f);
     float* dcols = im2col_scratch(block * p);
     for (std::int64_t n = n0; n < n1; ++n) {
       for (std::int64_t r0 = n * per_image; r0 < (n + 1) * per_image; r0 += block) {
         const std::int64_t r1 = std::min((n + 1) * per_image, r0 + block);
-        sgemm(false, true, r1 - r0, p, c_out, 1.0f, dy + r0 * c_out, c_out, filter, c_out, 0.0f, dcols, p);
-        col2im_add(g, dcols, r0, r1, dx);
+        if (transposed) {
+          sgemm(false, true, p, r1 - r0, c_out, 1.0f, filter, c_out, dy + r0 * c_out, c_out, 0.0f, dcols, r1 - r0);
+          col2im_transposed_add(g, dcols, r1 - r0, r0, r1, dx);
+        } else {
+          sgemm(false, true, r1 - r0, p, c_out, 1.0f, dy + r0 * c_out, c_out, filter, c_out, 0.0f, dcols, p);
+          col2im_add(g, dcols, r0, r1, dx);
+        }
       }
     }
   });

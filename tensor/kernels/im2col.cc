@@ -140,6 +140,40 @@ void col2im_add(const Window2D& g, const float* dcols, std::int64_t row_begin, s
   });
 }
 
+void col2im_transposed_add(const Window2D& g, const float* dcols_t, std::int64_t ld, std::int64_t row_begin,
+                           std::int64_t row_end, float* dx) {
+  const std::int64_t c = g.channels;
+  const std::int64_t step = g.stride_w * c;  // between the targets of neighbouring pixels
+  const std::int64_t n = row_begin / g.out_pixels();
+  // One output row segment [ox0, ox1) of image row oy at a time.
+  for (std::int64_t r = row_begin; r < row_end;) {
+    const std::int64_t oy = r % g.out_pixels() / g.out_w;
+    const std::int64_t ox0 = r % g.out_w;
+    const std::int64_t ox1 = std::min(g.out_w, ox0 + (row_end - r));
+    const std::int64_t iy0 = oy * g.stride_h - g.pad_top;
+    for (std::int64_t ky = std::max<std::int64_t>(0, -iy0); ky < std::min(g.kernel_h, g.in_h - iy0); ++ky) {
+      float* dx_row = dx + (n * g.in_h + iy0 + ky) * g.in_w * c;
+      for (std::int64_t kx = 0; kx < g.kernel_w; ++kx) {
+        // Pixels whose column ix = ox·SW − pad_left + kx lies inside: [lo, hi).
+        const std::int64_t shift = kx - g.pad_left;
+        const std::int64_t lo = std::max(ox0, shift >= 0 ? 0 : (-shift + g.stride_w - 1) / g.stride_w);
+        const std::int64_t hi = std::min(ox1, g.in_w - shift > 0 ? (g.in_w - shift - 1) / g.stride_w + 1 : 0);
+        if (lo >= hi) continue;
+        for (std::int64_t ci = 0; ci < c; ++ci) {
+          const float* src = dcols_t + ((ky * g.kernel_w + kx) * c + ci) * ld + (r - row_begin) - ox0;
+          float* dst = dx_row + shift * c + ci;
+          if (step == 1) {
+            for (std::int64_t ox = lo; ox < hi; ++ox) dst[ox] += src[ox];
+          } else {
+            for (std::int64_t ox = lo; ox < hi; ++ox) dst[ox * step] += src[ox];
+          }
+        }
+      }
+    }
+    r += ox1 - ox0;
+  }
+}
+
 std::int64_t im2col_block_rows(const Window2D& g) {
   constexpr std::int64_t kBlockFloats = 1 << 15;
   return std::clamp<std::int64_t>(kBlockFloats / std::max<std::int64_t>(g.patch(), 1), 16, 4096);

@@ -67,6 +67,13 @@ void im2col(const Window2D& g, const float* x, std::int64_t row_begin, std::int6
 // The adjoint of im2col: dx[pixel under the window] += dcols[r − row_begin][...].
 void col2im_add(const Window2D& g, const float* dcols, std::int64_t row_begin, std::int64_t row_end, float* dx);
 
+// col2im_add for a transposed block, dcols_t[t][r − row_begin] with row stride ld:
+// one row per tap. With few channels the taps' targets along an output row are
+// C·SW floats apart (contiguous for C = 1, stride 1), so the adds run as long loops
+// instead of a few floats per (row, ky) span. Rows must lie in one image.
+void col2im_transposed_add(const Window2D& g, const float* dcols_t, std::int64_t ld, std::int64_t row_begin,
+                           std::int64_t row_end, float* dx);
+
 // How many rows one im2col block holds: about 128 KiB of patches, so the block and
 // the GEMM's output rows stay in L2 while the GEMM reads them.
 std::int64_t im2col_block_rows(const Window2D& g);

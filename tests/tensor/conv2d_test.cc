@@ -126,6 +126,8 @@ const std::vector<ConvCase> kCases = {
     {2, 5, 7, 4, 1, 1, 6, 1, 1, Padding::kValid},   // 1x1 stride 1: the pure GEMM path
     {2, 5, 7, 4, 1, 1, 3, 2, 2, Padding::kSame},    // 1x1 stride 2 goes through im2col
     {1, 4, 5, 2, 2, 4, 3, 1, 2, Padding::kSame},    // even kernel: odd padding split
+    {2, 6, 7, 8, 3, 3, 8, 2, 2, Padding::kSame},    // C_in > 4: row-major dx blocks
+    {1, 5, 6, 6, 3, 3, 5, 1, 1, Padding::kValid},
 };
 
 class Conv2dTest : public ::testing::Test {
