@@ -1,6 +1,6 @@
 // Conv2D layers of the models Spool must train, Spool next to libtorch in one run:
 //   conv2d/<impl>/<shape>/threads:<T>      forward + backward input + backward filter
-//                                          (+ bias gradient): one training step's conv
+//                                          and bias: one training step's conv layer
 //   conv2d/<impl>/<shape>/fwd/threads:<T>  forward only (with bias)
 // impl spool (NHWC/HWIO) or libtorch (NCHW/OIHW, its native layout: the data is
 // converted once, outside the timed loop); T in {1, 2}; wall time (UseRealTime).
@@ -61,11 +61,10 @@ void bm_spool(benchmark::State& state, const ConvShape& s, int threads, bool bac
     benchmark::DoNotOptimize(y.data<float>());
     if (backward) {
       Tensor dx = conv2d_backward_input(o.dy, o.w, o.x.shape());
-      Tensor dw = conv2d_backward_filter(o.x, o.dy, o.w.shape());
-      Tensor db = conv2d_backward_bias(o.dy);
+      Conv2DFilterGrads dw = conv2d_backward_filter_and_bias(o.x, o.dy, o.w.shape());
       benchmark::DoNotOptimize(dx.data<float>());
-      benchmark::DoNotOptimize(dw.data<float>());
-      benchmark::DoNotOptimize(db.data<float>());
+      benchmark::DoNotOptimize(dw.dfilter.data<float>());
+      benchmark::DoNotOptimize(dw.dbias.data<float>());
     }
     benchmark::ClobberMemory();
   }

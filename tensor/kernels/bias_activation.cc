@@ -86,16 +86,20 @@ void activation_backward(const float* y, const float* dy, Activation activation,
   });
 }
 
+void bias_grad_rows(const float* dy, std::int64_t rows, std::int64_t channels, double* acc) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* row = dy + r * channels;
+    for (std::int64_t c = 0; c < channels; ++c) acc[c] += row[c];
+  }
+}
+
 void bias_grad(const float* dy, std::int64_t rows, std::int64_t channels, float* dbias) {
   const std::int64_t chunks = std::max<std::int64_t>(parallel_chunks(rows, row_grain(channels)), 1);
   std::vector<double> partial(static_cast<std::size_t>(chunks * channels), 0.0);
   parallel_for(chunks, 1, [&](std::int64_t chunk_begin, std::int64_t chunk_end) {
     for (std::int64_t k = chunk_begin; k < chunk_end; ++k) {
-      double* acc = partial.data() + k * channels;
-      for (std::int64_t r = rows * k / chunks; r < rows * (k + 1) / chunks; ++r) {
-        const float* row = dy + r * channels;
-        for (std::int64_t c = 0; c < channels; ++c) acc[c] += row[c];
-      }
+      const std::int64_t r0 = rows * k / chunks;
+      bias_grad_rows(dy + r0 * channels, rows * (k + 1) / chunks - r0, channels, partial.data() + k * channels);
     }
   });
   for (std::int64_t c = 0; c < channels; ++c) {

@@ -43,6 +43,10 @@ void activation_backward(const float* y, const float* dy, Activation activation,
 // dbias[c] = Σ_r dy[r, c], accumulated in double per chunk, chunks summed in order.
 void bias_grad(const float* dy, std::int64_t rows, std::int64_t channels, float* dbias);
 
+// acc[c] += Σ_r dy[r, c] in row order, single-threaded: for kernels that sum a bias
+// gradient while dy is in cache for another reason (conv2d_backward_filter).
+void bias_grad_rows(const float* dy, std::int64_t rows, std::int64_t channels, double* acc);
+
 }  // namespace kernels
 
 // act(x + bias) for f32 x of rank >= 1; bias is [x.dim(-1)] or undefined (no bias).

@@ -79,17 +79,36 @@ Tensor conv2d_backward_input(const Tensor& dy, const Tensor& filter, const Shape
   return dx;
 }
 
-Tensor conv2d_backward_filter(const Tensor& input, const Tensor& dy, const Shape& filter_shape,
-                              const Conv2DOptions& options) {
-  check_f32_4d(input, "conv2d_backward_filter", "input");
-  const Window2D g = conv_window(input.shape(), filter_shape, options, "conv2d_backward_filter");
-  check_grad(dy, output_shape(g, filter_shape), input.shape(), options, "conv2d_backward_filter");
+namespace {
+
+Conv2DFilterGrads backward_filter(const Tensor& input, const Tensor& dy, const Shape& filter_shape,
+                                  const Conv2DOptions& options, bool with_bias, const char* op) {
+  check_f32_4d(input, op, "input");
+  const Window2D g = conv_window(input.shape(), filter_shape, options, op);
+  check_grad(dy, output_shape(g, filter_shape), input.shape(), options, op);
   const Tensor xc = input.contiguous();
   const Tensor dyc = dy.contiguous();
-  Tensor dw = Tensor::zeros(filter_shape, DType::kF32);
-  if (dw.numel() == 0 || dy.numel() == 0) return dw;
-  kernels::conv2d_backward_filter(g, filter_shape[3], xc.data<float>(), dyc.data<float>(), dw.data<float>());
-  return dw;
+  Conv2DFilterGrads grads{Tensor::zeros(filter_shape, DType::kF32),
+                          with_bias ? Tensor::zeros(Shape{filter_shape[3]}, DType::kF32) : Tensor()};
+  if (dy.numel() == 0 || grads.dfilter.numel() == 0) {
+    if (with_bias) grads.dbias = bias_grad(dy);
+    return grads;
+  }
+  kernels::conv2d_backward_filter(g, filter_shape[3], xc.data<float>(), dyc.data<float>(),
+                                  grads.dfilter.data<float>(), with_bias ? grads.dbias.data<float>() : nullptr);
+  return grads;
+}
+
+}  // namespace
+
+Tensor conv2d_backward_filter(const Tensor& input, const Tensor& dy, const Shape& filter_shape,
+                              const Conv2DOptions& options) {
+  return backward_filter(input, dy, filter_shape, options, false, "conv2d_backward_filter").dfilter;
+}
+
+Conv2DFilterGrads conv2d_backward_filter_and_bias(const Tensor& input, const Tensor& dy, const Shape& filter_shape,
+                                                  const Conv2DOptions& options) {
+  return backward_filter(input, dy, filter_shape, options, true, "conv2d_backward_filter_and_bias");
 }
 
 Tensor conv2d_backward_bias(const Tensor& dy) {

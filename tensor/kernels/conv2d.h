@@ -9,6 +9,7 @@
 //   Tensor dx = conv2d_backward_input(dy, w, x.shape(), opts);
 //   Tensor dw = conv2d_backward_filter(x, dy, w.shape(), opts);
 //   Tensor db = conv2d_backward_bias(dy);              // Σ of dy over N, H, W
+//   auto [dw2, db2] = conv2d_backward_filter_and_bias(x, dy, w.shape(), opts);  // one pass
 //
 // Dilation is 1. Padding follows TensorFlow (see im2col.h). With an activation in the
 // options, the forward returns act(conv + bias) in one pass over the output; the
@@ -83,9 +84,10 @@ void conv2d_direct(const Window2D& g, std::int64_t c_out, const float* x, const 
 // dx [N, H, W, C_in] from dy [N, OH, OW, C_out].
 void conv2d_backward_input(const Window2D& g, std::int64_t c_out, const float* dy, const float* filter, float* dx);
 
-// dfilter [KH, KW, C_in, C_out] from x and dy.
+// dfilter [KH, KW, C_in, C_out] from x and dy; and, when dbias is not null, the bias
+// gradient [C_out] summed while each block of dy is in cache.
 void conv2d_backward_filter(const Window2D& g, std::int64_t c_out, const float* x, const float* dy,
-                            float* dfilter);
+                            float* dfilter, float* dbias = nullptr);
 
 }  // namespace kernels
 
@@ -102,6 +104,14 @@ Tensor conv2d_backward_filter(const Tensor& input, const Tensor& dy, const Shape
                               const Conv2DOptions& options = {});
 // [C_out]: dy summed over N, OH, OW.
 Tensor conv2d_backward_bias(const Tensor& dy);
+
+// conv2d_backward_filter and conv2d_backward_bias in one pass over dy.
+struct Conv2DFilterGrads {
+  Tensor dfilter;  // filter_shape
+  Tensor dbias;    // [C_out]
+};
+Conv2DFilterGrads conv2d_backward_filter_and_bias(const Tensor& input, const Tensor& dy, const Shape& filter_shape,
+                                                  const Conv2DOptions& options = {});
 
 // The output shape conv2d gives for these shapes and options, after the same checks.
 Shape conv2d_output_shape(const Shape& input, const Shape& filter, const Conv2DOptions& options = {});

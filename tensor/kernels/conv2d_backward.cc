@@ -1,7 +1,8 @@
 // conv2d backward passes through kernels::sgemm:
 //   dX = col2im(dY · Wᵀ)          per image, since col2im of one image's rows adds into
 //                                 overlapping pixels and must stay on one thread;
-//   dW = Σ_blocks im2col(X)ᵀ · dY  per-chunk partials, added in chunk order.
+//   dW = Σ_blocks im2col(X)ᵀ · dY  per-chunk partials, added in chunk order (the bias
+//                                 gradient likewise, from the same dY blocks).
 // N batch, H,W input spatial, C_in/C_out channels, KH,KW filter size, R output rows
 // (pixels) of one block, P = KH·KW·C_in the patch length.
 #include <algorithm>
@@ -48,12 +49,13 @@ void conv2d_backward_input(const Window2D& g, std::int64_t c_out, const float* d
 }
 
 void conv2d_backward_filter(const Window2D& g, std::int64_t c_out, const float* x, const float* dy,
-                            float* dfilter) {
+                            float* dfilter, float* dbias) {
   const std::int64_t rows = g.rows();
   const std::int64_t p = g.patch();
   const std::int64_t size = p * c_out;
   if (g.is_pointwise()) {
     sgemm(true, false, p, c_out, rows, 1.0f, x, p, dy, c_out, 0.0f, dfilter, c_out);
+    if (dbias) bias_grad(dy, rows, c_out, dbias);
     return;
   }
   const std::int64_t block = im2col_block_rows(g);
@@ -61,6 +63,7 @@ void conv2d_backward_filter(const Window2D& g, std::int64_t c_out, const float* 
   // The cut depends only on (blocks, thread count), never on timing.
   const std::int64_t chunks = std::max<std::int64_t>(parallel_chunks(blocks, 1), 1);
   std::vector<float> partials(static_cast<std::size_t>((chunks - 1) * size));
+  std::vector<double> bias_partials(dbias ? static_cast<std::size_t>(chunks * c_out) : 0, 0.0);
   parallel_for(chunks, 1, [&](std::int64_t k0, std::int64_t k1) {
     float* cols = im2col_scratch(block * p);
     for (std::int64_t k = k0; k < k1; ++k) {
@@ -74,12 +77,20 @@ void conv2d_backward_filter(const Window2D& g, std::int64_t c_out, const float* 
         im2col(g, x, r0, r1, cols);
         sgemm(true, false, p, c_out, r1 - r0, 1.0f, cols, p, dy + r0 * c_out, c_out, b == b0 ? 0.0f : 1.0f, acc,
               c_out);
+        if (dbias) bias_grad_rows(dy + r0 * c_out, r1 - r0, c_out, bias_partials.data() + k * c_out);
       }
     }
   });
   for (std::int64_t k = 1; k < chunks; ++k) {
     const float* part = partials.data() + (k - 1) * size;
     for (std::int64_t i = 0; i < size; ++i) dfilter[i] += part[i];
+  }
+  if (dbias) {
+    for (std::int64_t c = 0; c < c_out; ++c) {
+      double sum = 0;
+      for (std::int64_t k = 0; k < chunks; ++k) sum += bias_partials[static_cast<std::size_t>(k * c_out + c)];
+      dbias[c] = static_cast<float>(sum);
+    }
   }
 }
 

@@ -230,8 +230,15 @@ TEST_F(Conv2dTest, BackwardMatchesReferenceLoops) {
     const std::string what = ::testing::PrintToString(c);
     expect_close(conv2d_backward_input(dy, w, c.input(), c.options()), ref_backward_input(c, to_doubles(dy), to_doubles(w)),
                  "dx " + what);
-    expect_close(conv2d_backward_filter(x, dy, c.filter(), c.options()),
-                 ref_backward_filter(c, to_doubles(x), to_doubles(dy)), "dw " + what);
+    const Tensor dw = conv2d_backward_filter(x, dy, c.filter(), c.options());
+    expect_close(dw, ref_backward_filter(c, to_doubles(x), to_doubles(dy)), "dw " + what);
+    // The fused variant: the same dw bit for bit, and the bias gradient on the side.
+    const Conv2DFilterGrads both = conv2d_backward_filter_and_bias(x, dy, c.filter(), c.options());
+    EXPECT_EQ(both.dfilter.to_vector<float>(), dw.to_vector<float>()) << what;
+    Vec db(static_cast<std::size_t>(c.cout), 0.0);
+    const Vec dyd = to_doubles(dy);
+    for (std::size_t i = 0; i < dyd.size(); ++i) db[i % db.size()] += dyd[i];
+    expect_close(both.dbias, db, "db " + what);
   }
 }
 
@@ -262,6 +269,7 @@ TEST_F(Conv2dTest, BitwiseReproducibleForAThreadCount) {
     out.push_back(conv2d_backward_input(dy, w, c.input(), c.options()).to_vector<float>());
     out.push_back(conv2d_backward_filter(x, dy, c.filter(), c.options()).to_vector<float>());
     out.push_back(conv2d_backward_bias(dy).to_vector<float>());
+    out.push_back(conv2d_backward_filter_and_bias(x, dy, c.filter(), c.options()).dbias.to_vector<float>());
     return out;
   };
   for (int threads : {1, 2}) {
