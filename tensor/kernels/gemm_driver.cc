@@ -38,8 +38,9 @@ constexpr std::int64_t kNc = 2048;
 static_assert(kMc % kMr == 0 && kNc % kNr == 0);
 
 // Below this many multiply-adds a second thread's wake-up (~10 µs) costs more than it
-// saves; the MLP step's 32 × 784 × 128 (3.2 M) runs on the caller.
-constexpr std::int64_t kMinParallelMacs = std::int64_t{4} << 20;
+// saves. The MLP step's products (3.2 M, ~40 µs on one core) still gain ~1.4x from a
+// second idle core, so they are split.
+constexpr std::int64_t kMinParallelMacs = std::int64_t{1} << 20;
 
 // A grow-only 64-byte-aligned buffer: one per thread, so steady-state calls allocate
 // nothing and the pool's workers keep theirs between calls.
@@ -96,11 +97,13 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
   const std::int64_t kb = k_blocks(pr.k);
   // In place, op(A)'s rows are read along K (or six adjacent floats per step when
   // transposed) and reused across the column slivers from L1/L2; measured on the MLP
-  // shapes and at 512, packing A pays only once more than 16 slivers reuse it (it
+  // shapes and at 512, packing A pays only once more than 16 slivers reuse it and it
+  // spans more than 8 row tiles (it
   // then also spares the TLB the long strides of a wide A). B in place needs NR
-  // adjacent floats per step, and pays only for a few row tiles.
+  // adjacent floats per step; packing it pays back only over more than 8 row tiles
+  // (at 32 rows, the MLP batch, B in place is ~15% faster).
   const bool pack_a = decide(pr.plan.pack_a, j1 - j0 > 16 * kNr && rows > 8 * kMr);
-  const bool pack_b = pr.tb || decide(pr.plan.pack_b, rows > 4 * kMr);
+  const bool pack_b = pr.tb || decide(pr.plan.pack_b, rows > 8 * kMr);
   const std::int64_t ncap = std::min(kNc, (j1 - j0 + kNr - 1) / kNr * kNr);
   const std::int64_t kcap = (pr.k + kb - 1) / kb;
   float* packed_a = pack_a ? t_packed_a.get(std::min(kMc, (rows + kMr - 1) / kMr * kMr) * kcap) : nullptr;
