@@ -98,8 +98,8 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
   // In place, op(A)'s rows are read along K (or six adjacent floats per step when
   // transposed) and reused across the column slivers from L1/L2; measured on the MLP
   // shapes and at 512, packing A pays only once more than 16 slivers reuse it and it
-  // spans more than 8 row tiles (it
-  // then also spares the TLB the long strides of a wide A). B in place needs NR
+  // spans more than 8 row tiles (it then also spares the TLB the long strides of a
+  // wide A). B in place needs NR
   // adjacent floats per step; packing it pays back only over more than 8 row tiles
   // (at 32 rows, the MLP batch, B in place is ~15% faster).
   const bool pack_a = decide(pr.plan.pack_a, j1 - j0 > 16 * kNr && rows > 8 * kMr);
