@@ -68,7 +68,8 @@ SPOOL_CONV_AVX2 void tile(const TileArgs& a) {
   const std::int64_t* w_off = a.taps->w_off.data();
   const std::int64_t step = a.pixel_step;
   for (std::int64_t group = 0; group < a.groups; ++group) {
-    const float* x = a.x + a.base + group * MR * step;
+    // An index, not a pointer: the window origin may lie in the padding, before x.
+    const std::int64_t origin = a.base + group * MR * step;
     float* y = a.y + group * MR * a.c_out;
     __m256 acc[MR][NV];
 #pragma GCC unroll 6
@@ -76,7 +77,7 @@ SPOOL_CONV_AVX2 void tile(const TileArgs& a) {
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) acc[j][v] = init[v];
     for (std::int64_t t = 0; t < count; ++t) {
-      const float* xp = x + x_off[t];
+      const float* xp = a.x + (origin + x_off[t]);
       const float* wp = a.w + w_off[t];
       __m256 wv[NV];
 #pragma GCC unroll 2

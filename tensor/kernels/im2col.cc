@@ -160,12 +160,13 @@ void col2im_transposed_add(const Window2D& g, const float* dcols_t, std::int64_t
         const std::int64_t hi = std::min(ox1, g.in_w - shift > 0 ? (g.in_w - shift - 1) / g.stride_w + 1 : 0);
         if (lo >= hi) continue;
         for (std::int64_t ci = 0; ci < c; ++ci) {
-          const float* src = dcols_t + ((ky * g.kernel_w + kx) * c + ci) * ld + (r - row_begin) - ox0;
-          float* dst = dx_row + shift * c + ci;
+          const float* src = dcols_t + ((ky * g.kernel_w + kx) * c + ci) * ld + (r - row_begin) + (lo - ox0);
+          float* dst = dx_row + (lo * g.stride_w + shift) * c + ci;
+          const std::int64_t count = hi - lo;
           if (step == 1) {
-            for (std::int64_t ox = lo; ox < hi; ++ox) dst[ox] += src[ox];
+            for (std::int64_t i = 0; i < count; ++i) dst[i] += src[i];
           } else {
-            for (std::int64_t ox = lo; ox < hi; ++ox) dst[ox * step] += src[ox];
+            for (std::int64_t i = 0; i < count; ++i) dst[i * step] += src[i];
           }
         }
       }
