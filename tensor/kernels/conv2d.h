@@ -20,7 +20,10 @@
 // KiB and multiplied with the filter by kernels::sgemm, blocks in parallel on the
 // process-wide pool, each thread reusing its own scratch. The filter gradient sums
 // per-chunk partials in chunk order, so every result is bitwise reproducible for a
-// given thread count. A 1×1, stride-1 convolution skips im2col: it is one GEMM.
+// given thread count. A 1×1, stride-1 convolution skips im2col: it is one GEMM. A
+// short patch (C_in = 1 or 3, the first layer) runs forward on a direct AVX2 kernel
+// instead (conv2d_direct below), and its input gradient is lowered Wᵀ-major (P × R)
+// so that the GEMM's tiles fill and col2im adds along output rows.
 //
 // Thread-safety: pure functions; calls may run concurrently on distinct outputs.
 #pragma once
