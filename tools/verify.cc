@@ -37,19 +37,6 @@ struct FileResult {
   std::uint64_t problems = 0;
 };
 
-// The reader's reason is the message its kFail policy would throw,
-//   "tfrecord: WHAT in 'FILE' at record #I (offset O)[: DETAIL]";
-// the report already carries FILE, I and O, so keep WHAT (and DETAIL).
-std::string what_of(const data::CorruptionReport& report) {
-  std::string reason = report.reason;
-  const std::string prefix = "tfrecord: ";
-  if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
-  const std::string where = " in " + quoted(report.file) + " at record #" + std::to_string(report.record_index) +
-                            " (offset " + std::to_string(report.offset) + ")";
-  if (const std::size_t at = reason.find(where); at != std::string::npos) reason.erase(at, where.size());
-  return reason;
-}
-
 FileResult verify_file(const std::string& file, const data::RecordOptions& options, bool all) {
   data::TFRecordReader reader(file, options);
   FileResult result;
@@ -59,7 +46,7 @@ FileResult verify_file(const std::string& file, const data::RecordOptions& optio
     for (; reported < reader.corruptions().size(); ++reported) {
       const data::CorruptionReport& report = reader.corruptions()[reported];
       std::cout << file << ": record #" << report.record_index << " at offset " << report.offset << ": "
-                << what_of(report) << '\n';
+                << report.what << '\n';
       ++result.problems;
       if (!all) return result;
     }

@@ -37,6 +37,7 @@ struct CorruptionReport {
   std::uint64_t record_index = 0;  // the index the bad record would have had
   std::uint64_t skipped_bytes = 0;  // bytes skipped: up to the next good header or the end
   std::string reason;           // the DataLossError message kFail would have thrown
+  std::string what;             // the problem alone, e.g. "data crc mismatch" (file, index, offset are above)
 };
 
 class RecordOptions {

@@ -233,8 +233,8 @@ std::string TFRecordReader::message(const std::string& what, std::uint64_t offse
                         tail);
 }
 
-void TFRecordReader::report(std::uint64_t offset, std::uint64_t skipped, std::string reason) {
-  CorruptionReport r{name_, offset, next_index_, skipped, std::move(reason)};
+void TFRecordReader::report(std::uint64_t offset, std::uint64_t skipped, std::string reason, std::string what) {
+  CorruptionReport r{name_, offset, next_index_, skipped, std::move(reason), std::move(what)};
   corruptions_.push_back(r);
   if (options_.on_corruption()) options_.on_corruption()(corruptions_.back());
 }
@@ -242,11 +242,12 @@ void TFRecordReader::report(std::uint64_t offset, std::uint64_t skipped, std::st
 void TFRecordReader::corruption(std::uint64_t start, const std::string& what, const std::string& tail,
                                 std::uint64_t resume_at) {
   std::string reason = message(what, start, tail);
+  std::string short_what = what + tail;
   switch (options_.corruption_policy()) {
     case CorruptionPolicy::kFail:
       throw DataLossError(reason);
     case CorruptionPolicy::kSkipFile:
-      report(start, skip_rest(), std::move(reason));
+      report(start, skip_rest(), std::move(reason), std::move(short_what));
       finish();
       return;
     case CorruptionPolicy::kSkipRecord:
@@ -255,17 +256,17 @@ void TFRecordReader::corruption(std::uint64_t start, const std::string& what, co
   try {
     resynchronise(resume_at);
   } catch (const detail::StreamError& e) {
-    report(start, pos_ - start, std::move(reason));
+    report(start, pos_ - start, std::move(reason), std::move(short_what));
     stream_broken(pos_, e.what(), e.offset());
     return;
   }
-  report(start, pos_ - start, std::move(reason));
+  report(start, pos_ - start, std::move(reason), std::move(short_what));
 }
 
 void TFRecordReader::stream_broken(std::uint64_t start, const std::string& what, std::uint64_t broke_at) {
   std::string reason = message(what, broke_at, "");
   SPOOL_CHECK(options_.corruption_policy() != CorruptionPolicy::kFail, DataLossError, reason);
-  report(broke_at, broke_at - std::min(start, broke_at), std::move(reason));
+  report(broke_at, broke_at - std::min(start, broke_at), std::move(reason), what);
   finish();
 }
 

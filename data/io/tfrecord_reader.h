@@ -131,7 +131,7 @@ class TFRecordReader {
   void stream_broken(std::uint64_t start, const std::string& what, std::uint64_t broke_at);
   void resynchronise(std::uint64_t from);
   std::uint64_t skip_rest();
-  void report(std::uint64_t offset, std::uint64_t skipped, std::string reason);
+  void report(std::uint64_t offset, std::uint64_t skipped, std::string reason, std::string what);
   std::string message(const std::string& what, std::uint64_t offset, const std::string& tail) const;
   void finish();
 
