@@ -56,8 +56,12 @@ class RecordOptions {
   RecordOptions& corruption_policy(CorruptionPolicy p) { policy_ = p; return *this; }
   CorruptionPolicy corruption_policy() const { return policy_; }
 
-  // Map files into memory (the default): records are then views of the mapping, with
-  // no copy. Off: read() into buffers.
+  // Off (the default): read() into buffers of buffer_size; records view those buffers.
+  // On: map the file; records are views of the mapping, with no copy at all. Measured
+  // here (bench_io read/tfrecord/*), read() plus CRC runs at ~55 % of plain read() and
+  // the mapping at ~45 %: page faults on a 4 KiB-page mapping cost more than the copy
+  // into a cache-resident buffer. Mapping pays for random access (read_at) and when
+  // records are held long (a buffered record keeps its whole read buffer alive).
   RecordOptions& use_mmap(bool on) { use_mmap_ = on; return *this; }
   bool use_mmap() const { return use_mmap_; }
 
@@ -76,7 +80,7 @@ class RecordOptions {
   Compression compression_ = Compression::kAuto;
   std::size_t buffer_size_ = kDefaultBufferSize;
   CorruptionPolicy policy_ = CorruptionPolicy::kFail;
-  bool use_mmap_ = true;
+  bool use_mmap_ = false;
   std::function<void(const CorruptionReport&)> on_corruption_;
   std::string name_;
 };

@@ -1,7 +1,7 @@
 // TFRecordReader: reads the records of a TFRecord file, buffer or stream, exactly as
 // TensorFlow frames them (see tfrecord_format.h), checking both CRCs of every record.
 //
-//   TFRecordReader reader("train-00003.tfrecord");            // mapped, kAuto compression
+//   TFRecordReader reader("train-00003.tfrecord");            // buffered, kAuto compression
 //   while (std::optional<Record> r = reader.next()) {
 //     consume(r->data.as_string_view());                       // no copy
 //   }
