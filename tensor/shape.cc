@@ -8,7 +8,7 @@
 namespace spool {
 
 namespace {
-void check_dims(const Dims& dims) {
+void check_dims(const std::vector<std::int64_t>& dims) {
   for (std::size_t i = 0; i < dims.size(); ++i) {
     SPOOL_CHECK(dims[i] >= 0, InvalidArgument, "shape dimension ", i, " is negative (", dims[i], ")");
   }
@@ -17,9 +17,7 @@ void check_dims(const Dims& dims) {
 
 Shape::Shape(std::initializer_list<std::int64_t> dims) : dims_(dims) { check_dims(dims_); }
 
-Shape::Shape(const std::vector<std::int64_t>& dims) : dims_(dims) { check_dims(dims_); }
-
-Shape::Shape(Dims dims) : dims_(std::move(dims)) { check_dims(dims_); }
+Shape::Shape(std::vector<std::int64_t> dims) : dims_(std::move(dims)) { check_dims(dims_); }
 
 std::int64_t Shape::operator[](std::int64_t axis) const {
   const std::int64_t r = rank();

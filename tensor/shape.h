@@ -10,31 +10,28 @@
 #include <string>
 #include <vector>
 
-#include "spool/tensor/dims.h"
-
 namespace spool {
 
 class Shape {
  public:
   Shape() = default;
   Shape(std::initializer_list<std::int64_t> dims);
-  explicit Shape(const std::vector<std::int64_t>& dims);
-  explicit Shape(Dims dims);
+  explicit Shape(std::vector<std::int64_t> dims);
 
   std::int64_t rank() const { return static_cast<std::int64_t>(dims_.size()); }
   // Throws OutOfRange for an axis outside [-rank, rank); negative counts from the end.
   std::int64_t operator[](std::int64_t axis) const;
   // Product of the dimensions (1 for a scalar); throws InvalidArgument on overflow.
   std::int64_t numel() const;
-  const Dims& dims() const { return dims_; }
+  const std::vector<std::int64_t>& dims() const { return dims_; }
   // So that APIs taking dimension lists (Tensor::reshape) accept a Shape too.
-  operator std::vector<std::int64_t>() const { return dims_; }  // NOLINT(google-explicit-constructor)
+  operator const std::vector<std::int64_t>&() const { return dims_; }  // NOLINT(google-explicit-constructor)
   std::string to_string() const;
 
   friend bool operator==(const Shape&, const Shape&) = default;
 
  private:
-  Dims dims_;
+  std::vector<std::int64_t> dims_;
 };
 
 std::ostream& operator<<(std::ostream& out, const Shape& shape);

@@ -4,8 +4,8 @@
 
 namespace spool {
 
-Dims contiguous_strides(const Shape& shape) {
-  Dims strides(static_cast<std::size_t>(shape.rank()), 0);
+std::vector<std::int64_t> contiguous_strides(const Shape& shape) {
+  std::vector<std::int64_t> strides(static_cast<std::size_t>(shape.rank()));
   std::int64_t step = 1;
   for (std::int64_t a = shape.rank() - 1; a >= 0; --a) {
     strides[static_cast<std::size_t>(a)] = step;
@@ -52,7 +52,7 @@ const Shape& Tensor::shape() const {
   return shape_;
 }
 
-const Dims& Tensor::strides() const {
+const std::vector<std::int64_t>& Tensor::strides() const {
   check_defined();
   return strides_;
 }

@@ -61,7 +61,7 @@ class Tensor {
   bool defined() const { return storage_ != nullptr; }
   DType dtype() const;
   const Shape& shape() const;
-  const Dims& strides() const;
+  const std::vector<std::int64_t>& strides() const;
   std::int64_t rank() const { return shape().rank(); }
   std::int64_t dim(std::int64_t axis) const { return shape()[axis]; }
   std::int64_t numel() const { return shape().numel(); }
@@ -125,7 +125,7 @@ class Tensor {
   std::vector<T> to_vector() const;
 
  private:
-  Tensor with_layout(Shape shape, Dims strides, std::int64_t offset) const;
+  Tensor with_layout(Shape shape, std::vector<std::int64_t> strides, std::int64_t offset) const;
   std::int64_t element_offset(std::initializer_list<std::int64_t> index) const;
   std::int64_t normalize_axis(std::int64_t axis, std::int64_t rank_plus, const char* op) const;
   void check_defined() const;
@@ -136,11 +136,11 @@ class Tensor {
   std::shared_ptr<Storage> storage_;
   DType dtype_ = DType::kU8;
   Shape shape_;
-  Dims strides_;
+  std::vector<std::int64_t> strides_;
   std::int64_t offset_ = 0;
 };
 
-Dims contiguous_strides(const Shape& shape);
+std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 
 // Readable printing, abbreviated past 6 items per axis:
 //   tensor([[1, 2], [3, 4]], shape=[2, 2], dtype=i64)

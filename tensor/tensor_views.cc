@@ -6,7 +6,7 @@
 
 namespace spool {
 
-Tensor Tensor::with_layout(Shape shape, Dims strides, std::int64_t offset) const {
+Tensor Tensor::with_layout(Shape shape, std::vector<std::int64_t> strides, std::int64_t offset) const {
   Tensor view = *this;
   view.shape_ = std::move(shape);
   view.strides_ = std::move(strides);
@@ -164,7 +164,7 @@ Tensor Tensor::reshape(const std::vector<std::int64_t>& requested) const {
   SPOOL_CHECK(shape.numel() == n, InvalidArgument, "reshape: cannot view shape ", shape_.to_string(), " as ",
               shape.to_string());
   if (!is_contiguous()) return clone().reshape(shape);
-  Dims strides = contiguous_strides(shape);
+  std::vector<std::int64_t> strides = contiguous_strides(shape);
   return with_layout(std::move(shape), std::move(strides), offset_);
 }
 
