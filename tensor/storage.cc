@@ -1,5 +1,6 @@
 #include "spool/tensor/storage.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -8,15 +9,15 @@
 namespace spool {
 
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
-  // aligned_alloc wants a size that is a multiple of the alignment; zero bytes still
-  // get a real (unique) pointer so that views of empty tensors are well defined.
-  const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  SPOOL_CHECK(rounded >= bytes, InvalidArgument, "cannot allocate ", bytes, " bytes");
-  void* p = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  SPOOL_CHECK(p != nullptr, InvalidArgument, "out of memory allocating ", bytes, " bytes");
-  // One allocation for the bytes, one for Storage and its control block together:
-  // records and parsed features create many small tensors.
-  return std::make_shared<Storage>(Passkey{}, static_cast<std::byte*>(p), bytes, nullptr);
+  // malloc with room to align by hand: aligned_alloc's memalign path splits chunks and
+  // costs several times a plain malloc, and parsed records make many small tensors.
+  SPOOL_CHECK(bytes <= SIZE_MAX - kAlignment, InvalidArgument, "cannot allocate ", bytes, " bytes");
+  void* base = std::malloc(bytes + kAlignment);
+  SPOOL_CHECK(base != nullptr, InvalidArgument, "out of memory allocating ", bytes, " bytes");
+  const auto addr = reinterpret_cast<std::uintptr_t>(base);
+  auto* data = reinterpret_cast<std::byte*>((addr + kAlignment - 1) / kAlignment * kAlignment);
+  // One allocation for Storage and its control block together.
+  return std::make_shared<Storage>(Passkey{}, data, bytes, nullptr, base);
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* ptr, std::size_t bytes, std::function<void(void*)> deleter) {
@@ -26,7 +27,7 @@ std::shared_ptr<Storage> Storage::wrap(void* ptr, std::size_t bytes, std::functi
 
 Storage::~Storage() {
   if (deleter_) deleter_(data_);
-  else std::free(data_);
+  else std::free(base_);
 }
 
 }  // namespace spool

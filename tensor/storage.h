@@ -31,8 +31,8 @@ class Storage {
   struct Passkey {
     explicit Passkey() = default;
   };
-  Storage(Passkey, std::byte* data, std::size_t size, std::function<void(void*)> deleter)
-      : data_(data), size_(size), deleter_(std::move(deleter)) {}
+  Storage(Passkey, std::byte* data, std::size_t size, std::function<void(void*)> deleter, void* base = nullptr)
+      : data_(data), size_(size), deleter_(std::move(deleter)), base_(base) {}
 
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -45,7 +45,8 @@ class Storage {
  private:
   std::byte* data_;
   std::size_t size_;
-  std::function<void(void*)> deleter_;  // empty for allocate(): the bytes are freed with std::free
+  std::function<void(void*)> deleter_;  // empty for allocate(): base_ is freed with std::free
+  void* base_ = nullptr;                // what malloc returned, for allocate()
 };
 
 }  // namespace spool
