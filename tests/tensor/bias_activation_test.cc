@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel_test_util.h"
+
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -15,7 +17,12 @@
 namespace spool {
 namespace {
 
-using Vec = std::vector<double>;
+using testing::dot;
+using testing::expect_close;
+using testing::numerical_gradient;
+using testing::to_doubles;
+
+using testing::Vec;
 
 Vec ref_forward(const Vec& x, const Vec& bias, Activation act) {
   Vec y(x.size());
@@ -26,30 +33,9 @@ Vec ref_forward(const Vec& x, const Vec& bias, Activation act) {
   return y;
 }
 
-Vec to_doubles(const Tensor& t) {
-  const auto v = t.to_vector<float>();
-  return Vec(v.begin(), v.end());
-}
 
-void expect_close(const Tensor& got, const Vec& want, double tol, const std::string& what) {
-  const auto v = got.to_vector<float>();
-  ASSERT_EQ(v.size(), want.size()) << what;
-  for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(v[i], want[i], tol * (1 + std::abs(want[i]))) << what << " " << i;
-}
 
 // Central differences of loss at v, in double.
-Vec numerical_gradient(Vec v, const std::function<double(const Vec&)>& loss) {
-  Vec g(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const double saved = v[i];
-    v[i] = saved + 1e-4;
-    const double up = loss(v);
-    v[i] = saved - 1e-4;
-    g[i] = (up - loss(v)) / 2e-4;
-    v[i] = saved;
-  }
-  return g;
-}
 
 constexpr Activation kActivations[] = {Activation::kNone, Activation::kRelu, Activation::kSigmoid};
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel_test_util.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,7 +18,16 @@
 namespace spool {
 namespace {
 
-using Vec = std::vector<double>;
+using testing::dot;
+using testing::expect_close;
+using testing::numerical_gradient;
+using testing::to_doubles;
+
+void expect_close_tol(const Tensor& got, const testing::Vec& want, const std::string& what) {
+  expect_close(got, want, 1e-4, what);
+}
+
+using testing::Vec;
 
 struct ConvCase {
   std::int64_t n, h, w, cin, kh, kw, cout, sh, sw;
@@ -79,40 +90,9 @@ Vec ref_backward_filter(const ConvCase& c, const Vec& x, const Vec& dy) {
   return dw;
 }
 
-Vec to_doubles(const Tensor& t) {
-  const auto v = t.to_vector<float>();
-  return Vec(v.begin(), v.end());
-}
 
-double dot(const Vec& a, const Vec& b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
 
-// Central differences of loss at v, in double: the gradient the kernel must match.
-Vec numerical_gradient(Vec v, const std::function<double(const Vec&)>& loss) {
-  constexpr double kEps = 1e-3;
-  Vec g(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const double saved = v[i];
-    v[i] = saved + kEps;
-    const double up = loss(v);
-    v[i] = saved - kEps;
-    const double down = loss(v);
-    v[i] = saved;
-    g[i] = (up - down) / (2 * kEps);
-  }
-  return g;
-}
 
-void expect_close(const Tensor& got, const Vec& want, const std::string& what) {
-  const auto v = got.to_vector<float>();
-  ASSERT_EQ(v.size(), want.size()) << what;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    ASSERT_NEAR(v[i], want[i], 1e-4 * (1 + std::abs(want[i]))) << what << " at element " << i;
-  }
-}
 
 const std::vector<ConvCase> kCases = {
     {2, 7, 9, 3, 3, 3, 4, 1, 1, Padding::kValid},   // odd sizes, H != W
@@ -155,7 +135,7 @@ TEST_F(Conv2dTest, ForwardMatchesDirectConvolution) {
     const Tensor w = random_uniform(c.filter(), -1, 1, gen_);
     const Tensor y = conv2d(x, w, c.options());
     ASSERT_EQ(y.shape(), c.output()) << c;
-    expect_close(y, ref_forward(c, to_doubles(x), to_doubles(w)), ::testing::PrintToString(c));
+    expect_close_tol(y, ref_forward(c, to_doubles(x), to_doubles(w)), ::testing::PrintToString(c));
   }
 }
 
@@ -173,7 +153,7 @@ TEST_F(Conv2dTest, ForwardAppliesBiasAndActivation) {
       const double z = plain[i] + bias[i % static_cast<std::size_t>(c.cout)];
       want[i] = act == Activation::kRelu ? std::max(z, 0.0) : act == Activation::kSigmoid ? 1 / (1 + std::exp(-z)) : z;
     }
-    expect_close(conv2d(x, w, b, c.options().activation(act)), want, activation_name(act));
+    expect_close_tol(conv2d(x, w, b, c.options().activation(act)), want, activation_name(act));
   }
   }
 }
@@ -192,7 +172,7 @@ TEST_F(Conv2dTest, DirectKernelMatchesDirectConvolution) {
     Vec want = ref_forward(c, to_doubles(x), to_doubles(w));
     const Vec bias = to_doubles(b);
     for (std::size_t i = 0; i < want.size(); ++i) want[i] = std::max(want[i] + bias[i % bias.size()], 0.0);
-    expect_close(y, want, ::testing::PrintToString(c));
+    expect_close_tol(y, want, ::testing::PrintToString(c));
     ++checked;
   }
   if (checked == 0) GTEST_SKIP() << "this CPU has no AVX2/FMA: conv2d runs im2col + sgemm only";
@@ -209,8 +189,8 @@ TEST_F(Conv2dTest, BackwardMatchesFiniteDifferences) {
     const Vec xd = to_doubles(x), wd = to_doubles(w), dyd = to_doubles(dy);
     const Vec dx_num = numerical_gradient(xd, [&](const Vec& v) { return dot(ref_forward(c, v, wd), dyd); });
     const Vec dw_num = numerical_gradient(wd, [&](const Vec& v) { return dot(ref_forward(c, xd, v), dyd); });
-    expect_close(conv2d_backward_input(dy, w, c.input(), c.options()), dx_num, "dx");
-    expect_close(conv2d_backward_filter(x, dy, c.filter(), c.options()), dw_num, "dw");
+    expect_close_tol(conv2d_backward_input(dy, w, c.input(), c.options()), dx_num, "dx");
+    expect_close_tol(conv2d_backward_filter(x, dy, c.filter(), c.options()), dw_num, "dw");
     // The bias enters every output pixel once: its gradient is dy summed over N, H, W.
     const Tensor b = Tensor::zeros(Shape{c.cout}, DType::kF32);
     const Vec db_num = numerical_gradient(to_doubles(b), [&](const Vec& v) {
@@ -218,7 +198,7 @@ TEST_F(Conv2dTest, BackwardMatchesFiniteDifferences) {
       for (std::size_t i = 0; i < y.size(); ++i) y[i] += v[i % v.size()];
       return dot(y, dyd);
     });
-    expect_close(conv2d_backward_bias(dy), db_num, "db");
+    expect_close_tol(conv2d_backward_bias(dy), db_num, "db");
   }
 }
 
@@ -228,17 +208,17 @@ TEST_F(Conv2dTest, BackwardMatchesReferenceLoops) {
     const Tensor w = random_uniform(c.filter(), -1, 1, gen_);
     const Tensor dy = random_uniform(c.output(), -1, 1, gen_);
     const std::string what = ::testing::PrintToString(c);
-    expect_close(conv2d_backward_input(dy, w, c.input(), c.options()), ref_backward_input(c, to_doubles(dy), to_doubles(w)),
+    expect_close_tol(conv2d_backward_input(dy, w, c.input(), c.options()), ref_backward_input(c, to_doubles(dy), to_doubles(w)),
                  "dx " + what);
     const Tensor dw = conv2d_backward_filter(x, dy, c.filter(), c.options());
-    expect_close(dw, ref_backward_filter(c, to_doubles(x), to_doubles(dy)), "dw " + what);
+    expect_close_tol(dw, ref_backward_filter(c, to_doubles(x), to_doubles(dy)), "dw " + what);
     // The fused variant: the same dw bit for bit, and the bias gradient on the side.
     const Conv2DFilterGrads both = conv2d_backward_filter_and_bias(x, dy, c.filter(), c.options());
     EXPECT_EQ(both.dfilter.to_vector<float>(), dw.to_vector<float>()) << what;
     Vec db(static_cast<std::size_t>(c.cout), 0.0);
     const Vec dyd = to_doubles(dy);
     for (std::size_t i = 0; i < dyd.size(); ++i) db[i % db.size()] += dyd[i];
-    expect_close(both.dbias, db, "db " + what);
+    expect_close_tol(both.dbias, db, "db " + what);
   }
 }
 
@@ -252,9 +232,9 @@ TEST_F(Conv2dTest, AcceptsNonContiguousViews) {
   ASSERT_FALSE(w.is_contiguous());
   ASSERT_FALSE(dy.is_contiguous());
   const Vec xd = to_doubles(x), wd = to_doubles(w), dyd = to_doubles(dy);
-  expect_close(conv2d(x, w, c.options()), ref_forward(c, xd, wd), "y");
-  expect_close(conv2d_backward_input(dy, w, c.input(), c.options()), ref_backward_input(c, dyd, wd), "dx");
-  expect_close(conv2d_backward_filter(x, dy, c.filter(), c.options()), ref_backward_filter(c, xd, dyd), "dw");
+  expect_close_tol(conv2d(x, w, c.options()), ref_forward(c, xd, wd), "y");
+  expect_close_tol(conv2d_backward_input(dy, w, c.input(), c.options()), ref_backward_input(c, dyd, wd), "dx");
+  expect_close_tol(conv2d_backward_filter(x, dy, c.filter(), c.options()), ref_backward_filter(c, xd, dyd), "dw");
 }
 
 TEST_F(Conv2dTest, BitwiseReproducibleForAThreadCount) {

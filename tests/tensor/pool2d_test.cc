@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel_test_util.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -15,7 +17,16 @@
 namespace spool {
 namespace {
 
-using Vec = std::vector<double>;
+using testing::dot;
+using testing::expect_close;
+using testing::numerical_gradient;
+using testing::to_doubles;
+
+void expect_close_tol(const Tensor& got, const testing::Vec& want, const std::string& what) {
+  expect_close(got, want, 1e-5, what);
+}
+
+using testing::Vec;
 
 struct PoolCase {
   std::int64_t n, h, w, c, kh, kw, sh, sw;
@@ -76,22 +87,8 @@ Vec ref_avg(const PoolCase& p, const Vec& x) {
   return y;
 }
 
-Vec to_doubles(const Tensor& t) {
-  const auto v = t.to_vector<float>();
-  return Vec(v.begin(), v.end());
-}
 
-double dot(const Vec& a, const Vec& b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
 
-void expect_close(const Tensor& got, const Vec& want, const std::string& what) {
-  const auto v = got.to_vector<float>();
-  ASSERT_EQ(v.size(), want.size()) << what;
-  for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(v[i], want[i], 1e-5 * (1 + std::abs(want[i]))) << what << " " << i;
-}
 
 // Distinct values 0.01 apart in random order: no ties, and a ±1e-3 nudge never
 // changes which element is the maximum.
@@ -121,13 +118,13 @@ TEST_F(Pool2dTest, ForwardMatchesReferenceLoops) {
     const auto [want, want_arg] = ref_max(p, to_doubles(x));
     const MaxPool2DResult r = max_pool2d_with_argmax(x, p.options());
     ASSERT_EQ(r.output.shape(), p.output());
-    expect_close(r.output, want, "max");
-    expect_close(max_pool2d(x, p.options()), want, "max without argmax");
+    expect_close_tol(r.output, want, "max");
+    expect_close_tol(max_pool2d(x, p.options()), want, "max without argmax");
     // argmax counts within the image (TF's include_batch_in_index = false).
     const auto got_arg = r.argmax.to_vector<std::int64_t>();
     const std::int64_t image = p.h * p.w * p.c;
     for (std::size_t i = 0; i < got_arg.size(); ++i) ASSERT_EQ(got_arg[i], want_arg[i] % image) << i;
-    expect_close(avg_pool2d(x, p.options()), ref_avg(p, to_doubles(x)), "avg");
+    expect_close_tol(avg_pool2d(x, p.options()), ref_avg(p, to_doubles(x)), "avg");
   }
 }
 
@@ -147,8 +144,8 @@ TEST_F(Pool2dTest, BackwardMatchesFiniteDifferences) {
       v[i] = xd[i];
     }
     const MaxPool2DResult r = max_pool2d_with_argmax(x, p.options());
-    expect_close(max_pool2d_backward(dy, r.argmax, p.input()), max_num, "max");
-    expect_close(avg_pool2d_backward(dy, p.input(), p.options()), avg_num, "avg");
+    expect_close_tol(max_pool2d_backward(dy, r.argmax, p.input()), max_num, "max");
+    expect_close_tol(avg_pool2d_backward(dy, p.input(), p.options()), avg_num, "avg");
   }
 }
 
@@ -169,7 +166,7 @@ TEST_F(Pool2dTest, MaxBackwardRoutesTiesToTheFirstMaximum) {
   Vec want(static_cast<std::size_t>(xt.numel()), 0.0);
   const Vec dyd = to_doubles(dy);
   for (std::size_t i = 0; i < want_arg.size(); ++i) want[want_arg[i]] += dyd[i];
-  expect_close(max_pool2d_backward(dy, max_pool2d_with_argmax(xt, p.options()).argmax, p.input()), want, "ties");
+  expect_close_tol(max_pool2d_backward(dy, max_pool2d_with_argmax(xt, p.options()).argmax, p.input()), want, "ties");
 }
 
 TEST_F(Pool2dTest, AverageExcludesPadding) {
@@ -184,8 +181,8 @@ TEST_F(Pool2dTest, AcceptsNonContiguousInput) {
   const PoolCase p = kCases[1];
   const Tensor x = random_uniform(Shape{p.n, p.w, p.h, p.c}, -1, 1, gen_).transpose(1, 2);
   ASSERT_FALSE(x.is_contiguous());
-  expect_close(max_pool2d(x, p.options()), ref_max(p, to_doubles(x)).first, "max");
-  expect_close(avg_pool2d(x, p.options()), ref_avg(p, to_doubles(x)), "avg");
+  expect_close_tol(max_pool2d(x, p.options()), ref_max(p, to_doubles(x)).first, "max");
+  expect_close_tol(avg_pool2d(x, p.options()), ref_avg(p, to_doubles(x)), "avg");
 }
 
 TEST_F(Pool2dTest, BitwiseReproducibleForAThreadCount) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel_test_util.h"
+
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -14,7 +16,16 @@
 namespace spool {
 namespace {
 
-using Vec = std::vector<double>;
+using testing::dot;
+using testing::expect_close;
+using testing::numerical_gradient;
+using testing::to_doubles;
+
+void expect_close_tol(const Tensor& got, const testing::Vec& want, const std::string& what) {
+  expect_close(got, want, 2e-6, what);
+}
+
+using testing::Vec;
 
 // log Σ exp over each row of a [rows, cols] row-major vector, then x − that.
 Vec ref_log_softmax(const Vec& x, std::size_t cols) {
@@ -35,16 +46,7 @@ Vec ref_softmax(const Vec& x, std::size_t cols) {
   return y;
 }
 
-Vec to_doubles(const Tensor& t) {
-  const auto v = t.to_vector<float>();
-  return Vec(v.begin(), v.end());
-}
 
-void expect_close(const Tensor& got, const Vec& want, const std::string& what) {
-  const auto v = got.to_vector<float>();
-  ASSERT_EQ(v.size(), want.size()) << what;
-  for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(v[i], want[i], 2e-6 * (1 + std::abs(want[i]))) << what << " " << i;
-}
 
 // d/dx of Σ f(x)·dy by central differences.
 Vec numerical_vjp(const Vec& x, const Vec& dy, Vec (*f)(const Vec&, std::size_t), std::size_t cols) {
@@ -77,8 +79,8 @@ TEST_F(SoftmaxTest, MatchesReferenceAndRowsSumToOne) {
     const Tensor x = random_uniform(shape, -8, 8, gen_);
     const std::size_t cols = static_cast<std::size_t>(shape[-1]);
     const Tensor y = softmax(x);
-    expect_close(y, ref_softmax(to_doubles(x), cols), "softmax " + shape.to_string());
-    expect_close(log_softmax(x), ref_log_softmax(to_doubles(x), cols), "log_softmax " + shape.to_string());
+    expect_close_tol(y, ref_softmax(to_doubles(x), cols), "softmax " + shape.to_string());
+    expect_close_tol(log_softmax(x), ref_log_softmax(to_doubles(x), cols), "log_softmax " + shape.to_string());
     const auto v = y.to_vector<float>();
     for (std::size_t r = 0; r < v.size() / cols; ++r) {
       double s = 0;
@@ -121,7 +123,7 @@ TEST_F(SoftmaxTest, BackwardMatchesFiniteDifferences) {
 TEST_F(SoftmaxTest, AcceptsNonContiguousInput) {
   const Tensor x = random_uniform(Shape{6, 5}, -2, 2, gen_).transpose(0, 1);
   ASSERT_FALSE(x.is_contiguous());
-  expect_close(softmax(x), ref_softmax(to_doubles(x), 6), "transposed");
+  expect_close_tol(softmax(x), ref_softmax(to_doubles(x), 6), "transposed");
 }
 
 TEST_F(SoftmaxTest, BitwiseReproducibleForAThreadCount) {
