@@ -33,10 +33,6 @@ Vec ref_forward(const Vec& x, const Vec& bias, Activation act) {
   return y;
 }
 
-
-
-// Central differences of loss at v, in double.
-
 constexpr Activation kActivations[] = {Activation::kNone, Activation::kRelu, Activation::kSigmoid};
 
 class BiasActivationTest : public ::testing::Test {
