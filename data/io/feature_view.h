@@ -103,14 +103,22 @@ class MapEntryIterator {
   std::uint32_t outer_field_;
 };
 
+// callback(key, View(value)) for each entry of the map in field `outer_field` of a
+// serialized message; `context` names the message in errors.
+template <typename View, typename Callback>
+void for_each_map_entry(std::string_view message, std::string_view context, std::uint32_t outer_field,
+                        Callback&& callback) {
+  MapEntryIterator entries(WireReader(message, context), outer_field);
+  std::string_view key;
+  WireReader value(message, context);
+  while (entries.next(key, value)) callback(key, View(value));
+}
+
 // Calls callback(std::string_view key, const FeatureView& feature) for each feature of
 // a serialized tf.train.Example, in the order of the bytes (repeated keys included).
 template <typename Callback>
 void for_each_feature(std::string_view example, Callback&& callback) {
-  MapEntryIterator entries(WireReader(example, "Example"), /*outer_field=*/1);
-  std::string_view key;
-  WireReader value(example, "Example");
-  while (entries.next(key, value)) callback(key, FeatureView(value));
+  for_each_map_entry<FeatureView>(example, "Example", /*outer_field=*/1, callback);
 }
 
 }  // namespace spool::data

@@ -63,19 +63,13 @@ class FeatureListView {
 // callback(std::string_view key, const FeatureView&) for each context feature.
 template <typename Callback>
 void for_each_context_feature(std::string_view sequence_example, Callback&& callback) {
-  MapEntryIterator entries(WireReader(sequence_example, "SequenceExample"), /*outer_field=*/1);
-  std::string_view key;
-  WireReader value(sequence_example, "SequenceExample");
-  while (entries.next(key, value)) callback(key, FeatureView(value));
+  for_each_map_entry<FeatureView>(sequence_example, "SequenceExample", /*outer_field=*/1, callback);
 }
 
 // callback(std::string_view key, const FeatureListView&) for each feature list.
 template <typename Callback>
 void for_each_feature_list(std::string_view sequence_example, Callback&& callback) {
-  MapEntryIterator entries(WireReader(sequence_example, "SequenceExample"), /*outer_field=*/2);
-  std::string_view key;
-  WireReader value(sequence_example, "SequenceExample");
-  while (entries.next(key, value)) callback(key, FeatureListView(value));
+  for_each_map_entry<FeatureListView>(sequence_example, "SequenceExample", /*outer_field=*/2, callback);
 }
 
 }  // namespace spool::data

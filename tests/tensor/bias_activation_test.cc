@@ -35,11 +35,9 @@ Vec ref_forward(const Vec& x, const Vec& bias, Activation act) {
 
 constexpr Activation kActivations[] = {Activation::kNone, Activation::kRelu, Activation::kSigmoid};
 
-class BiasActivationTest : public ::testing::Test {
+class BiasActivationTest : public testing::KernelTest {
  protected:
-  void TearDown() override { set_num_threads(saved_threads_); }
-  int saved_threads_ = num_threads();
-  Generator gen_{5};
+  BiasActivationTest() : KernelTest(5) {}
 };
 
 TEST_F(BiasActivationTest, ForwardMatchesReference) {

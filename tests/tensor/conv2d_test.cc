@@ -110,11 +110,9 @@ const std::vector<ConvCase> kCases = {
     {1, 5, 6, 6, 3, 3, 5, 1, 1, Padding::kValid},
 };
 
-class Conv2dTest : public ::testing::Test {
+class Conv2dTest : public testing::KernelTest {
  protected:
-  void TearDown() override { set_num_threads(saved_threads_); }
-  int saved_threads_ = num_threads();
-  Generator gen_{20261122};
+  Conv2dTest() : KernelTest(20261122) {}
 };
 
 TEST_F(Conv2dTest, SamePaddingPutsTheOddElementAfter) {

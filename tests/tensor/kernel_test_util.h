@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "spool/tensor/random.h"
 #include "spool/tensor/tensor.h"
+#include "spool/tensor/thread_pool.h"
 
 namespace spool::testing {
 
@@ -49,5 +51,16 @@ inline void expect_close(const Tensor& got, const Vec& want, double tol, const s
   for (std::size_t i = 0; i < v.size(); ++i)
     ASSERT_NEAR(v[i], want[i], tol * (1 + std::abs(want[i]))) << what << " at element " << i;
 }
+
+// A fixture that restores the kernel thread count after each test and gives it a
+// seeded generator, so tests may call set_num_threads freely.
+class KernelTest : public ::testing::Test {
+ protected:
+  explicit KernelTest(std::uint64_t seed) : gen_(seed) {}
+  void TearDown() override { set_num_threads(saved_threads_); }
+
+  int saved_threads_ = num_threads();
+  Generator gen_;
+};
 
 }  // namespace spool::testing

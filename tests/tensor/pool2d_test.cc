@@ -105,11 +105,9 @@ const std::vector<PoolCase> kCases = {
     {1, 9, 6, 3, 3, 2, 2, 1, Padding::kValid}, {3, 5, 5, 4, 1, 1, 2, 2, Padding::kSame},
 };
 
-class Pool2dTest : public ::testing::Test {
+class Pool2dTest : public testing::KernelTest {
  protected:
-  void TearDown() override { set_num_threads(saved_threads_); }
-  int saved_threads_ = num_threads();
-  Generator gen_{7};
+  Pool2dTest() : KernelTest(7) {}
 };
 
 TEST_F(Pool2dTest, ForwardMatchesReferenceLoops) {

@@ -67,11 +67,9 @@ Vec numerical_vjp(const Vec& x, const Vec& dy, Vec (*f)(const Vec&, std::size_t)
   return g;
 }
 
-class SoftmaxTest : public ::testing::Test {
+class SoftmaxTest : public testing::KernelTest {
  protected:
-  void TearDown() override { set_num_threads(saved_threads_); }
-  int saved_threads_ = num_threads();
-  Generator gen_{11};
+  SoftmaxTest() : KernelTest(11) {}
 };
 
 TEST_F(SoftmaxTest, MatchesReferenceAndRowsSumToOne) {
