@@ -2,10 +2,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 
+#include "spool/tensor/atomic_file.h"
 #include "spool/tensor/crc32c.h"
 
 namespace spool {
@@ -155,25 +155,9 @@ std::vector<NamedTensor> decode_tensors(std::string_view bytes, const std::strin
 
 void save_tensors(const std::string& path, const std::vector<NamedTensor>& tensors) {
   const std::string bytes = encode_tensors(tensors);
-  const std::string temp = path + ".tmp-" + std::to_string(reinterpret_cast<std::uintptr_t>(&bytes));
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      const int err = errno;
-      std::error_code ignored;
-      std::filesystem::remove(temp, ignored);
-      SPOOL_THROW(IoError, "save_tensors: cannot write ", spool::quoted(temp), ": ", std::strerror(err));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    SPOOL_THROW(IoError, "save_tensors: cannot rename ", spool::quoted(temp), " to ", spool::quoted(path), ": ", ec.message());
-  }
+  detail::AtomicFile file(path);
+  file.write(bytes.data(), bytes.size());
+  file.commit();
 }
 
 std::vector<NamedTensor> load_tensors(const std::string& path) {

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "spool/data/io/atomic_file.h"
+#include "spool/tensor/atomic_file.h"
 #include "spool/data/io/tfrecord_format.h"
 #include "spool/data/io/tfrecord_reader.h"
 #include "spool/tensor/error.h"
@@ -75,7 +75,7 @@ std::string RecordIndex::to_text() const {
 }
 
 void RecordIndex::save(const std::string& index_path) const {
-  detail::AtomicFile file(index_path);
+  spool::detail::AtomicFile file(index_path);
   const std::string text = to_text();
   file.write(text.data(), text.size());
   file.commit();

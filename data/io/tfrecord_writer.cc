@@ -9,7 +9,7 @@
 #include <ostream>
 #include <vector>
 
-#include "spool/data/io/atomic_file.h"
+#include "spool/tensor/atomic_file.h"
 #include "spool/data/io/tfrecord_format.h"
 
 namespace spool::data {
@@ -108,7 +108,7 @@ class TFRecordWriter::Sink {
     SPOOL_CHECK(out_->good(), IoError, "cannot write to stream ", quoted(name_));
   }
 
-  std::optional<detail::AtomicFile> file_;
+  std::optional<spool::detail::AtomicFile> file_;
   std::ostream* out_;
   Compression compression_;
   std::string name_;

@@ -1,6 +1,7 @@
-// Internal: a file that appears under its final name only when committed. Bytes go to
-// a temporary file beside the target (same folder, so rename() is atomic), which
-// commit() renames into place and the destructor removes if never committed.
+// Internal: a file that appears under its final name only when committed (tensor
+// files, the TFRecord writer, record indexes). Bytes go to a temporary file beside the
+// target (same folder, so rename() is atomic), which commit() renames into place and
+// the destructor removes if never committed.
 // No fsync: the guarantee is "whole or not at all" for readers, not crash durability.
 // Thread-safety: one thread at a time.
 #pragma once
@@ -8,7 +9,7 @@
 #include <cstddef>
 #include <string>
 
-namespace spool::data::detail {
+namespace spool::detail {
 
 class AtomicFile {
  public:
@@ -29,4 +30,4 @@ class AtomicFile {
   int fd_ = -1;
 };
 
-}  // namespace spool::data::detail
+}  // namespace spool::detail

@@ -1,4 +1,4 @@
-#include "spool/data/io/atomic_file.h"
+#include "spool/tensor/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 #include "spool/tensor/error.h"
 
-namespace spool::data::detail {
+namespace spool::detail {
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   // Not mkstemp: its files are 0600, while a finished file should get the mode the
@@ -68,4 +68,4 @@ void AtomicFile::discard() noexcept {
   std::remove(temp_path_.c_str());
 }
 
-}  // namespace spool::data::detail
+}  // namespace spool::detail
