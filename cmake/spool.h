@@ -13,6 +13,13 @@
 #include "spool/tensor/storage.h"
 #include "spool/tensor/tensor.h"
 
+#include "spool/data/dataset.h"
+#include "spool/data/element.h"
+#include "spool/data/iterator.h"
+#include "spool/data/iterator_state.h"
+#include "spool/data/options.h"
+#include "spool/data/stats.h"
+
 #include "spool/data/io/compression.h"
 #include "spool/data/io/crc32c.h"
 #include "spool/data/io/example.h"

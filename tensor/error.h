@@ -52,6 +52,12 @@ class Unimplemented : public Error {
   using Error::Error;
 };
 
+// Work stopped because its owner went away (an iterator destroyed mid-stream).
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+};
+
 // A broken invariant inside Spool: a bug, not bad input.
 class InternalError : public Error {
  public:

@@ -1,0 +1,192 @@
+// The machinery under Dataset and Iterator: how a stage is written.
+//
+// A stage is a DatasetNode (immutable description: its inputs, parameters,
+// cardinality) whose make_iterator() returns an IteratorBase (the state of one
+// pass). A new stage is one .h/.cc pair under data/ops/ that defines both and one
+// Dataset factory method (defined in the stage's .cc). A synchronous stage looks like
+//
+//   class TakeIterator : public IteratorBase {
+//     std::optional<Element> get_next() override {
+//       if (taken_ == count_) return std::nullopt;
+//       auto e = pull(*input_);            // the input's time counts as waiting
+//       if (e) ++taken_;
+//       return e;
+//     }
+//     void save(StateWriter& w) override { w.write_i64(taken_); input_->save_state(w); }
+//     void restore(StateReader& r) override { taken_ = r.read_i64(); input_->restore_state(r); }
+//   };
+//
+// Rules for stages:
+// - get_next() returns nullopt at the end and keeps returning it; an exception is an
+//   error of that element, after which the stage may be asked for the next one
+//   (ignore_errors relies on this) unless the stage documents otherwise.
+// - Background threads start lazily (first get_next), so restore() runs before them.
+//   They wait only on condition variables woken by the stage's cancellation token, and
+//   the destructor cancels and joins them.
+// - save() of a stage with threads first waits for work in flight, then writes its
+//   buffered elements, so the state needs no replay and no input rewinding.
+// - Randomness comes from Generators keyed by (seed, context().epoch, element index).
+//
+// Thread-safety: DatasetNodes are immutable and shared by any number of iterators on
+// any threads. One IteratorBase is driven by one consumer thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spool/data/element.h"
+#include "spool/data/iterator_state.h"
+#include "spool/data/options.h"
+#include "spool/data/stats.h"
+#include "spool/data/detail/cancellation.h"
+#include "spool/data/detail/memory_budget.h"
+#include "spool/data/detail/stage_counters.h"
+
+namespace spool::data::detail {
+
+class DatasetNode;
+using NodePtr = std::shared_ptr<const DatasetNode>;
+
+// What one make_iterator() call shares among all the iterators it creates.
+class PipelineContext {
+ public:
+  explicit PipelineContext(Options options)
+      : options_(options), budget_(options.max_buffered_bytes()) {}
+  const Options& options() const { return options_; }
+  MemoryBudget& budget() { return budget_; }
+  StatsRegistry& stats() { return stats_; }
+
+ private:
+  const Options options_;
+  MemoryBudget budget_;
+  StatsRegistry stats_;
+};
+
+struct IteratorContext {
+  std::shared_ptr<PipelineContext> pipeline;
+  std::shared_ptr<CancellationToken> cancel;  // of the nearest enclosing stage that owns threads
+  std::uint64_t epoch = 0;                    // set by repeat for the passes it starts
+
+  IteratorContext with_cancel(std::shared_ptr<CancellationToken> token) const {
+    IteratorContext c = *this;
+    c.cancel = std::move(token);
+    return c;
+  }
+  IteratorContext with_epoch(std::uint64_t e) const {
+    IteratorContext c = *this;
+    c.epoch = e;
+    return c;
+  }
+};
+
+class IteratorBase {
+ public:
+  IteratorBase(const DatasetNode& node, const IteratorContext& context);
+  IteratorBase(const IteratorBase&) = delete;
+  IteratorBase& operator=(const IteratorBase&) = delete;
+  virtual ~IteratorBase() = default;
+
+  // get_next(), counted and timed into this stage's counters.
+  std::optional<Element> next();
+
+  // The stage's name as a state marker, then save()/restore().
+  void save_state(StateWriter& writer);
+  void restore_state(StateReader& reader);
+
+  const std::string& stage_name() const { return counters_->name; }
+
+ protected:
+  virtual std::optional<Element> get_next() = 0;
+  virtual void save(StateWriter& writer) = 0;
+  virtual void restore(StateReader& reader) = 0;
+
+  // input.next(), its time counted as this stage's waiting rather than its own work.
+  // Consumer thread only: background threads call input.next() directly.
+  std::optional<Element> pull(IteratorBase& input);
+  // Time the consumer side spent blocked on a buffer, for stages with threads.
+  void add_wait(std::chrono::steady_clock::duration d) { pulled_ns_ += to_ns(d); }
+  // Work done on another thread (counted into self time).
+  void add_background_self(std::chrono::steady_clock::duration d) {
+    StageCounters::add_shared(counters_->background_self_ns, to_ns(d));
+  }
+  void add_skipped_error() { StageCounters::add_shared(counters_->skipped_errors, 1); }
+
+  const IteratorContext& context() const { return context_; }
+  const Options& options() const { return context_.pipeline->options(); }
+  MemoryBudget& budget() const { return context_.pipeline->budget(); }
+  StageCounters& counters() const { return *counters_; }
+
+  static std::int64_t to_ns(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  }
+
+ private:
+  IteratorContext context_;
+  std::shared_ptr<StageCounters> counters_;
+  bool timed_;
+  std::int64_t pulled_ns_ = 0;    // input time inside the current next()
+  std::int64_t last_next_ns_ = 0;  // duration of the last next(), read by the caller's pull()
+};
+
+// Rethrows the exception being handled as the same spool type with its message
+// prefixed "<stage>: element #<index>: ". Other exceptions become InternalError.
+// Call only inside a catch block.
+[[noreturn]] void rethrow_with_context(const std::string& stage, std::int64_t index);
+// The same, for a stored exception.
+[[noreturn]] void rethrow_with_context(std::exception_ptr error, const std::string& stage, std::int64_t index);
+
+// Saves an error for an iterator state, and makes it again (same spool type and message).
+void write_error(StateWriter& writer, std::exception_ptr error);
+std::exception_ptr read_error(StateReader& reader);
+
+class DatasetNode {
+ public:
+  virtual ~DatasetNode() = default;
+  // The stage kind, as it appears in stats and iterator states: "map", "batch", ...
+  virtual std::string name() const = 0;
+  virtual std::unique_ptr<IteratorBase> make_iterator(const IteratorContext& context) const = 0;
+  // Elements one pass yields, kInfiniteCardinality or kUnknownCardinality.
+  virtual std::int64_t cardinality() const { return kUnknownCardinality; }
+  // The stages this one reads (sources: none), for stats ordering.
+  virtual std::vector<NodePtr> inputs() const { return {}; }
+};
+
+}  // namespace spool::data::detail
+
+namespace spool::data::detail {
+
+// A stage with one input: keeps it, lists it, and passes its cardinality on unless
+// overridden.
+class UnaryNode : public DatasetNode {
+ public:
+  explicit UnaryNode(NodePtr input) : input_(std::move(input)) {}
+  std::vector<NodePtr> inputs() const override { return {input_}; }
+  std::int64_t cardinality() const override { return input_->cardinality(); }
+  const NodePtr& input() const { return input_; }
+
+ private:
+  NodePtr input_;
+};
+
+// An iterator over a UnaryNode's input, made with the same context.
+class UnaryIterator : public IteratorBase {
+ public:
+  UnaryIterator(const UnaryNode& node, const IteratorContext& context)
+      : IteratorBase(node, context), input_(node.input()->make_iterator(context)) {}
+
+ protected:
+  IteratorBase& input() { return *input_; }
+  // For stages whose only state is their input's.
+  void save(StateWriter& writer) override { input_->save_state(writer); }
+  void restore(StateReader& reader) override { input_->restore_state(reader); }
+
+ private:
+  std::unique_ptr<IteratorBase> input_;
+};
+
+}  // namespace spool::data::detail

@@ -1,0 +1,47 @@
+// The byte budget one iterator's buffers share (Options::max_buffered_bytes).
+//
+// A buffering stage acquires an element's bytes before it keeps the element and
+// releases them when it hands the element on. A stage that holds nothing may always
+// acquire (so a pipeline never deadlocks on a budget smaller than one element);
+// otherwise acquire() waits until enough is released or the token is cancelled.
+//
+// Thread-safety: all members may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "spool/data/detail/cancellation.h"
+
+namespace spool::data::detail {
+
+class MemoryBudget {
+ public:
+  explicit MemoryBudget(std::int64_t limit) : limit_(limit) {}  // 0: no limit
+
+  // Takes `bytes`, waiting while over the limit unless `holds_nothing`. Returns false
+  // (having taken nothing) when `cancel` fired while waiting.
+  bool acquire(std::int64_t bytes, bool holds_nothing, CancellationToken& cancel);
+  // Takes `bytes` if that stays within the limit (or `holds_nothing`); never waits.
+  bool try_acquire(std::int64_t bytes, bool holds_nothing);
+  void release(std::int64_t bytes);
+  // Whether `bytes` more would fit now (autotune asks before growing a buffer).
+  bool has_room(std::int64_t bytes) const;
+
+  std::int64_t limit() const { return limit_; }
+  std::int64_t used() const;
+  std::int64_t peak() const;
+
+ private:
+  bool fits(std::int64_t bytes) const { return limit_ == 0 || used_ + bytes <= limit_; }
+
+  const std::int64_t limit_;
+  mutable std::mutex mu_;
+  std::condition_variable released_;
+  std::int64_t used_ = 0;  // guarded by mu_
+  std::int64_t peak_ = 0;  // guarded by mu_
+};
+
+}  // namespace spool::data::detail

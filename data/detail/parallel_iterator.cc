@@ -1,0 +1,200 @@
+#include "spool/data/detail/parallel_iterator.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "spool/tensor/error.h"
+
+namespace spool::data::detail {
+
+ParallelIterator::ParallelIterator(const DatasetNode& node, const IteratorContext& context, const NodePtr& input,
+                                   ParallelConfig config, ParallelFn fn)
+    : IteratorBase(node, context),
+      config_(config),
+      fn_(std::move(fn)),
+      token_(CancellationToken::make(context.cancel)),
+      input_(input->make_iterator(context.with_cancel(token_))),
+      capacity_(config.capacity) {
+  SPOOL_CHECK(config_.workers >= 1 && config_.capacity >= 1 && config_.max_capacity >= config_.capacity,
+              InternalError, "ParallelIterator: workers ", config_.workers, ", capacity ", config_.capacity,
+              ", max ", config_.max_capacity);
+  wake_on_cancel_ = token_->on_cancel([this] {
+    std::lock_guard lock(mu_);
+    result_cv_.notify_all();
+    work_cv_.notify_all();
+  });
+}
+
+ParallelIterator::~ParallelIterator() {
+  token_->cancel();
+  for (auto& worker : workers_) worker.join();
+  std::int64_t held = 0;
+  for (const auto& [index, slot] : slots_) held += slot.bytes;
+  budget().release(held);
+}
+
+void ParallelIterator::start_workers() {
+  workers_.reserve(static_cast<std::size_t>(config_.workers));
+  for (std::int64_t i = 0; i < config_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+bool ParallelIterator::may_start_work() const {
+  return !paused_ && end_index_ < 0 && in_flight_ + static_cast<std::int64_t>(slots_.size()) < capacity_;
+}
+
+bool ParallelIterator::result_ready() const {
+  if (end_index_ >= 0 && delivered_ >= end_index_) return true;
+  if (config_.deterministic) return slots_.count(delivered_) > 0;
+  return !slots_.empty();
+}
+
+void ParallelIterator::worker_loop() {
+  using Clock = std::chrono::steady_clock;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return token_->cancelled() || end_index_ >= 0 || may_start_work(); });
+      if (token_->cancelled() || end_index_ >= 0) return;
+      ++in_flight_;
+    }
+    Slot slot;
+    std::int64_t index = 0;
+    bool ended = false;    // this worker saw the input end, at `index`
+    bool too_late = false;  // another worker had seen it already
+    std::optional<Element> input;
+    {
+      std::lock_guard input_lock(input_mu_);
+      if (input_ended_) {
+        too_late = true;
+      } else {
+        index = pulled_++;
+        try {
+          input = input_->next();
+          if (!input) {
+            input_ended_ = true;
+            ended = true;
+          }
+        } catch (...) {
+          slot.error = std::current_exception();  // the input's own error, passed on as is
+        }
+      }
+    }
+    if (input) {
+      const auto start = Clock::now();
+      try {
+        slot.element = fn_(std::move(*input), index);
+      } catch (...) {
+        slot.error = std::current_exception();
+      }
+      add_background_self(Clock::now() - start);
+      if (slot.element) {
+        slot.bytes = slot.element->byte_size();
+        bool holds_nothing;
+        {
+          std::lock_guard lock(mu_);
+          holds_nothing = slots_.empty();
+        }
+        if (!budget().acquire(slot.bytes, holds_nothing, *token_)) return;  // cancelled
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      --in_flight_;
+      if (ended) {
+        end_index_ = index;
+      } else if (!too_late) {
+        slots_.emplace(index, std::move(slot));
+      }
+    }
+    result_cv_.notify_all();
+    work_cv_.notify_all();
+  }
+}
+
+std::optional<Element> ParallelIterator::get_next() {
+  using Clock = std::chrono::steady_clock;
+  if (workers_.empty()) start_workers();
+  for (;;) {
+    std::unique_lock lock(mu_);
+    if (!result_ready()) {
+      // The consumer found nothing ready: autotune buys more room ahead, within budget.
+      if (capacity_ < config_.max_capacity && budget().has_room(last_bytes_ * (capacity_ + 1))) ++capacity_;
+      work_cv_.notify_all();
+      const auto start = Clock::now();
+      result_cv_.wait(lock, [&] { return token_->cancelled() || result_ready(); });
+      add_wait(Clock::now() - start);
+      SPOOL_CHECK(!token_->cancelled(), Cancelled, stage_name(), ": cancelled");
+    }
+    if (end_index_ >= 0 && delivered_ >= end_index_) return std::nullopt;
+    auto it = config_.deterministic ? slots_.find(delivered_) : slots_.begin();
+    Slot slot = std::move(it->second);
+    slots_.erase(it);
+    ++delivered_;
+    if (slot.element) last_bytes_ = slot.bytes;
+    lock.unlock();
+    work_cv_.notify_all();
+    budget().release(slot.bytes);
+    if (slot.error) std::rethrow_exception(slot.error);
+    if (slot.element) return std::move(slot.element);
+    // A dropped element: look at the next slot.
+  }
+}
+
+void ParallelIterator::save(StateWriter& writer) {
+  std::unique_lock lock(mu_);
+  paused_ = true;
+  result_cv_.wait(lock, [&] { return in_flight_ == 0 || token_->cancelled(); });
+  SPOOL_CHECK(!token_->cancelled(), Cancelled, stage_name(), ": cancelled during save");
+  {
+    std::lock_guard input_lock(input_mu_);
+    writer.write_i64(pulled_);
+    writer.write_bool(input_ended_);
+  }
+  writer.write_i64(delivered_);
+  writer.write_i64(end_index_);
+  writer.write_i64(capacity_);
+  writer.write_i64(static_cast<std::int64_t>(slots_.size()));
+  for (const auto& [index, slot] : slots_) {
+    writer.write_i64(index);
+    writer.write_bool(slot.error != nullptr);
+    if (slot.error) {
+      write_error(writer, slot.error);
+    } else {
+      writer.write_bool(slot.element.has_value());
+      if (slot.element) writer.write_element(*slot.element);
+    }
+  }
+  input_->save_state(writer);
+  paused_ = false;
+  lock.unlock();
+  work_cv_.notify_all();
+}
+
+void ParallelIterator::restore(StateReader& reader) {
+  SPOOL_CHECK(workers_.empty(), InternalError, stage_name(), ": restore after the workers started");
+  std::lock_guard lock(mu_);
+  std::lock_guard input_lock(input_mu_);
+  pulled_ = reader.read_i64();
+  input_ended_ = reader.read_bool();
+  delivered_ = reader.read_i64();
+  end_index_ = reader.read_i64();
+  capacity_ = std::clamp<std::int64_t>(reader.read_i64(), config_.capacity, config_.max_capacity);
+  const std::int64_t count = reader.read_i64();
+  SPOOL_CHECK(count >= 0 && pulled_ >= delivered_ && count <= pulled_ - delivered_, DataLossError, stage_name(),
+              ": saved ", count, " buffered elements for indices [", delivered_, ", ", pulled_, ")");
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t index = reader.read_i64();
+    Slot slot;
+    if (reader.read_bool()) {
+      slot.error = read_error(reader);
+    } else if (reader.read_bool()) {
+      slot.element = reader.read_element();
+      slot.bytes = slot.element->byte_size();
+      budget().try_acquire(slot.bytes, /*holds_nothing=*/true);
+    }
+    slots_.emplace(index, std::move(slot));
+  }
+  input_->restore_state(reader);
+}
+
+}  // namespace spool::data::detail

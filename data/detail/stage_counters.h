@@ -1,0 +1,54 @@
+// The live counters behind StageStats, one set per dataset stage of a pipeline, and
+// the registry that hands them out and takes snapshots in data-flow order.
+//
+// Single-writer counters (a synchronous stage, driven by one consumer thread) use
+// add(); counters that several threads update use add_shared().
+// Thread-safety: counters are atomics; the registry is guarded by its mutex.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "spool/data/stats.h"
+
+namespace spool::data::detail {
+
+class DatasetNode;
+
+struct StageCounters {
+  std::string name;
+  std::int64_t created = 0;  // registration order, for stages the graph walk cannot reach
+  std::atomic<std::int64_t> elements{0};
+  std::atomic<std::int64_t> self_ns{0};             // single writer: the consumer thread
+  std::atomic<std::int64_t> background_self_ns{0};  // any thread, add_shared only
+  std::atomic<std::int64_t> wait_ns{0};
+  std::atomic<std::int64_t> bytes{0};
+  std::atomic<std::int64_t> skipped_errors{0};
+
+  // One writer: a load and a store, no locked instruction on the per-element path.
+  static void add(std::atomic<std::int64_t>& counter, std::int64_t v) {
+    counter.store(counter.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+  }
+  static void add_shared(std::atomic<std::int64_t>& counter, std::int64_t v) {
+    counter.fetch_add(v, std::memory_order_relaxed);
+  }
+};
+
+class StatsRegistry {
+ public:
+  // The counters of `node` in this pipeline; every iterator of that node shares them.
+  std::shared_ptr<StageCounters> counters_for(const DatasetNode& node);
+  // Stages ordered from the sources of `root` down to `root`.
+  std::vector<StageStats> snapshot(const DatasetNode& root) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<const DatasetNode*, std::shared_ptr<StageCounters>> counters_;  // guarded by mu_
+};
+
+}  // namespace spool::data::detail

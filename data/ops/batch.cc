@@ -1,0 +1,64 @@
+// Dataset::batch: stacks batch_size consecutive elements (see detail/stack.h for the
+// error when shapes differ). The last, smaller batch is kept unless drop_remainder.
+#include "spool/data/dataset.h"
+#include "spool/data/detail/stack.h"
+#include "spool/tensor/error.h"
+
+namespace spool::data {
+namespace {
+
+class BatchNode : public detail::DatasetNode {
+ public:
+  BatchNode(detail::NodePtr input, std::int64_t batch_size, bool drop_remainder)
+      : input_(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {}
+  std::string name() const override { return "batch"; }
+  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
+  std::int64_t cardinality() const override {
+    const std::int64_t n = input_->cardinality();
+    if (n < 0) return n;
+    return drop_remainder_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  }
+  std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+
+  const detail::NodePtr input_;
+  const std::int64_t batch_size_;
+  const bool drop_remainder_;
+};
+
+class BatchIterator : public detail::IteratorBase {
+ public:
+  BatchIterator(const BatchNode& node, const detail::IteratorContext& context)
+      : IteratorBase(node, context), node_(node), input_(node.input_->make_iterator(context)) {}
+
+ private:
+  std::optional<Element> get_next() override {
+    std::vector<Element> elements;
+    elements.reserve(static_cast<std::size_t>(node_.batch_size_));
+    while (static_cast<std::int64_t>(elements.size()) < node_.batch_size_) {
+      std::optional<Element> e = pull(*input_);
+      if (!e) break;
+      elements.push_back(std::move(*e));
+    }
+    if (elements.empty()) return std::nullopt;
+    if (node_.drop_remainder_ && static_cast<std::int64_t>(elements.size()) < node_.batch_size_) return std::nullopt;
+    return detail::stack_elements(elements, "batch");
+  }
+  void save(StateWriter& writer) override { input_->save_state(writer); }
+  void restore(StateReader& reader) override { input_->restore_state(reader); }
+
+  const BatchNode& node_;
+  std::unique_ptr<detail::IteratorBase> input_;
+};
+
+std::unique_ptr<detail::IteratorBase> BatchNode::make_iterator(const detail::IteratorContext& context) const {
+  return std::make_unique<BatchIterator>(*this, context);
+}
+
+}  // namespace
+
+Dataset Dataset::batch(std::int64_t batch_size, bool drop_remainder) const {
+  SPOOL_CHECK(batch_size >= 1, InvalidArgument, "batch: batch_size must be >= 1, got ", batch_size);
+  return derive(std::make_shared<BatchNode>(node_, batch_size, drop_remainder));
+}
+
+}  // namespace spool::data

@@ -1,0 +1,108 @@
+#include "spool/data/ops/map.h"
+
+#include "spool/data/dataset.h"
+#include "spool/data/detail/parallel_iterator.h"
+#include "spool/tensor/error.h"
+
+namespace spool::data {
+namespace {
+
+class MapNode : public detail::DatasetNode {
+ public:
+  MapNode(detail::NodePtr input, MapFn fn, RandomMapFn random_fn, MapOptions options)
+      : input_(std::move(input)), fn_(std::move(fn)), random_fn_(std::move(random_fn)), options_(std::move(options)) {}
+  std::string name() const override { return options_.name(); }
+  std::int64_t cardinality() const override { return input_->cardinality(); }
+  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
+  std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+
+  // Applies the function to element `index` of pass `epoch`, errors given the context.
+  Element apply(Element input, std::uint64_t epoch, std::int64_t index) const {
+    try {
+      if (fn_) return fn_(std::move(input));
+      Generator gen = detail::element_generator(options_.seed(), epoch, static_cast<std::uint64_t>(index));
+      return random_fn_(std::move(input), gen);
+    } catch (...) {
+      detail::rethrow_with_context(options_.name(), index);
+    }
+  }
+
+  const detail::NodePtr input_;
+  const MapFn fn_;               // one of fn_, random_fn_ is set
+  const RandomMapFn random_fn_;
+  const MapOptions options_;
+};
+
+class MapIterator : public detail::IteratorBase {
+ public:
+  MapIterator(const MapNode& node, const detail::IteratorContext& context)
+      : IteratorBase(node, context), node_(node), input_(node.input_->make_iterator(context)) {}
+
+ private:
+  std::optional<Element> get_next() override {
+    // An input error takes an index too, as in the parallel version, so the random
+    // numbers of later elements do not depend on the number of workers.
+    const std::int64_t index = index_++;
+    std::optional<Element> e = pull(*input_);
+    if (!e) {
+      --index_;
+      return std::nullopt;
+    }
+    return node_.apply(std::move(*e), context().epoch, index);
+  }
+  void save(StateWriter& writer) override {
+    writer.write_i64(index_);
+    input_->save_state(writer);
+  }
+  void restore(StateReader& reader) override {
+    index_ = reader.read_i64();
+    input_->restore_state(reader);
+  }
+
+  const MapNode& node_;
+  std::unique_ptr<detail::IteratorBase> input_;
+  std::int64_t index_ = 0;
+};
+
+std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::IteratorContext& context) const {
+  std::int64_t workers = options_.parallelism();
+  if (workers == kAutotune) workers = context.pipeline->options().autotune_parallelism();
+  if (workers <= 1 && options_.parallelism() != kAutotune) return std::make_unique<MapIterator>(*this, context);
+  detail::ParallelConfig config;
+  config.workers = workers;
+  // Two elements per worker keep every worker busy while the consumer takes one.
+  config.capacity = 2 * workers;
+  config.max_capacity = options_.parallelism() == kAutotune ? 16 * workers : 2 * workers;
+  config.deterministic = options_.deterministic();
+  const std::uint64_t epoch = context.epoch;
+  return std::make_unique<detail::ParallelIterator>(
+      *this, context, input_, config,
+      [this, epoch](Element e, std::int64_t index) -> std::optional<Element> {
+        return apply(std::move(e), epoch, index);
+      });
+}
+
+Dataset make_map(const Dataset& input, MapFn fn, RandomMapFn random_fn, MapOptions options) {
+  SPOOL_CHECK(fn || random_fn, InvalidArgument, "map: the function is empty");
+  return Dataset(std::make_shared<MapNode>(input.node(), std::move(fn), std::move(random_fn), std::move(options)),
+                 input.options());
+}
+
+}  // namespace
+
+MapOptions& MapOptions::parallelism(std::int64_t n) {
+  SPOOL_CHECK(n == kAutotune || (n >= 1 && n <= 1024), InvalidArgument,
+              "map: parallelism must be kAutotune or in [1, 1024], got ", n);
+  parallelism_ = n;
+  return *this;
+}
+
+Dataset Dataset::map(MapFn fn, MapOptions options) const {
+  return make_map(*this, std::move(fn), nullptr, std::move(options));
+}
+
+Dataset Dataset::map(RandomMapFn fn, MapOptions options) const {
+  return make_map(*this, nullptr, std::move(fn), std::move(options));
+}
+
+}  // namespace spool::data

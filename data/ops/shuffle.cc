@@ -1,0 +1,129 @@
+#include "spool/data/ops/shuffle.h"
+
+#include <random>
+
+#include "spool/data/dataset.h"
+#include "spool/tensor/error.h"
+#include "spool/tensor/random.h"
+
+namespace spool::data {
+namespace {
+
+class ShuffleNode : public detail::DatasetNode {
+ public:
+  ShuffleNode(detail::NodePtr input, ShuffleOptions options) : input_(std::move(input)), options_(options) {}
+  std::string name() const override { return "shuffle"; }
+  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
+  std::int64_t cardinality() const override { return input_->cardinality(); }
+  std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+
+  const detail::NodePtr input_;
+  const ShuffleOptions options_;
+};
+
+class ShuffleIterator : public detail::IteratorBase {
+ public:
+  ShuffleIterator(const ShuffleNode& node, const detail::IteratorContext& context)
+      : IteratorBase(node, context),
+        node_(node),
+        input_(node.input_->make_iterator(context)),
+        seed_(node.options_.seed() ? *node.options_.seed() : std::random_device{}()),
+        stream_(node.options_.reshuffle_each_iteration() ? context.epoch : 0) {}
+  ~ShuffleIterator() override { budget().release(buffer_bytes_); }
+
+ private:
+  void fill() {
+    while (!input_done_ && static_cast<std::int64_t>(buffer_.size()) < node_.options_.buffer_size()) {
+      // A full byte budget makes the buffer stop growing; it always holds one element.
+      if (!buffer_.empty() && !budget().has_room(buffer_bytes_ / static_cast<std::int64_t>(buffer_.size()))) break;
+      std::optional<Element> e = pull(*input_);
+      if (!e) {
+        input_done_ = true;
+        break;
+      }
+      const std::int64_t bytes = e->byte_size();
+      budget().try_acquire(bytes, /*holds_nothing=*/true);
+      buffer_bytes_ += bytes;
+      buffer_.push_back(std::move(*e));
+    }
+  }
+
+  std::optional<Element> get_next() override {
+    fill();
+    if (buffer_.empty()) return std::nullopt;
+    // Draw k uses Philox block k of stream `epoch`: a pure function of (seed, epoch, k).
+    Generator gen(seed_, stream_);
+    gen.set_position(draws_++);
+    const std::uint64_t r = gen.next_u64();
+    const auto j = static_cast<std::size_t>(r % buffer_.size());  // bias < size / 2^64
+    Element out = std::move(buffer_[j]);
+    if (j + 1 != buffer_.size()) buffer_[j] = std::move(buffer_.back());
+    buffer_.pop_back();
+    const std::int64_t bytes = out.byte_size();
+    buffer_bytes_ -= bytes;
+    budget().release(bytes);
+    return out;
+  }
+
+  void save(StateWriter& writer) override {
+    writer.write_u64(seed_);
+    writer.write_u64(stream_);
+    writer.write_u64(draws_);
+    writer.write_bool(input_done_);
+    writer.write_i64(static_cast<std::int64_t>(buffer_.size()));
+    for (const Element& e : buffer_) writer.write_element(e);
+    input_->save_state(writer);
+  }
+  void restore(StateReader& reader) override {
+    seed_ = reader.read_u64();
+    stream_ = reader.read_u64();
+    draws_ = reader.read_u64();
+    input_done_ = reader.read_bool();
+    const std::int64_t n = reader.read_i64();
+    SPOOL_CHECK(n >= 0 && n <= node_.options_.buffer_size(), DataLossError, "shuffle: saved buffer of ", n,
+                " elements exceeds buffer_size ", node_.options_.buffer_size());
+    budget().release(buffer_bytes_);
+    buffer_.clear();
+    buffer_bytes_ = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      buffer_.push_back(reader.read_element());
+      buffer_bytes_ += buffer_.back().byte_size();
+    }
+    budget().try_acquire(buffer_bytes_, /*holds_nothing=*/true);
+    input_->restore_state(reader);
+  }
+
+  const ShuffleNode& node_;
+  std::unique_ptr<detail::IteratorBase> input_;
+  std::uint64_t seed_;
+  std::uint64_t stream_;
+  std::uint64_t draws_ = 0;
+  bool input_done_ = false;
+  std::vector<Element> buffer_;
+  std::int64_t buffer_bytes_ = 0;
+};
+
+std::unique_ptr<detail::IteratorBase> ShuffleNode::make_iterator(const detail::IteratorContext& context) const {
+  return std::make_unique<ShuffleIterator>(*this, context);
+}
+
+}  // namespace
+
+ShuffleOptions& ShuffleOptions::buffer_size(std::int64_t n) {
+  SPOOL_CHECK(n >= 1, InvalidArgument, "shuffle: buffer_size must be >= 1, got ", n);
+  buffer_size_ = n;
+  return *this;
+}
+
+Dataset Dataset::shuffle(ShuffleOptions options) const {
+  return derive(std::make_shared<ShuffleNode>(node_, options));
+}
+
+Dataset Dataset::shuffle(std::int64_t buffer_size, std::optional<std::uint64_t> seed) const {
+  ShuffleOptions options;
+  options.buffer_size(buffer_size);
+  if (seed) options.seed(*seed);
+  return shuffle(options);
+}
+
+}  // namespace spool::data

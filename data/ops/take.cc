@@ -1,0 +1,59 @@
+// Dataset::take: the first `count` elements (all of them when count < 0).
+#include "spool/data/dataset.h"
+
+namespace spool::data {
+namespace {
+
+class TakeNode : public detail::DatasetNode {
+ public:
+  TakeNode(detail::NodePtr input, std::int64_t count) : input_(std::move(input)), count_(count) {}
+  std::string name() const override { return "take"; }
+  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
+  std::int64_t cardinality() const override {
+    const std::int64_t n = input_->cardinality();
+    if (count_ < 0) return n;
+    if (n == kInfiniteCardinality) return count_;
+    if (n == kUnknownCardinality) return n;
+    return std::min(n, count_);
+  }
+  std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+
+  const detail::NodePtr input_;
+  const std::int64_t count_;
+};
+
+class TakeIterator : public detail::IteratorBase {
+ public:
+  TakeIterator(const TakeNode& node, const detail::IteratorContext& context)
+      : IteratorBase(node, context), node_(node), input_(node.input_->make_iterator(context)) {}
+
+ private:
+  std::optional<Element> get_next() override {
+    if (node_.count_ >= 0 && taken_ >= node_.count_) return std::nullopt;
+    std::optional<Element> e = pull(*input_);
+    if (e) ++taken_;
+    return e;
+  }
+  void save(StateWriter& writer) override {
+    writer.write_i64(taken_);
+    input_->save_state(writer);
+  }
+  void restore(StateReader& reader) override {
+    taken_ = reader.read_i64();
+    input_->restore_state(reader);
+  }
+
+  const TakeNode& node_;
+  std::unique_ptr<detail::IteratorBase> input_;
+  std::int64_t taken_ = 0;
+};
+
+std::unique_ptr<detail::IteratorBase> TakeNode::make_iterator(const detail::IteratorContext& context) const {
+  return std::make_unique<TakeIterator>(*this, context);
+}
+
+}  // namespace
+
+Dataset Dataset::take(std::int64_t count) const { return derive(std::make_shared<TakeNode>(node_, count)); }
+
+}  // namespace spool::data

@@ -1,0 +1,281 @@
+#include "spool/data/dataset.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <numeric>
+#include <set>
+#include <thread>
+
+#include "data/pipeline_test_util.h"
+
+namespace spool::data {
+namespace {
+
+using spool::testing::drain;
+using spool::testing::expect_resumes_exactly;
+using spool::testing::scalars;
+
+std::vector<std::int64_t> iota(std::int64_t n, std::int64_t start = 0) {
+  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), start);
+  return v;
+}
+
+TEST(Dataset, RangeYieldsScalarsAndKnowsItsCardinality) {
+  EXPECT_EQ(scalars(Dataset::range(5)), iota(5));
+  EXPECT_EQ(scalars(Dataset::range(2, 11, 3)), (std::vector<std::int64_t>{2, 5, 8}));
+  EXPECT_EQ(scalars(Dataset::range(5, 0, -2)), (std::vector<std::int64_t>{5, 3, 1}));
+  EXPECT_EQ(Dataset::range(2, 11, 3).cardinality(), 3);
+  EXPECT_EQ(Dataset::range(5, 0, -2).cardinality(), 3);
+  EXPECT_EQ(Dataset::range(0).cardinality(), 0);
+  EXPECT_THROW(Dataset::range(0, 5, 0), InvalidArgument);
+}
+
+TEST(Dataset, IteratingTwiceAndFromTwoThreadsGivesTheSameElements) {
+  auto ds = Dataset::range(1000).map([](Element e) { return Element{e[0], e[0]}; });
+  std::vector<std::int64_t> a, b;
+  std::thread t1([&] { a = scalars(ds, 1); });
+  std::thread t2([&] { b = scalars(ds, 1); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(a, iota(1000));
+  EXPECT_EQ(b, iota(1000));
+  std::int64_t sum = 0;
+  for (Element& e : ds) sum += e[0].item<std::int64_t>();  // range-for: a fresh pass
+  EXPECT_EQ(sum, 999 * 1000 / 2);
+}
+
+TEST(Dataset, FromTensorSlicesSlicesAxisZeroAndKeepsNames) {
+  Tensor images = Tensor::arange(0, 24, 1, DType::kF32).reshape({4, 2, 3});
+  Tensor labels = Tensor::from_vector<std::int64_t>({7, 8, 9, 10});
+  auto ds = Dataset::from_tensor_slices(Element({images, labels}, {"image", "label"}));
+  EXPECT_EQ(ds.cardinality(), 4);
+  auto elements = drain(ds);
+  ASSERT_EQ(elements.size(), 4u);
+  EXPECT_EQ(elements[2]["label"].item<std::int64_t>(), 9);
+  EXPECT_EQ(elements[2]["image"].shape(), (Shape{2, 3}));
+  EXPECT_EQ(elements[2]["image"].at<float>({1, 2}), 17.0f);
+  EXPECT_THROW(Dataset::from_tensor_slices(Element{images, Tensor::from_vector<std::int64_t>({1, 2})}),
+               InvalidArgument);
+}
+
+TEST(Dataset, BatchStacksAndNamesTheComponentWhoseShapesDiffer) {
+  auto ds = Dataset::range(7).batch(3);
+  EXPECT_EQ(ds.cardinality(), 3);
+  auto batches = drain(ds);
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0][0].to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 1, 2}));
+  EXPECT_EQ(batches[2][0].to_vector<std::int64_t>(), (std::vector<std::int64_t>{6}));
+  EXPECT_EQ(drain(Dataset::range(7).batch(3, true)).size(), 2u);
+
+  auto ragged = Dataset::range(1, 4).map([](Element e) {
+    const std::int64_t n = e[0].item<std::int64_t>();
+    return Element{e[0], Tensor::zeros(Shape{n}, DType::kF32)};
+  });
+  try {
+    drain(ragged.batch(3));
+    FAIL() << "expected an error";
+  } catch (const InvalidArgument& error) {
+    EXPECT_STREQ(error.what(),
+                 "batch: component 1 of element #1 in the batch is f32[2] but element #0 has f32[1] "
+                 "(use padded_batch for differing shapes)");
+  }
+}
+
+TEST(Dataset, MapErrorsArriveAtTheirElementWithStageNameAndOriginalType) {
+  for (std::int64_t workers : {1, 2, 4}) {
+    auto ds = Dataset::range(10).map(
+        [](Element e) {
+          if (e[0].item<std::int64_t>() == 6) SPOOL_THROW(DataLossError, "bad record 6");
+          return e;
+        },
+        MapOptions().parallelism(workers));
+    Iterator it = ds.make_iterator();
+    for (std::int64_t i = 0; i < 6; ++i) EXPECT_EQ((*it.next())[0].item<std::int64_t>(), i);
+    try {
+      it.next();
+      FAIL() << "expected an error";
+    } catch (const DataLossError& error) {
+      EXPECT_STREQ(error.what(), "map: element #6: bad record 6");
+    }
+    // The stream goes on after an element's error.
+    EXPECT_EQ(scalars(drain(it)), (std::vector<std::int64_t>{7, 8, 9}));
+  }
+}
+
+TEST(Dataset, ParallelMapKeepsInputOrderWhenWorkersFinishOutOfOrder) {
+  // Early elements take longest, so later ones finish first.
+  auto slow_first = [](Element e) {
+    const std::int64_t i = e[0].item<std::int64_t>();
+    std::this_thread::sleep_for(std::chrono::microseconds((20 - i % 20) * 50));
+    return e;
+  };
+  auto ordered = Dataset::range(200).map(slow_first, MapOptions().parallelism(4));
+  EXPECT_EQ(scalars(ordered), iota(200));
+  auto any_order = Dataset::range(200).map(slow_first, MapOptions().parallelism(4).deterministic(false));
+  std::vector<std::int64_t> got = scalars(any_order);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, iota(200));
+}
+
+TEST(Dataset, RandomMapIsTheSameForAnyNumberOfWorkersAndDiffersPerEpoch) {
+  auto noisy = [](std::int64_t workers) {
+    return Dataset::range(50)
+        .map([](Element e, Generator& gen) { return Element{e[0], Tensor::scalar<std::int64_t>(static_cast<std::int64_t>(gen.next_u64()))}; },
+             MapOptions().parallelism(workers).seed(9))
+        .repeat(2);
+  };
+  auto base = drain(noisy(1));
+  ASSERT_EQ(base.size(), 100u);
+  for (std::int64_t workers : std::vector<std::int64_t>{2, 3, kAutotune}) {
+    auto other = drain(noisy(workers));
+    ASSERT_EQ(other.size(), base.size());
+    for (std::size_t i = 0; i < base.size(); ++i) EXPECT_EQ(other[i], base[i]) << "workers " << workers;
+  }
+  // Epoch 1 draws other numbers than epoch 0 for the same element.
+  EXPECT_NE(base[3][1].item<std::int64_t>(), base[53][1].item<std::int64_t>());
+}
+
+TEST(Dataset, ShuffleRepeatMakesEveryEpochAPermutationDeterminedBySeed) {
+  auto ds = Dataset::range(100).shuffle(ShuffleOptions().buffer_size(30).seed(5)).repeat(3);
+  EXPECT_EQ(ds.cardinality(), 300);
+  std::vector<std::int64_t> all = scalars(ds);
+  ASSERT_EQ(all.size(), 300u);
+  std::vector<std::vector<std::int64_t>> epochs;
+  for (int e = 0; e < 3; ++e) {
+    std::vector<std::int64_t> epoch(all.begin() + e * 100, all.begin() + (e + 1) * 100);
+    epochs.push_back(epoch);
+    std::sort(epoch.begin(), epoch.end());
+    EXPECT_EQ(epoch, iota(100)) << "epoch " << e;
+  }
+  EXPECT_NE(epochs[0], iota(100));
+  EXPECT_NE(epochs[0], epochs[1]);
+  EXPECT_EQ(scalars(ds), all);  // same seed, same order
+  auto fixed = Dataset::range(100).shuffle(ShuffleOptions().buffer_size(30).seed(5).reshuffle_each_iteration(false));
+  auto fixed_all = scalars(fixed.repeat(2));
+  EXPECT_TRUE(std::equal(fixed_all.begin(), fixed_all.begin() + 100, fixed_all.begin() + 100));
+}
+
+TEST(Dataset, RepeatCountsPassesAndEndsOnAnEmptyInput) {
+  EXPECT_EQ(scalars(Dataset::range(3).repeat(2)), (std::vector<std::int64_t>{0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(Dataset::range(3).repeat().cardinality(), kInfiniteCardinality);
+  EXPECT_EQ(scalars(Dataset::range(3).repeat().take(7)), (std::vector<std::int64_t>{0, 1, 2, 0, 1, 2, 0}));
+  EXPECT_TRUE(drain(Dataset::range(0).repeat()).empty());
+}
+
+TEST(Dataset, PrefetchAndParallelMapDeliverEverythingAndPassErrorsInOrder) {
+  auto ds = Dataset::range(1000)
+                .map([](Element e) {
+                  if (e[0].item<std::int64_t>() % 100 == 99) SPOOL_THROW(InvalidArgument, "odd one");
+                  return e;
+                }, MapOptions().parallelism(3))
+                .prefetch(kAutotune);
+  Iterator it = ds.make_iterator();
+  std::int64_t expected = 0, errors = 0;
+  for (;;) {
+    try {
+      auto e = it.next();
+      if (!e) break;
+      if (expected % 100 == 99) ++expected;  // the error took this place
+      EXPECT_EQ((*e)[0].item<std::int64_t>(), expected);
+      ++expected;
+    } catch (const InvalidArgument& error) {
+      EXPECT_EQ(expected % 100, 99) << error.what();
+      ++errors;
+      ++expected;
+    }
+  }
+  EXPECT_EQ(errors, 10);
+}
+
+TEST(Dataset, DestroyingAnIteratorMidStreamJoinsBlockedThreadsPromptly) {
+  std::atomic<int> calls{0};
+  auto ds = Dataset::range(1'000'000)
+                .map([&](Element e) { ++calls; return e; }, MapOptions().parallelism(2))
+                .prefetch(4)
+                .map([](Element e) { return e; }, MapOptions().parallelism(2))
+                .prefetch(2);
+  for (int round = 0; round < 20; ++round) {
+    const auto start = std::chrono::steady_clock::now();
+    {
+      Iterator it = ds.make_iterator();
+      it.next();  // threads running, buffers full and blocked
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  }
+  EXPECT_LT(calls.load(), 1'000'000);
+}
+
+TEST(Dataset, ResumesExactlyWithShuffleParallelMapAndPrefetch) {
+  auto ds = Dataset::range(60)
+                .shuffle(ShuffleOptions().buffer_size(16).seed(3))
+                .map([](Element e, Generator& gen) { return Element{e[0], Tensor::scalar<std::int64_t>(static_cast<std::int64_t>(gen.next_u64()))}; },
+                     MapOptions().parallelism(3).seed(1))
+                .prefetch(5)
+                .repeat(2)
+                .batch(4);
+  expect_resumes_exactly(ds, spool::testing::all_cuts(ds));
+}
+
+TEST(Dataset, UnseededShuffleDiffersPerIteratorAndResumesItsOwnOrder) {
+  auto ds = Dataset::range(40).shuffle(8).map([](Element e) { return e; }, MapOptions().parallelism(kAutotune))
+                .prefetch(kAutotune);
+  EXPECT_NE(scalars(ds), scalars(ds));  // a fresh random seed per iterator
+  for (std::int64_t cut : {0, 1, 7, 20, 39, 40}) {
+    Iterator it = ds.make_iterator();
+    drain(it, cut);
+    Iterator resumed = ds.make_iterator(it.save());
+    EXPECT_EQ(scalars(drain(resumed)), scalars(drain(it))) << "cut " << cut;
+  }
+}
+
+TEST(Dataset, StateFromAnotherPipelineIsRefusedWithBothStageNames) {
+  Iterator it = Dataset::range(10).batch(2).make_iterator();
+  it.next();
+  IteratorState state = it.save();
+  try {
+    Dataset::range(10).take(3).make_iterator(state);
+    FAIL() << "expected an error";
+  } catch (const InvalidArgument& error) {
+    EXPECT_STREQ(error.what(), "iterator state holds stage 'batch' where this pipeline has 'take' (after '(start)')");
+  }
+  std::string bytes = state.bytes();
+  bytes[bytes.size() - 3] ^= 1;
+  EXPECT_THROW(IteratorState::from_bytes(bytes), DataLossError);
+}
+
+TEST(Dataset, StatsCountEveryStageInDataFlowOrder) {
+  auto ds = Dataset::range(100).map([](Element e) { return e; }).batch(10);
+  Iterator it = ds.make_iterator();
+  drain(it);
+  PipelineStats stats = it.stats();
+  ASSERT_EQ(stats.stages.size(), 3u);
+  EXPECT_EQ(stats.stages[0].name, "range");
+  EXPECT_EQ(stats.stages[0].elements, 100);
+  EXPECT_EQ(stats.stages[0].bytes, 800);
+  EXPECT_EQ(stats.stages[1].name, "map");
+  EXPECT_EQ(stats.stages[2].name, "batch");
+  EXPECT_EQ(stats.stages[2].elements, 10);
+  EXPECT_GT(stats.stages[2].wait_seconds, 0.0);
+}
+
+TEST(Dataset, ByteBudgetBoundsBuffersAndReportsThePeak) {
+  // 1000 elements of 8 KiB through a 64-deep prefetch and a parallel map, in 64 KiB.
+  auto ds = Dataset::range(1000)
+                .map([](Element) { return Element{Tensor::zeros(Shape{1024}, DType::kF64)}; },
+                     MapOptions().parallelism(2))
+                .prefetch(64)
+                .with_options(Options().max_buffered_bytes(64 * 1024));
+  Iterator it = ds.make_iterator();
+  EXPECT_EQ(drain(it).size(), 1000u);
+  const PipelineStats stats = it.stats();
+  EXPECT_GT(stats.peak_buffered_bytes, 0);
+  // Each buffering stage may overshoot by the one element it always may hold.
+  EXPECT_LE(stats.peak_buffered_bytes, 64 * 1024 + 2 * 8192);
+  EXPECT_EQ(stats.buffered_bytes, 0);
+}
+
+}  // namespace
+}  // namespace spool::data
