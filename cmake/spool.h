@@ -18,6 +18,7 @@
 #include "spool/data/iterator.h"
 #include "spool/data/iterator_state.h"
 #include "spool/data/options.h"
+#include "spool/data/ops/parse_example_fn.h"
 #include "spool/data/stats.h"
 
 #include "spool/data/io/compression.h"
