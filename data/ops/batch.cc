@@ -7,35 +7,33 @@
 namespace spool::data {
 namespace {
 
-class BatchNode : public detail::DatasetNode {
+class BatchNode : public detail::UnaryNode {
  public:
   BatchNode(detail::NodePtr input, std::int64_t batch_size, bool drop_remainder)
-      : input_(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {}
+      : UnaryNode(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {}
   std::string name() const override { return "batch"; }
-  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
   std::int64_t cardinality() const override {
-    const std::int64_t n = input_->cardinality();
+    const std::int64_t n = input()->cardinality();
     if (n < 0) return n;
     return drop_remainder_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
-  const detail::NodePtr input_;
   const std::int64_t batch_size_;
   const bool drop_remainder_;
 };
 
-class BatchIterator : public detail::IteratorBase {
+class BatchIterator : public detail::UnaryIterator {
  public:
   BatchIterator(const BatchNode& node, const detail::IteratorContext& context)
-      : IteratorBase(node, context), node_(node), input_(node.input_->make_iterator(context)) {}
+      : UnaryIterator(node, context), node_(node) {}
 
  private:
   std::optional<Element> get_next() override {
     std::vector<Element> elements;
     elements.reserve(static_cast<std::size_t>(node_.batch_size_));
     while (static_cast<std::int64_t>(elements.size()) < node_.batch_size_) {
-      std::optional<Element> e = pull(*input_);
+      std::optional<Element> e = pull(input());
       if (!e) break;
       elements.push_back(std::move(*e));
     }
@@ -43,11 +41,7 @@ class BatchIterator : public detail::IteratorBase {
     if (node_.drop_remainder_ && static_cast<std::int64_t>(elements.size()) < node_.batch_size_) return std::nullopt;
     return detail::stack_elements(elements, "batch");
   }
-  void save(StateWriter& writer) override { input_->save_state(writer); }
-  void restore(StateReader& reader) override { input_->restore_state(reader); }
-
   const BatchNode& node_;
-  std::unique_ptr<detail::IteratorBase> input_;
 };
 
 std::unique_ptr<detail::IteratorBase> BatchNode::make_iterator(const detail::IteratorContext& context) const {

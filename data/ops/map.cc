@@ -7,13 +7,11 @@
 namespace spool::data {
 namespace {
 
-class MapNode : public detail::DatasetNode {
+class MapNode : public detail::UnaryNode {
  public:
   MapNode(detail::NodePtr input, MapFn fn, RandomMapFn random_fn, MapOptions options)
-      : input_(std::move(input)), fn_(std::move(fn)), random_fn_(std::move(random_fn)), options_(std::move(options)) {}
+      : UnaryNode(std::move(input)), fn_(std::move(fn)), random_fn_(std::move(random_fn)), options_(std::move(options)) {}
   std::string name() const override { return options_.name(); }
-  std::int64_t cardinality() const override { return input_->cardinality(); }
-  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
   // Applies the function to element `index` of pass `epoch`, errors given the context.
@@ -27,23 +25,21 @@ class MapNode : public detail::DatasetNode {
     }
   }
 
-  const detail::NodePtr input_;
   const MapFn fn_;               // one of fn_, random_fn_ is set
   const RandomMapFn random_fn_;
   const MapOptions options_;
 };
 
-class MapIterator : public detail::IteratorBase {
+class MapIterator : public detail::UnaryIterator {
  public:
-  MapIterator(const MapNode& node, const detail::IteratorContext& context)
-      : IteratorBase(node, context), node_(node), input_(node.input_->make_iterator(context)) {}
+  MapIterator(const MapNode& node, const detail::IteratorContext& context) : UnaryIterator(node, context), node_(node) {}
 
  private:
   std::optional<Element> get_next() override {
     // An input error takes an index too, as in the parallel version, so the random
     // numbers of later elements do not depend on the number of workers.
     const std::int64_t index = index_++;
-    std::optional<Element> e = pull(*input_);
+    std::optional<Element> e = pull(input());
     if (!e) {
       --index_;
       return std::nullopt;
@@ -52,15 +48,14 @@ class MapIterator : public detail::IteratorBase {
   }
   void save(StateWriter& writer) override {
     writer.write_i64(index_);
-    input_->save_state(writer);
+    UnaryIterator::save(writer);
   }
   void restore(StateReader& reader) override {
     index_ = reader.read_i64();
-    input_->restore_state(reader);
+    UnaryIterator::restore(reader);
   }
 
   const MapNode& node_;
-  std::unique_ptr<detail::IteratorBase> input_;
   std::int64_t index_ = 0;
 };
 
@@ -76,7 +71,7 @@ std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::Itera
   config.deterministic = options_.deterministic();
   const std::uint64_t epoch = context.epoch;
   return std::make_unique<detail::ParallelIterator>(
-      *this, context, input_, config,
+      *this, context, input(), config,
       [this, epoch](Element e, std::int64_t index) -> std::optional<Element> {
         return apply(std::move(e), epoch, index);
       });

@@ -10,23 +10,20 @@ namespace {
 
 constexpr std::int64_t kMaxAutotunePrefetch = 64;
 
-class PrefetchNode : public detail::DatasetNode {
+class PrefetchNode : public detail::UnaryNode {
  public:
-  PrefetchNode(detail::NodePtr input, std::int64_t buffer_size) : input_(std::move(input)), buffer_size_(buffer_size) {}
+  PrefetchNode(detail::NodePtr input, std::int64_t buffer_size) : UnaryNode(std::move(input)), buffer_size_(buffer_size) {}
   std::string name() const override { return "prefetch"; }
-  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
-  std::int64_t cardinality() const override { return input_->cardinality(); }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override {
     detail::ParallelConfig config;
     config.workers = 1;
     config.capacity = buffer_size_ == kAutotune ? 1 : buffer_size_;
     config.max_capacity = buffer_size_ == kAutotune ? kMaxAutotunePrefetch : buffer_size_;
     return std::make_unique<detail::ParallelIterator>(
-        *this, context, input_, config,
+        *this, context, input(), config,
         [](Element e, std::int64_t) -> std::optional<Element> { return e; });
   }
 
-  const detail::NodePtr input_;
   const std::int64_t buffer_size_;
 };
 

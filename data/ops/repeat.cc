@@ -8,13 +8,12 @@
 namespace spool::data {
 namespace {
 
-class RepeatNode : public detail::DatasetNode {
+class RepeatNode : public detail::UnaryNode {
  public:
-  RepeatNode(detail::NodePtr input, std::int64_t count) : input_(std::move(input)), count_(count) {}
+  RepeatNode(detail::NodePtr input, std::int64_t count) : UnaryNode(std::move(input)), count_(count) {}
   std::string name() const override { return "repeat"; }
-  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
   std::int64_t cardinality() const override {
-    const std::int64_t n = input_->cardinality();
+    const std::int64_t n = input()->cardinality();
     if (n == 0 || count_ == 0) return 0;
     if (n == kUnknownCardinality) return n;
     if (count_ < 0 || n == kInfiniteCardinality) return kInfiniteCardinality;
@@ -22,7 +21,6 @@ class RepeatNode : public detail::DatasetNode {
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
-  const detail::NodePtr input_;
   const std::int64_t count_;
 };
 
@@ -36,7 +34,7 @@ class RepeatIterator : public detail::IteratorBase {
   static constexpr std::uint64_t kEpochStride = 1'000'003;
 
   void start_pass() {
-    input_ = node_.input_->make_iterator(context().with_epoch(context().epoch * kEpochStride + pass_));
+    input_ = node_.input()->make_iterator(context().with_epoch(context().epoch * kEpochStride + pass_));
     produced_in_pass_ = 0;
   }
 

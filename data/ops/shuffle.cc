@@ -9,24 +9,20 @@
 namespace spool::data {
 namespace {
 
-class ShuffleNode : public detail::DatasetNode {
+class ShuffleNode : public detail::UnaryNode {
  public:
-  ShuffleNode(detail::NodePtr input, ShuffleOptions options) : input_(std::move(input)), options_(options) {}
+  ShuffleNode(detail::NodePtr input, ShuffleOptions options) : UnaryNode(std::move(input)), options_(options) {}
   std::string name() const override { return "shuffle"; }
-  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
-  std::int64_t cardinality() const override { return input_->cardinality(); }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
-  const detail::NodePtr input_;
   const ShuffleOptions options_;
 };
 
-class ShuffleIterator : public detail::IteratorBase {
+class ShuffleIterator : public detail::UnaryIterator {
  public:
   ShuffleIterator(const ShuffleNode& node, const detail::IteratorContext& context)
-      : IteratorBase(node, context),
+      : UnaryIterator(node, context),
         node_(node),
-        input_(node.input_->make_iterator(context)),
         seed_(node.options_.seed() ? *node.options_.seed() : std::random_device{}()),
         stream_(node.options_.reshuffle_each_iteration() ? context.epoch : 0) {}
   ~ShuffleIterator() override { budget().release(buffer_bytes_); }
@@ -36,7 +32,7 @@ class ShuffleIterator : public detail::IteratorBase {
     while (!input_done_ && static_cast<std::int64_t>(buffer_.size()) < node_.options_.buffer_size()) {
       // A full byte budget makes the buffer stop growing; it always holds one element.
       if (!buffer_.empty() && !budget().has_room(buffer_bytes_ / static_cast<std::int64_t>(buffer_.size()))) break;
-      std::optional<Element> e = pull(*input_);
+      std::optional<Element> e = pull(input());
       if (!e) {
         input_done_ = true;
         break;
@@ -72,7 +68,7 @@ class ShuffleIterator : public detail::IteratorBase {
     writer.write_bool(input_done_);
     writer.write_i64(static_cast<std::int64_t>(buffer_.size()));
     for (const Element& e : buffer_) writer.write_element(e);
-    input_->save_state(writer);
+    UnaryIterator::save(writer);
   }
   void restore(StateReader& reader) override {
     seed_ = reader.read_u64();
@@ -90,11 +86,10 @@ class ShuffleIterator : public detail::IteratorBase {
       buffer_bytes_ += buffer_.back().byte_size();
     }
     budget().try_acquire(buffer_bytes_, /*holds_nothing=*/true);
-    input_->restore_state(reader);
+    UnaryIterator::restore(reader);
   }
 
   const ShuffleNode& node_;
-  std::unique_ptr<detail::IteratorBase> input_;
   std::uint64_t seed_;
   std::uint64_t stream_;
   std::uint64_t draws_ = 0;

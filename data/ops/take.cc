@@ -4,13 +4,12 @@
 namespace spool::data {
 namespace {
 
-class TakeNode : public detail::DatasetNode {
+class TakeNode : public detail::UnaryNode {
  public:
-  TakeNode(detail::NodePtr input, std::int64_t count) : input_(std::move(input)), count_(count) {}
+  TakeNode(detail::NodePtr input, std::int64_t count) : UnaryNode(std::move(input)), count_(count) {}
   std::string name() const override { return "take"; }
-  std::vector<detail::NodePtr> inputs() const override { return {input_}; }
   std::int64_t cardinality() const override {
-    const std::int64_t n = input_->cardinality();
+    const std::int64_t n = input()->cardinality();
     if (count_ < 0) return n;
     if (n == kInfiniteCardinality) return count_;
     if (n == kUnknownCardinality) return n;
@@ -18,33 +17,30 @@ class TakeNode : public detail::DatasetNode {
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
-  const detail::NodePtr input_;
   const std::int64_t count_;
 };
 
-class TakeIterator : public detail::IteratorBase {
+class TakeIterator : public detail::UnaryIterator {
  public:
-  TakeIterator(const TakeNode& node, const detail::IteratorContext& context)
-      : IteratorBase(node, context), node_(node), input_(node.input_->make_iterator(context)) {}
+  TakeIterator(const TakeNode& node, const detail::IteratorContext& context) : UnaryIterator(node, context), node_(node) {}
 
  private:
   std::optional<Element> get_next() override {
     if (node_.count_ >= 0 && taken_ >= node_.count_) return std::nullopt;
-    std::optional<Element> e = pull(*input_);
+    std::optional<Element> e = pull(input());
     if (e) ++taken_;
     return e;
   }
   void save(StateWriter& writer) override {
     writer.write_i64(taken_);
-    input_->save_state(writer);
+    UnaryIterator::save(writer);
   }
   void restore(StateReader& reader) override {
     taken_ = reader.read_i64();
-    input_->restore_state(reader);
+    UnaryIterator::restore(reader);
   }
 
   const TakeNode& node_;
-  std::unique_ptr<detail::IteratorBase> input_;
   std::int64_t taken_ = 0;
 };
 
