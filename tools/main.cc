@@ -21,6 +21,7 @@ constexpr std::string_view kUsage =
     "  verify    check every frame and CRC of TFRecord files\n"
     "  index     write FILE.idx, one 'offset size' line per record\n"
     "  demo      write a small TFRecord file of tf.train.Example records\n"
+    "  bench     run an input pipeline and print its throughput per stage\n"
     "\n"
     "spool <command> --help describes a command's options.\n"
     "spool --version prints the version.\n"
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   if (command == "verify") return run_verify(args);
   if (command == "index") return run_index(args);
   if (command == "demo") return run_demo(args);
+  if (command == "bench") return run_bench(args);
   std::cerr << "spool: unknown command '" << command << "' (see spool --help)\n";
   return kExitUsage;
 }

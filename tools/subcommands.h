@@ -9,5 +9,6 @@ int run_inspect(const Args& args);  // inspect.cc
 int run_verify(const Args& args);   // verify.cc
 int run_index(const Args& args);    // index.cc
 int run_demo(const Args& args);     // demo.cc
+int run_bench(const Args& args);    // bench.cc
 
 }  // namespace spool::cli

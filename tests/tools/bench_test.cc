@@ -1,0 +1,271 @@
+// spool bench: the JSON object has every key with values that match the data written
+// (elements, batches, bytes, the stages in pipeline order); the readable form has
+// the figures and the stage table; bad flags exit 2, bad data exits 1; IDX sources,
+// generated here byte by byte and the real Fashion-MNIST when it is installed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+#include "tools/run_spool.h"
+#include "tools/test_files.h"
+
+namespace spool::testing {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::int64_t kImageBytes = 784;
+
+// {image: 784 bytes, label: int64}, the shape of a Fashion-MNIST record.
+std::vector<std::string> fashion_like_records(int count) {
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    data::Example ex;
+    ex.features["image"] = data::Feature::bytes({std::string(kImageBytes, static_cast<char>(i))});
+    ex.features["label"] = data::Feature::int64s({i % 10});
+    out.push_back(data::encode_example(ex));
+  }
+  return out;
+}
+
+// Runs spool bench with --json; expects exit 0 and one JSON object on stdout.
+json::object bench_json(std::vector<std::string> args) {
+  args.insert(args.begin(), "bench");
+  args.push_back("--json");
+  const RunResult r = run_spool(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 1u) << r.out;
+  const json::value v = json::parse(r.out);
+  return v.as_object();
+}
+
+double number(const json::object& o, const char* key) {
+  EXPECT_TRUE(o.contains(key)) << key;
+  return o.contains(key) ? o.at(key).to_number<double>() : -1.0;
+}
+
+std::vector<std::string> stage_names(const json::object& o) {
+  std::vector<std::string> names;
+  for (const json::value& s : o.at("stages").as_array()) names.emplace_back(s.at("name").as_string());
+  return names;
+}
+
+// The names of the stages after the one named `source` (the source may read its own
+// inputs first, as TFRecordDataset reads its file names); fails when `source` is absent.
+std::vector<std::string> names_after(const json::object& o, const std::string& source) {
+  const std::vector<std::string> names = stage_names(o);
+  const auto at = std::find(names.begin(), names.end(), source);
+  EXPECT_NE(at, names.end()) << source << " in " << o;
+  return at == names.end() ? names : std::vector<std::string>(at + 1, names.end());
+}
+
+// The stage named `name`.
+const json::object& stage(const json::object& o, const std::string& name) {
+  for (const json::value& s : o.at("stages").as_array()) {
+    if (s.at("name").as_string() == name) return s.as_object();
+  }
+  ADD_FAILURE() << "no stage " << name << " in " << o;
+  static const json::object none;
+  return none;
+}
+
+// The IDX bytes: magic 0x0000080N (u8 data, N dims), big-endian extents, the data.
+std::string idx_bytes(const std::vector<std::uint32_t>& dims, const std::string& data) {
+  std::string out;
+  const auto put32 = [&](std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  };
+  put32(0x00000800u + static_cast<std::uint32_t>(dims.size()));
+  for (std::uint32_t d : dims) put32(d);
+  return out + data;
+}
+
+TEST(BenchCommandTest, JsonHasEveryKeyAndMatchesTheData) {
+  TempDir dir;
+  const std::string path = dir.file("train.tfrecord");
+  write_records(path, fashion_like_records(10));
+  const json::object o = bench_json({"--source", "tfrecord:" + dir.file("*.tfrecord"), "--parse", "example",
+                                     "--shuffle", "4", "--batch", "3", "--prefetch", "2"});
+  EXPECT_EQ(number(o, "elements"), 10);
+  EXPECT_EQ(number(o, "batches"), 4);  // 3 + 3 + 3 + 1
+  const double seconds = number(o, "seconds");
+  EXPECT_GT(seconds, 0);
+  EXPECT_NEAR(number(o, "elements_per_sec"), 10 / seconds, 1e-6 * 10 / seconds);
+  EXPECT_NEAR(number(o, "batches_per_sec"), 4 / seconds, 1e-6 * 4 / seconds);
+  // Per record: image u8[784] + image/byte_lengths i64[1] + label i64[1] (VarLen each).
+  constexpr double kRecordBytes = kImageBytes + 8 + 8;
+  EXPECT_NEAR(number(o, "bytes_per_sec"), 10 * kRecordBytes / seconds, 1e-6 * 10 * kRecordBytes / seconds);
+  EXPECT_GE(number(o, "first_batch_seconds"), 0);
+  EXPECT_LE(number(o, "first_batch_seconds"), seconds);
+  EXPECT_GE(number(o, "setup_seconds"), 0);
+  EXPECT_EQ(number(o, "skipped_errors"), 0);
+  EXPECT_GT(number(o, "peak_buffered_bytes"), 0);
+
+  EXPECT_EQ(names_after(o, "tfrecord"), (std::vector<std::string>{"shuffle", "parse_example", "batch", "prefetch"}));
+  for (const json::value& s : o.at("stages").as_array()) {
+    for (const char* key : {"name", "elements", "self_seconds", "wait_seconds", "bytes"}) {
+      EXPECT_TRUE(s.as_object().contains(key)) << key << " in " << s;
+    }
+    EXPECT_GE(s.at("self_seconds").to_number<double>(), 0);
+    EXPECT_GE(s.at("wait_seconds").to_number<double>(), 0);
+  }
+  EXPECT_EQ(stage(o, "tfrecord").at("elements").to_number<std::int64_t>(), 10);
+  EXPECT_EQ(stage(o, "parse_example").at("elements").to_number<std::int64_t>(), 10);
+  EXPECT_EQ(stage(o, "batch").at("elements").to_number<std::int64_t>(), 4);
+  EXPECT_EQ(stage(o, "prefetch").at("bytes").to_number<std::int64_t>(), 10 * kRecordBytes);
+}
+
+TEST(BenchCommandTest, RawRecordsWithoutBatchCountElements) {
+  TempDir dir;
+  const std::string path = dir.file("a.tfrecord");
+  write_records(path, {"abc", "de", "f"});
+  const json::object o = bench_json({"--source", "tfrecord:" + path});
+  EXPECT_EQ(number(o, "elements"), 3);
+  EXPECT_EQ(number(o, "batches"), 3);
+  EXPECT_EQ(names_after(o, "tfrecord"), std::vector<std::string>{});
+  EXPECT_EQ(stage(o, "tfrecord").at("bytes").to_number<std::int64_t>(), 6);
+}
+
+TEST(BenchCommandTest, StepsAndWarmupWithRepeat) {
+  TempDir dir;
+  const std::string path = dir.file("a.tfrecord");
+  write_records(path, fashion_like_records(5));
+  const json::object o = bench_json({"--source", "tfrecord:" + path, "--parse", "example", "--map-parallelism", "2",
+                                     "--batch", "4", "--repeat", "--steps", "6", "--warmup", "2"});
+  EXPECT_EQ(number(o, "batches"), 6);
+  EXPECT_EQ(number(o, "elements"), 24);
+  EXPECT_EQ(names_after(o, "tfrecord"), (std::vector<std::string>{"repeat", "parse_example", "batch"}));
+}
+
+TEST(BenchCommandTest, ReadableFormHasFiguresAndTable) {
+  TempDir dir;
+  const std::string path = dir.file("a.tfrecord");
+  write_records(path, fashion_like_records(7));
+  const RunResult r = run_spool({"bench", "--source", "tfrecord:" + path, "--parse", "example", "--batch", "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("7 elements, 4 batches in "), std::string::npos) << r.out;
+  for (const char* text : {"elements/s", "batches/s", "MB/s", "first batch after", "stage", "parse_example", "batch"}) {
+    EXPECT_NE(r.out.find(text), std::string::npos) << text << " in " << r.out;
+  }
+}
+
+TEST(BenchCommandTest, DecodeAndResizeAreRefused) {
+  TempDir dir;
+  const std::string path = dir.file("a.tfrecord");
+  write_records(path, fashion_like_records(1));
+  for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{{"--decode"}, {"--resize", "28x28"}}) {
+    std::vector<std::string> args = {"bench", "--source", "tfrecord:" + path};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const RunResult r = run_spool(args);
+    EXPECT_EQ(r.exit_code, 2) << extra[0];
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("image decoding arrives with the images issue"), std::string::npos) << r.err;
+  }
+}
+
+TEST(BenchCommandTest, BadUsageExitsTwo) {
+  TempDir dir;
+  const std::string path = dir.file("a.tfrecord");
+  write_records(path, fashion_like_records(1));
+  const std::string source = "tfrecord:" + path;
+  const std::vector<std::vector<std::string>> cases = {
+      {"bench"},                                                   // no --source
+      {"bench", "--source", "parquet:x"},                          // unknown kind
+      {"bench", "--source", "tfrecord"},                           // no GLOB
+      {"bench", "--source", "idx:only-images"},                    // no LABELS
+      {"bench", "--source", source, "--parse", "json"},            // unknown parser
+      {"bench", "--source", source, "--batch", "0"},               // not positive
+      {"bench", "--source", source, "--prefetch", "x"},            // not a count
+      {"bench", "--source", source, "--repeat"},                   // forever
+      {"bench", "--source", source, "--map-parallelism", "2"},     // no map
+      {"bench", "--source", source, "--normalize", "0.5,0.5"},     // not idx
+      {"bench", "--source", source, "--frobnicate"},               // unknown flag
+      {"bench", "--source", source, "operand"},                    // stray operand
+  };
+  for (const std::vector<std::string>& args : cases) {
+    const RunResult r = run_spool(args);
+    SCOPED_TRACE(args.back());
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err.rfind("spool bench: ", 0), 0u) << r.err;
+  }
+  EXPECT_EQ(run_spool({"bench", "--source", "parquet:x"}).err,
+            "spool bench: --source 'parquet:x' is not tfrecord:GLOB, idx:IMAGES,LABELS or images:DIR\n");
+}
+
+TEST(BenchCommandTest, BadDataExitsOne) {
+  TempDir dir;
+  // A flipped payload byte: the reader's own message.
+  const std::string corrupt = dir.file("corrupt.tfrecord");
+  const data::RecordIndex frames = write_records(corrupt, fashion_like_records(3));
+  flip_byte(corrupt, frames[1].offset + 12 + 5);
+  RunResult r = run_spool({"bench", "--source", "tfrecord:" + corrupt});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("data crc mismatch"), std::string::npos) << r.err;
+
+  // Records whose image lengths differ cannot be batched.
+  const std::string ragged = dir.file("ragged.tfrecord");
+  data::Example small;
+  small.features["image"] = data::Feature::bytes({"ab"});
+  write_records(ragged, {fashion_like_records(1)[0], data::encode_example(small)});
+  r = run_spool({"bench", "--source", "tfrecord:" + ragged, "--parse", "example", "--batch", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("spool bench: ", 0), 0u) << r.err;
+
+  // No file matches the glob.
+  r = run_spool({"bench", "--source", "tfrecord:" + dir.file("none-*.tfrecord")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("no files match"), std::string::npos) << r.err;
+}
+
+TEST(BenchCommandTest, GeneratedIdxFiles) {
+  TempDir dir;
+  std::string pixels;
+  for (int i = 0; i < 7 * 2 * 3; ++i) pixels.push_back(static_cast<char>(i));
+  const std::string images = dir.file("images-idx3-ubyte");
+  const std::string labels = dir.file("labels-idx1-ubyte");
+  write_file(images, idx_bytes({7, 2, 3}, pixels));
+  write_file(labels, idx_bytes({7}, std::string("\0\1\2\3\4\5\6", 7)));
+  const std::string source = "idx:" + images + "," + labels;
+
+  json::object o = bench_json({"--source", source, "--batch", "2"});
+  EXPECT_EQ(number(o, "elements"), 7);
+  EXPECT_EQ(number(o, "batches"), 4);
+  EXPECT_EQ(names_after(o, "tensor_slices"), std::vector<std::string>{"batch"});
+  EXPECT_EQ(o.at("stages").as_array().back().at("bytes").to_number<std::int64_t>(), 7 * (6 + 8));
+
+  // normalize makes f32 images: 7 × (6 × 4 + 8) bytes.
+  o = bench_json({"--source", source, "--normalize", "0.5,0.25", "--map-parallelism", "2", "--shuffle", "7",
+                  "--batch", "3", "--prefetch", "auto"});
+  EXPECT_EQ(number(o, "elements"), 7);
+  EXPECT_EQ(number(o, "batches"), 3);
+  EXPECT_EQ(names_after(o, "tensor_slices"), (std::vector<std::string>{"shuffle", "normalize", "batch", "prefetch"}));
+  EXPECT_EQ(o.at("stages").as_array().back().at("bytes").to_number<std::int64_t>(), 7 * (6 * 4 + 8));
+
+  // A labels file with a different count is the library's data error.
+  write_file(labels, idx_bytes({6}, std::string(6, '\0')));
+  const RunResult r = run_spool({"bench", "--source", source});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+}
+
+TEST(BenchCommandTest, FashionMnist) {
+  const std::filesystem::path dir = "/usr/share/datasets/fashion-mnist";
+  const std::string images = (dir / "train-images-idx3-ubyte.gz").string();
+  const std::string labels = (dir / "train-labels-idx1-ubyte.gz").string();
+  if (!std::filesystem::exists(images) || !std::filesystem::exists(labels)) GTEST_SKIP() << "no " << dir;
+  const json::object o = bench_json({"--source", "idx:" + images + "," + labels, "--normalize", "0.2860,0.3530",
+                                     "--shuffle", "10000", "--batch", "32", "--prefetch", "2"});
+  EXPECT_EQ(number(o, "elements"), 60000);
+  EXPECT_EQ(number(o, "batches"), 1875);
+  constexpr double kBytes = 60000.0 * (784 * 4 + 8);
+  EXPECT_NEAR(number(o, "bytes_per_sec") * number(o, "seconds"), kBytes, 1e-6 * kBytes);
+  EXPECT_GT(number(o, "elements_per_sec"), 0);
+}
+
+}  // namespace
+}  // namespace spool::testing

@@ -1,0 +1,384 @@
+// spool bench: builds an input pipeline from flags, runs it and prints its
+// throughput, the time to its first batch and what each stage did (or one JSON
+// object with the same figures).
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli_common.h"
+#include "json_lines.h"
+#include "spool/data/dataset.h"
+#include "spool/data/io/feature_view.h"
+#include "spool/data/io/tfrecord_reader.h"
+#include "spool/data/ops/parse_example_fn.h"
+#include "spool/data/sources/idx_dataset.h"
+#include "spool/data/sources/image_folder_dataset.h"
+#include "spool/data/sources/list_files.h"
+#include "spool/data/sources/tfrecord_dataset.h"
+#include "spool/tensor/error.h"
+#include "subcommands.h"
+
+namespace spool::cli {
+namespace {
+
+namespace json = boost::json;
+namespace po = boost::program_options;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kUsage =
+    "usage: spool bench --source tfrecord:GLOB | idx:IMAGES,LABELS | images:DIR\n"
+    "                   [--parse example] [--normalize MEAN,STD] [--map-parallelism N|auto]\n"
+    "                   [--shuffle N] [--batch N] [--prefetch N|auto] [--repeat]\n"
+    "                   [--steps N] [--warmup N] [--compression C] [--json]\n"
+    "\n"
+    "Builds an input pipeline, runs it and prints elements/s, batches/s and MB/s, the\n"
+    "time to the first batch and the per-stage table. The stages come in the order\n"
+    "tf.data's guide recommends, each only when its flag is given:\n"
+    "  source -> shuffle(N) -> repeat -> map (parse_example or normalize) -> batch(N)\n"
+    "         -> prefetch(N)\n"
+    "Shuffling before the map keeps records (or views of the IDX tensors) in the\n"
+    "buffer rather than parsed or float copies; repeat after shuffle reshuffles each\n"
+    "epoch; the map runs on every epoch's elements.\n"
+    "Sources: tfrecord:GLOB reads the records of the files the glob matches, in sorted\n"
+    "order; idx:IMAGES,LABELS reads Fashion-MNIST-style IDX files (gzip or raw) as\n"
+    "{image u8[rows,cols], label i64}; images:DIR reads a folder of class sub-folders\n"
+    "as {image (the file's bytes), label, path}.\n"
+    "--parse example parses each record as a tf.train.Example. The spec is inferred\n"
+    "from the first record: every feature with a kind, in the order the record stores\n"
+    "them, as VarLen of its kind (bytes features add KEY/byte_lengths). Batching needs\n"
+    "every record to hold the same number of values (and bytes) per feature.\n"
+    "--normalize MEAN,STD (idx only) maps image to f32 (x / 255 - MEAN) / STD.\n"
+    "--map-parallelism sets the map's worker threads (1, the default, maps inline).\n"
+    "--decode and --resize are refused: image decoding arrives with the images issue.\n"
+    "\n"
+    "--steps N counts what the pipeline delivers: batches with --batch, elements\n"
+    "without. Without --steps the run is one pass (--repeat then needs --steps).\n"
+    "--warmup N delivers N steps first and leaves them out of the figures; timing starts\n"
+    "after them (without warmup it starts before the iterator is made, so it includes\n"
+    "the time to the first batch). The stage table covers the whole run, warmup too.\n"
+    "elements counts examples (for batches, the first component's extent on axis 0);\n"
+    "bytes counts the bytes of the elements the pipeline delivers.\n"
+    "\n"
+    "--json prints one object:\n"
+    "  {\"elements\":N, \"batches\":N, \"seconds\":S, \"elements_per_sec\":R,\n"
+    "   \"batches_per_sec\":R, \"bytes_per_sec\":R, \"first_batch_seconds\":S,\n"
+    "   \"setup_seconds\":S, \"pipeline\":\"...\", \"skipped_errors\":N,\n"
+    "   \"peak_buffered_bytes\":N, \"stages\":[{\"name\":..., \"elements\":N,\n"
+    "   \"self_seconds\":S, \"wait_seconds\":S, \"bytes\":N, \"skipped_errors\":N}, ...]}\n"
+    "setup_seconds is the time to make the Dataset (globbing, decoding IDX files).\n"
+    "\n"
+    "Exit status: 0; 1 when the data cannot be read or does not fit the pipeline (the\n"
+    "library's message); 2 for bad usage.";
+
+struct Config {
+  std::string source_kind;
+  std::string source_arg;
+  bool parse = false;
+  std::optional<std::pair<double, double>> normalize;  // mean, std
+  std::int64_t map_parallelism = 1;
+  std::int64_t shuffle = 0;  // 0: no such stage
+  std::int64_t batch = 0;
+  std::int64_t prefetch = 0;
+  bool repeat = false;
+  std::int64_t steps = -1;  // -1: one pass
+  std::int64_t warmup = 0;
+  data::Compression compression = data::Compression::kAuto;
+  bool json = false;
+};
+
+// A positive count, or kAutotune for "auto" when allowed.
+std::int64_t parse_count(const po::variables_map& vm, const std::string& flag, bool allow_auto, std::int64_t min = 1) {
+  const std::string text = vm[flag].as<std::string>();
+  if (allow_auto && text == "auto") return data::kAutotune;
+  std::size_t used = 0;
+  std::int64_t n = -1;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || n < min) {
+    throw UsageError("--" + flag + " '" + text + "' is not " + (min == 0 ? "a count >= 0" : "a positive count") +
+                     (allow_auto ? " or auto" : ""));
+  }
+  return n;
+}
+
+Config read_config(const po::variables_map& vm) {
+  if (vm.count("decode") > 0 || vm.count("resize") > 0) {
+    throw UsageError(std::string(vm.count("decode") > 0 ? "--decode" : "--resize") +
+                     " is not available yet: image decoding arrives with the images issue");
+  }
+  Config c;
+  if (vm.count("source") == 0) throw UsageError("--source is required (see --help)");
+  const std::string source = vm["source"].as<std::string>();
+  const std::size_t colon = source.find(':');
+  c.source_kind = source.substr(0, colon);
+  if (colon == std::string::npos || colon + 1 == source.size() ||
+      (c.source_kind != "tfrecord" && c.source_kind != "idx" && c.source_kind != "images")) {
+    throw UsageError("--source '" + source + "' is not tfrecord:GLOB, idx:IMAGES,LABELS or images:DIR");
+  }
+  c.source_arg = source.substr(colon + 1);
+  if (c.source_kind == "idx" && c.source_arg.find(',') == std::string::npos) {
+    throw UsageError("--source '" + source + "': idx needs IMAGES,LABELS");
+  }
+  if (vm.count("parse") > 0) {
+    const std::string parse = vm["parse"].as<std::string>();
+    if (parse != "example") throw UsageError("--parse '" + parse + "' is not 'example'");
+    if (c.source_kind != "tfrecord") throw UsageError("--parse example needs a tfrecord source");
+    c.parse = true;
+  }
+  if (vm.count("normalize") > 0) {
+    const std::string text = vm["normalize"].as<std::string>();
+    const std::size_t comma = text.find(',');
+    double mean = 0, stddev = 0;
+    std::size_t used_mean = 0, used_std = 0;
+    try {
+      mean = std::stod(text.substr(0, comma), &used_mean);
+      if (comma != std::string::npos) stddev = std::stod(text.substr(comma + 1), &used_std);
+    } catch (const std::exception&) {
+      used_std = 0;
+    }
+    if (comma == std::string::npos || used_mean != comma || used_std != text.size() - comma - 1 || !(stddev > 0)) {
+      throw UsageError("--normalize '" + text + "' is not MEAN,STD with STD > 0");
+    }
+    if (c.source_kind != "idx") throw UsageError("--normalize needs an idx source (u8 images)");
+    c.normalize = std::make_pair(mean, stddev);
+  }
+  if (vm.count("map-parallelism") > 0) {
+    c.map_parallelism = parse_count(vm, "map-parallelism", /*allow_auto=*/true);
+    if (!c.parse && !c.normalize) throw UsageError("--map-parallelism needs a map: --parse or --normalize");
+  }
+  if (vm.count("shuffle") > 0) c.shuffle = parse_count(vm, "shuffle", false);
+  if (vm.count("batch") > 0) c.batch = parse_count(vm, "batch", false);
+  if (vm.count("prefetch") > 0) c.prefetch = parse_count(vm, "prefetch", true);
+  if (vm.count("steps") > 0) c.steps = parse_count(vm, "steps", false);
+  if (vm.count("warmup") > 0) c.warmup = parse_count(vm, "warmup", false, /*min=*/0);
+  c.repeat = vm.count("repeat") > 0;
+  if (c.repeat && c.steps < 0) throw UsageError("--repeat without --steps would run forever");
+  c.compression = compression_of(vm);
+  c.json = vm.count("json") > 0;
+  return c;
+}
+
+// Each feature with a kind, in the first record's order, as VarLen of that kind.
+data::FeatureSpec infer_spec(const std::vector<std::string>& files, data::Compression compression) {
+  for (const std::string& file : files) {
+    data::TFRecordReader reader(file, data::RecordOptions().compression(compression));
+    const std::optional<data::Record> record = reader.next();
+    if (!record) continue;
+    std::vector<std::string> keys;
+    std::map<std::string, data::FeatureKind, std::less<>> kinds;  // a repeated key: the last kind wins
+    data::for_each_feature(record->view(), [&](std::string_view key, const data::FeatureView& feature) {
+      if (feature.kind() == data::FeatureKind::kNone) return;
+      const auto [it, added] = kinds.insert_or_assign(std::string(key), feature.kind());
+      if (added) keys.push_back(it->first);
+    });
+    SPOOL_CHECK(!keys.empty(), DataLossError, "--parse example: the first record of '", file,
+                "' has no features to infer a spec from");
+    data::FeatureSpec spec;
+    for (const std::string& key : keys) {
+      switch (kinds[key]) {
+        case data::FeatureKind::kBytes: spec.add(key, data::VarLen::bytes()); break;
+        case data::FeatureKind::kFloat: spec.add(key, data::VarLen::float32()); break;
+        default: spec.add(key, data::VarLen::int64()); break;
+      }
+    }
+    return spec;
+  }
+  SPOOL_THROW(DataLossError, "--parse example: no records to infer a spec from in ", files.size(), " files");
+}
+
+data::MapFn normalize_fn(double mean, double stddev) {
+  const auto scale = static_cast<float>(1.0 / (255.0 * stddev));
+  const auto shift = static_cast<float>(mean / stddev);
+  return [scale, shift](data::Element e) {
+    const std::size_t at = e.find("image");
+    SPOOL_CHECK(at < e.size() && e[at].dtype() == DType::kU8, InvalidArgument,
+                "normalize: expected a u8 'image' component, got ", data::describe_structure(e));
+    const Tensor image = e[at].contiguous();
+    Tensor out = Tensor::empty(image.shape(), DType::kF32);
+    const std::uint8_t* in = image.data<std::uint8_t>();
+    float* o = out.data<float>();
+    for (std::int64_t i = 0, n = image.numel(); i < n; ++i) o[i] = static_cast<float>(in[i]) * scale - shift;
+    e[at] = out;
+    return e;
+  };
+}
+
+std::string count_text(std::int64_t n) { return n == data::kAutotune ? "auto" : std::to_string(n); }
+
+// The Dataset the flags describe, and a one-line description of it.
+data::Dataset build(const Config& c, std::string& description) {
+  std::optional<data::Dataset> ds;
+  data::MapFn map_fn;
+  if (c.source_kind == "tfrecord") {
+    const std::vector<std::string> files = data::glob_files(c.source_arg);
+    ds = data::TFRecordDataset(files, data::RecordOptions().compression(c.compression));
+    description = "tfrecord(" + std::to_string(files.size()) + " files)";
+    if (c.parse) map_fn = data::parse_example(infer_spec(files, c.compression));
+  } else if (c.source_kind == "idx") {
+    const std::size_t comma = c.source_arg.find(',');
+    ds = data::IdxDataset(c.source_arg.substr(0, comma), c.source_arg.substr(comma + 1));
+    description = "idx";
+    if (c.normalize) map_fn = normalize_fn(c.normalize->first, c.normalize->second);
+  } else {
+    ds = data::ImageFolderDataset(c.source_arg);
+    description = "images";
+  }
+  if (c.shuffle > 0) {
+    ds = ds->shuffle(c.shuffle, /*seed=*/0);
+    description += " -> shuffle(" + std::to_string(c.shuffle) + ")";
+  }
+  if (c.repeat) {
+    ds = ds->repeat();
+    description += " -> repeat";
+  }
+  if (map_fn) {
+    const std::string name = c.parse ? "parse_example" : "normalize";
+    ds = ds->map(map_fn, data::MapOptions().parallelism(c.map_parallelism).name(name));
+    description += " -> " + name + "(parallelism " + count_text(c.map_parallelism) + ")";
+  }
+  if (c.batch > 0) {
+    ds = ds->batch(c.batch);
+    description += " -> batch(" + std::to_string(c.batch) + ")";
+  }
+  if (c.prefetch != 0) {
+    ds = ds->prefetch(c.prefetch);
+    description += " -> prefetch(" + count_text(c.prefetch) + ")";
+  }
+  return *ds;
+}
+
+struct Result {
+  std::int64_t elements = 0;
+  std::int64_t batches = 0;
+  std::int64_t bytes = 0;
+  double seconds = 0;
+  double first_batch_seconds = 0;
+  double setup_seconds = 0;
+  data::PipelineStats stats;
+};
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+Result run(const data::Dataset& ds, const Config& c) {
+  Result r;
+  const Clock::time_point made = Clock::now();
+  Clock::time_point start = made;
+  data::Iterator it = ds.make_iterator();
+  for (std::int64_t delivered = 0; c.steps < 0 || delivered < c.warmup + c.steps;) {
+    std::optional<data::Element> e = it.next();
+    if (delivered == 0 && e) r.first_batch_seconds = seconds_between(made, Clock::now());
+    if (!e) break;
+    if (++delivered <= c.warmup) {
+      if (delivered == c.warmup) start = Clock::now();
+      continue;
+    }
+    ++r.batches;
+    r.elements += c.batch > 0 && !e->empty() && (*e)[0].rank() > 0 ? (*e)[0].dim(0) : 1;
+    r.bytes += e->byte_size();
+  }
+  r.seconds = seconds_between(start, Clock::now());
+  r.stats = it.stats();
+  return r;
+}
+
+double per_second(double count, double seconds) { return seconds > 0 ? count / seconds : 0.0; }
+
+void print_json(const Result& r, const std::string& description) {
+  json::array stages;
+  std::int64_t skipped = 0;
+  for (const data::StageStats& s : r.stats.stages) {
+    stages.push_back(json::object{{"name", s.name},
+                                  {"elements", s.elements},
+                                  {"self_seconds", s.self_seconds},
+                                  {"wait_seconds", s.wait_seconds},
+                                  {"bytes", s.bytes},
+                                  {"skipped_errors", s.skipped_errors}});
+    skipped += s.skipped_errors;
+  }
+  const json::object out{{"elements", r.elements},
+                         {"batches", r.batches},
+                         {"seconds", r.seconds},
+                         {"elements_per_sec", per_second(static_cast<double>(r.elements), r.seconds)},
+                         {"batches_per_sec", per_second(static_cast<double>(r.batches), r.seconds)},
+                         {"bytes_per_sec", per_second(static_cast<double>(r.bytes), r.seconds)},
+                         {"first_batch_seconds", r.first_batch_seconds},
+                         {"setup_seconds", r.setup_seconds},
+                         {"pipeline", utf8_or_replaced(description)},
+                         {"skipped_errors", skipped},
+                         {"peak_buffered_bytes", r.stats.peak_buffered_bytes},
+                         {"stages", std::move(stages)}};
+  std::cout << json::serialize(out) << '\n';
+}
+
+void print_text(const Result& r, const std::string& description) {
+  const auto rate = [&](double count) { return per_second(count, r.seconds); };
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%lld elements, %lld batches in %.3f s: %.0f elements/s, %.1f batches/s, %.1f MB/s\n",
+                static_cast<long long>(r.elements), static_cast<long long>(r.batches), r.seconds,
+                rate(static_cast<double>(r.elements)), rate(static_cast<double>(r.batches)),
+                rate(static_cast<double>(r.bytes)) / 1e6);
+  std::cout << "pipeline: " << description << '\n' << line;
+  std::snprintf(line, sizeof line, "first batch after %.4f s (setup %.4f s)\n", r.first_batch_seconds,
+                r.setup_seconds);
+  std::cout << line << r.stats;
+}
+
+}  // namespace
+
+int run_bench(const Args& args) {
+  return run_command("bench", [&] {
+    po::options_description options("options");
+    options.add_options()  //
+        ("source", po::value<std::string>()->value_name("KIND:WHERE"), "tfrecord:GLOB, idx:IMAGES,LABELS or images:DIR")  //
+        ("parse", po::value<std::string>()->value_name("example"), "parse records as tf.train.Example (inferred spec)")  //
+        ("normalize", po::value<std::string>()->value_name("MEAN,STD"), "idx: image to f32 (x/255 - MEAN)/STD")  //
+        ("decode", "decode images (not yet available)")  //
+        ("resize", po::value<std::string>()->value_name("HxW"), "resize images (not yet available)")  //
+        ("map-parallelism", po::value<std::string>()->value_name("N|auto"), "worker threads of the map")  //
+        ("shuffle", po::value<std::string>()->value_name("N"), "shuffle buffer of N elements (seed 0)")  //
+        ("batch", po::value<std::string>()->value_name("N"), "batches of N (the last may be smaller)")  //
+        ("prefetch", po::value<std::string>()->value_name("N|auto"), "prefetch N elements on a thread")  //
+        ("repeat", "repeat the source forever (needs --steps)")  //
+        ("steps", po::value<std::string>()->value_name("N"), "measure N batches (elements without --batch)")  //
+        ("warmup", po::value<std::string>()->value_name("N"), "steps run before timing starts (default 0)")  //
+        ("json", "print one JSON object");
+    add_compression_option(options);
+    po::variables_map vm;
+    if (!parse_args(args, options, vm, kUsage, /*need_files=*/false)) return kExitOk;
+    if (vm.count("file") > 0) throw UsageError("unexpected operand '" + files_of(vm).front() + "' (see --help)");
+    const Config config = read_config(vm);
+    // From here on every library error is about the data (or the files): exit 1, even
+    // when the library calls it an InvalidArgument (a record that does not parse or
+    // batch against the inferred spec).
+    try {
+      const Clock::time_point t0 = Clock::now();
+      std::string description;
+      const data::Dataset ds = build(config, description);
+      const double setup = seconds_between(t0, Clock::now());
+      Result result = run(ds, config);
+      result.setup_seconds = setup;
+      if (config.json) {
+        print_json(result, description);
+      } else {
+        print_text(result, description);
+      }
+    } catch (const spool::Error& e) {
+      std::cerr << "spool bench: " << e.what() << '\n';
+      return kExitDataError;
+    }
+    return kExitOk;
+  });
+}
+
+}  // namespace spool::cli
