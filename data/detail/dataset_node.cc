@@ -1,11 +1,27 @@
 #include "spool/data/detail/dataset_node.h"
 
+#include <atomic>
+
 #include "spool/tensor/error.h"
 
 namespace spool::data::detail {
 
+std::shared_ptr<void> PipelineContext::shared_state(std::uint64_t key,
+                                                    const std::function<std::shared_ptr<void>()>& make) {
+  std::lock_guard lock(shared_mu_);
+  std::shared_ptr<void>& state = shared_[key];
+  if (!state) state = make();
+  return state;
+}
+
+std::uint64_t PipelineContext::new_shared_state_key() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 IteratorBase::IteratorBase(const DatasetNode& node, const IteratorContext& context)
     : context_(context),
+      name_(node.name()),
       counters_(context.pipeline->stats().counters_for(node)),
       timed_(context.pipeline->options().collect_stats()) {}
 
@@ -45,12 +61,12 @@ std::optional<Element> IteratorBase::pull(IteratorBase& input) {
 }
 
 void IteratorBase::save_state(StateWriter& writer) {
-  writer.begin(counters_->name);
+  writer.begin(name_);
   save(writer);
 }
 
 void IteratorBase::restore_state(StateReader& reader) {
-  reader.begin(counters_->name);
+  reader.begin(name_);
   restore(reader);
 }
 

@@ -34,9 +34,12 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "spool/data/element.h"
@@ -61,10 +64,21 @@ class PipelineContext {
   MemoryBudget& budget() { return budget_; }
   StatsRegistry& stats() { return stats_; }
 
+  // State that the iterators of one stage share for the life of this pipeline (an
+  // in-memory cache that a first pass fills and later passes replay): made by `make`
+  // on first use of `key`, under the registry's lock. A stage takes its key from
+  // new_shared_state_key() when it is built, so a key never names two stages (an
+  // address could, once a stage is freed and another allocated in its place).
+  std::shared_ptr<void> shared_state(std::uint64_t key, const std::function<std::shared_ptr<void>()>& make);
+  static std::uint64_t new_shared_state_key();
+
  private:
   const Options options_;
   MemoryBudget budget_;
   StatsRegistry stats_;
+  std::mutex shared_mu_;
+  // Declared after budget_, so states that hold budget bytes release them first.
+  std::unordered_map<std::uint64_t, std::shared_ptr<void>> shared_;  // guarded by shared_mu_
 };
 
 struct IteratorContext {
@@ -98,7 +112,7 @@ class IteratorBase {
   void save_state(StateWriter& writer);
   void restore_state(StateReader& reader);
 
-  const std::string& stage_name() const { return counters_->name; }
+  const std::string& stage_name() const { return name_; }
 
  protected:
   virtual std::optional<Element> get_next() = 0;
@@ -127,6 +141,10 @@ class IteratorBase {
 
  private:
   IteratorContext context_;
+  // The node's own name, not counters_->name: the registry keys counters by node
+  // address, which a stage built at run time (interleave) may reuse after another
+  // stage was freed.
+  std::string name_;
   std::shared_ptr<StageCounters> counters_;
   bool timed_;
   std::int64_t pulled_ns_ = 0;    // input time inside the current next()

@@ -7,6 +7,11 @@
 //       .interleave([](const Element& f) { return TFRecordDataset({f[0]}); },
 //                   InterleaveOptions().cycle_length(4).parallelism(kAutotune));
 //
+// Errors of the input, of fn and of the inner datasets arrive where they happen in
+// that order; an error does not move the cycle on (as tf.data). The cardinality is
+// unknown. Saving an iterator records, per open dataset, the input element that made
+// it; restoring calls fn again on that element, so fn must be deterministic (return
+// the same dataset for the same element).
 // Thread-safety: the function is called from the consumer's thread.
 #pragma once
 
