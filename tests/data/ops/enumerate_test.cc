@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "data/ops/ops_test_util.h"
 #include "data/pipeline_test_util.h"
 #include "spool/data/dataset.h"
 
@@ -8,6 +9,7 @@ namespace {
 
 using spool::testing::all_cuts;
 using spool::testing::drain;
+using spool::testing::expect_error;
 using spool::testing::expect_resumes_exactly;
 using spool::testing::scalars;
 
@@ -31,12 +33,8 @@ TEST(Enumerate, NamesTheCounterIndexWhenTheInputIsNamed) {
   EXPECT_EQ(elements[1]["label"].item<std::int64_t>(), 5);
 
   auto clash = Dataset::from_tensor_slices(Element({Tensor::from_vector<std::int64_t>({4, 5})}, {"index"})).enumerate();
-  try {
-    drain(clash);
-    FAIL() << "expected an error";
-  } catch (const InvalidArgument& error) {
-    EXPECT_STREQ(error.what(), "enumerate: element #0 already has a component named 'index' (index: i64[])");
-  }
+  expect_error<InvalidArgument>([&] { drain(clash); },
+                                "enumerate: element #0 already has a component named 'index' (index: i64[])");
 }
 
 TEST(Enumerate, AnInputErrorTakesItsNumber) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "data/ops/ops_test_util.h"
 #include "data/pipeline_test_util.h"
 #include "spool/data/dataset.h"
 
@@ -8,6 +9,7 @@ namespace {
 
 using spool::testing::all_cuts;
 using spool::testing::drain;
+using spool::testing::expect_error;
 using spool::testing::expect_resumes_exactly;
 using spool::testing::scalars;
 
@@ -27,22 +29,12 @@ TEST(Filter, PredicateErrorNamesTheElementAndTheStreamGoesOn) {
   });
   Iterator it = ds.make_iterator();
   EXPECT_EQ(scalars(drain(it, 3)), (std::vector<std::int64_t>{0, 1, 2}));
-  try {
-    it.next();
-    FAIL() << "expected an error";
-  } catch (const DataLossError& error) {
-    EXPECT_STREQ(error.what(), "filter: element #3: cannot judge 3");
-  }
+  expect_error<DataLossError>([&] { it.next(); }, "filter: element #3: cannot judge 3");
   EXPECT_EQ(scalars(drain(it)), (std::vector<std::int64_t>{4, 5}));
 }
 
 TEST(Filter, EmptyPredicateIsRefused) {
-  try {
-    Dataset::range(3).filter(nullptr);
-    FAIL() << "expected an error";
-  } catch (const InvalidArgument& error) {
-    EXPECT_STREQ(error.what(), "filter: the predicate is empty");
-  }
+  expect_error<InvalidArgument>([&] { Dataset::range(3).filter(nullptr); }, "filter: the predicate is empty");
 }
 
 TEST(Filter, ResumesExactlyAfterShuffleAndParallelMap) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "data/ops/ops_test_util.h"
 #include "data/pipeline_test_util.h"
 #include "spool/data/dataset.h"
 
@@ -9,6 +10,7 @@ namespace spool::data {
 namespace {
 
 using spool::testing::all_cuts;
+using spool::testing::expect_error;
 using spool::testing::expect_resumes_exactly;
 using spool::testing::scalars;
 
@@ -60,18 +62,8 @@ TEST(Shard, BeforeShuffleAndRepeatEachEpochIsAPermutationOfTheShard) {
 }
 
 TEST(Shard, BadArgumentsAreRefusedWithTheirValues) {
-  try {
-    Dataset::range(10).shard(3, 3);
-    FAIL() << "expected an error";
-  } catch (const InvalidArgument& error) {
-    EXPECT_STREQ(error.what(), "shard: index 3 out of range [0, 3)");
-  }
-  try {
-    Dataset::range(10).shard(0, 0);
-    FAIL() << "expected an error";
-  } catch (const InvalidArgument& error) {
-    EXPECT_STREQ(error.what(), "shard: num_shards must be >= 1, got 0");
-  }
+  expect_error<InvalidArgument>([&] { Dataset::range(10).shard(3, 3); }, "shard: index 3 out of range [0, 3)");
+  expect_error<InvalidArgument>([&] { Dataset::range(10).shard(0, 0); }, "shard: num_shards must be >= 1, got 0");
   EXPECT_THROW(Dataset::range(10).shard(2, -1), InvalidArgument);
 }
 

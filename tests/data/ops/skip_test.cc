@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "data/ops/ops_test_util.h"
 #include "data/pipeline_test_util.h"
 #include "spool/data/dataset.h"
 
@@ -8,6 +9,7 @@ namespace {
 
 using spool::testing::all_cuts;
 using spool::testing::drain;
+using spool::testing::expect_error;
 using spool::testing::expect_resumes_exactly;
 using spool::testing::scalars;
 
@@ -23,8 +25,7 @@ TEST(Skip, CardinalityFollowsTfData) {
   EXPECT_EQ(Dataset::range(3).skip(5).cardinality(), 0);
   EXPECT_EQ(Dataset::range(3).skip(-1).cardinality(), 0);
   EXPECT_EQ(Dataset::range(3).repeat().skip(2).cardinality(), kInfiniteCardinality);
-  EXPECT_EQ(Dataset::range(3).filter([](const Element&) { return true; }).skip(2).cardinality(),
-            kUnknownCardinality);
+  EXPECT_EQ(Dataset::range(3).filter([](const Element&) { return true; }).skip(2).cardinality(), kUnknownCardinality);
 }
 
 TEST(Skip, AnErrorWhileSkippingIsPassedOnAndCountsAsSkipped) {
@@ -35,12 +36,7 @@ TEST(Skip, AnErrorWhileSkippingIsPassedOnAndCountsAsSkipped) {
                 })
                 .skip(3);
   Iterator it = ds.make_iterator();
-  try {
-    it.next();
-    FAIL() << "expected an error";
-  } catch (const DataLossError& error) {
-    EXPECT_STREQ(error.what(), "map: element #1: bad 1");
-  }
+  expect_error<DataLossError>([&] { it.next(); }, "map: element #1: bad 1");
   EXPECT_EQ(scalars(drain(it)), (std::vector<std::int64_t>{3, 4, 5}));
 }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "data/ops/ops_test_util.h"
 #include "data/pipeline_test_util.h"
 #include "spool/data/dataset.h"
 
@@ -8,6 +9,7 @@ namespace {
 
 using spool::testing::all_cuts;
 using spool::testing::drain;
+using spool::testing::expect_error;
 using spool::testing::expect_resumes_exactly;
 using spool::testing::scalars;
 
@@ -16,8 +18,8 @@ Predicate below(std::int64_t limit) {
 }
 
 TEST(TakeWhile, EndsAtTheFirstFalseAndStaysEnded) {
-  auto ds = Dataset::from_tensor_slices(Element{Tensor::from_vector<std::int64_t>({1, 2, 7, 3, 1})})
-                .take_while(below(5));
+  auto ds =
+      Dataset::from_tensor_slices(Element{Tensor::from_vector<std::int64_t>({1, 2, 7, 3, 1})}).take_while(below(5));
   EXPECT_EQ(ds.cardinality(), kUnknownCardinality);
   Iterator it = ds.make_iterator();
   EXPECT_EQ(scalars(drain(it)), (std::vector<std::int64_t>{1, 2}));
@@ -35,12 +37,7 @@ TEST(TakeWhile, PredicateErrorNamesTheElement) {
   });
   Iterator it = ds.make_iterator();
   EXPECT_EQ(scalars(drain(it, 1)), (std::vector<std::int64_t>{0}));
-  try {
-    it.next();
-    FAIL() << "expected an error";
-  } catch (const InvalidArgument& error) {
-    EXPECT_STREQ(error.what(), "take_while: element #1: no opinion on 1");
-  }
+  expect_error<InvalidArgument>([&] { it.next(); }, "take_while: element #1: no opinion on 1");
   EXPECT_EQ(scalars(drain(it)), (std::vector<std::int64_t>{2, 3, 4}));
   EXPECT_THROW(Dataset::range(3).take_while(nullptr), InvalidArgument);
 }
