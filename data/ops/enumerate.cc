@@ -47,8 +47,6 @@ std::unique_ptr<detail::IteratorBase> EnumerateNode::make_iterator(const detail:
 
 }  // namespace
 
-Dataset Dataset::enumerate(std::int64_t start) const {
-  return derive(std::make_shared<EnumerateNode>(node_, start));
-}
+Dataset Dataset::enumerate(std::int64_t start) const { return derive(std::make_shared<EnumerateNode>(node_, start)); }
 
 }  // namespace spool::data

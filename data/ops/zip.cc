@@ -5,6 +5,7 @@
 // Element i is pulled from every input even when an earlier one throws, so the inputs
 // stay aligned after an error; the first error is then passed on. Cardinality is the
 // smallest known one, unknown if any input's is unknown (as tf.data).
+// The static zip's result has the first dataset's Options.
 #include "spool/data/dataset.h"
 #include "spool/tensor/error.h"
 
