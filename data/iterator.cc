@@ -18,7 +18,7 @@ ElementCursor& ElementCursor::operator++() {
 Iterator::Iterator(std::shared_ptr<const detail::DatasetNode> root, const Options& options,
                    const IteratorState* state)
     : root_(std::move(root)),
-      pipeline_(std::make_shared<detail::PipelineContext>(options)),
+      pipeline_(std::make_shared<detail::PipelineContext>(options, *root_)),
       cancel_(detail::CancellationToken::make()) {
   detail::IteratorContext context{pipeline_, cancel_, 0};
   impl_ = root_->make_iterator(context);
@@ -59,7 +59,7 @@ IteratorState Iterator::save() {
 
 PipelineStats Iterator::stats() const {
   PipelineStats stats;
-  stats.stages = pipeline_->stats().snapshot(*root_);
+  stats.stages = pipeline_->stats().snapshot();
   stats.buffered_bytes = pipeline_->budget().used();
   stats.peak_buffered_bytes = pipeline_->budget().peak();
   return stats;

@@ -58,8 +58,8 @@ using NodePtr = std::shared_ptr<const DatasetNode>;
 // What one make_iterator() call shares among all the iterators it creates.
 class PipelineContext {
  public:
-  explicit PipelineContext(Options options)
-      : options_(options), budget_(options.max_buffered_bytes()) {}
+  PipelineContext(Options options, const DatasetNode& root)
+      : options_(options), budget_(options.max_buffered_bytes()), stats_(root) {}
   const Options& options() const { return options_; }
   MemoryBudget& budget() { return budget_; }
   StatsRegistry& stats() { return stats_; }

@@ -7,50 +7,49 @@
 
 namespace spool::data::detail {
 
-std::shared_ptr<StageCounters> StatsRegistry::counters_for(const DatasetNode& node) {
-  std::lock_guard lock(mu_);
-  auto& slot = counters_[&node];
-  if (!slot) {
-    slot = std::make_shared<StageCounters>();
-    slot->name = node.name();
-    slot->created = static_cast<std::int64_t>(counters_.size());
-  }
-  return slot;
-}
-
-std::vector<StageStats> StatsRegistry::snapshot(const DatasetNode& root) const {
+StatsRegistry::StatsRegistry(const DatasetNode& root) {
   // Post-order walk with an explicit stack: inputs before the stages that read them.
-  std::vector<const DatasetNode*> order;
   std::unordered_set<const DatasetNode*> seen;
   std::vector<std::pair<const DatasetNode*, bool>> stack{{&root, false}};
-  std::vector<NodePtr> keep_alive;
   while (!stack.empty()) {
     auto [node, expanded] = stack.back();
     stack.pop_back();
     if (expanded) {
-      order.push_back(node);
+      graph_.push_back(node);
       continue;
     }
     if (!seen.insert(node).second) continue;
     stack.push_back({node, true});
-    auto inputs = node->inputs();
+    // The nodes stay alive: the root owns its inputs and the Iterator owns the root.
+    const auto inputs = node->inputs();
     for (auto it = inputs.rbegin(); it != inputs.rend(); ++it) stack.push_back({it->get(), false});
-    keep_alive.insert(keep_alive.end(), inputs.begin(), inputs.end());
   }
+  for (const DatasetNode* node : graph_) {
+    auto counters = std::make_shared<StageCounters>();
+    counters->name = node->name();
+    counters_.emplace(node, std::move(counters));
+  }
+}
 
+std::shared_ptr<StageCounters> StatsRegistry::counters_for(const DatasetNode& node) {
   std::lock_guard lock(mu_);
-  // Stages built at run time (the datasets interleave opens) are not reachable from
-  // the root; they come first, in the order they started.
-  std::vector<const StageCounters*> unreached;
-  for (const auto& [node, counters] : counters_) {
-    if (!seen.count(node)) unreached.push_back(counters.get());
+  if (auto it = counters_.find(&node); it != counters_.end()) return it->second;
+  auto& slot = pooled_[node.name()];
+  if (!slot) {
+    slot = std::make_shared<StageCounters>();
+    slot->name = node.name();
+    slot->created = created_++;
   }
-  std::sort(unreached.begin(), unreached.end(), [](auto* a, auto* b) { return a->created < b->created; });
-  std::vector<const StageCounters*> ordered = unreached;
-  for (const DatasetNode* node : order) {
-    auto it = counters_.find(node);
-    if (it != counters_.end()) ordered.push_back(it->second.get());
-  }
+  return slot;
+}
+
+std::vector<StageStats> StatsRegistry::snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<const StageCounters*> ordered;
+  for (const auto& [name, counters] : pooled_) ordered.push_back(counters.get());
+  // A stage registers before the input it makes, so later registrations come first.
+  std::sort(ordered.begin(), ordered.end(), [](auto* a, auto* b) { return a->created > b->created; });
+  for (const DatasetNode* node : graph_) ordered.push_back(counters_.at(node).get());
 
   std::vector<StageStats> out;
   for (const StageCounters* c : ordered) {

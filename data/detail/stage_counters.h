@@ -39,16 +39,26 @@ struct StageCounters {
   }
 };
 
+// Stages reachable from the root (which the Iterator keeps alive) are keyed by
+// address. Stages built while iterating (the datasets interleave opens, one per input
+// element) are pooled by name, so a thousand files read through interleave show as
+// one "tfrecord" row rather than a thousand, and a freed stage's address reused by a
+// new one cannot mix them up.
 class StatsRegistry {
  public:
+  explicit StatsRegistry(const DatasetNode& root);
   // The counters of `node` in this pipeline; every iterator of that node shares them.
   std::shared_ptr<StageCounters> counters_for(const DatasetNode& node);
-  // Stages ordered from the sources of `root` down to `root`.
-  std::vector<StageStats> snapshot(const DatasetNode& root) const;
+  // Stages built at run time first (inputs before their readers), then the root's
+  // graph from its sources down to the root.
+  std::vector<StageStats> snapshot() const;
 
  private:
+  std::vector<const DatasetNode*> graph_;  // the root's stages, inputs before readers
   mutable std::mutex mu_;
   std::unordered_map<const DatasetNode*, std::shared_ptr<StageCounters>> counters_;  // guarded by mu_
+  std::unordered_map<std::string, std::shared_ptr<StageCounters>> pooled_;           // guarded by mu_
+  std::int64_t created_ = 0;                                                          // guarded by mu_
 };
 
 }  // namespace spool::data::detail

@@ -261,6 +261,22 @@ TEST(Dataset, StatsCountEveryStageInDataFlowOrder) {
   EXPECT_GT(stats.stages[2].wait_seconds, 0.0);
 }
 
+TEST(Dataset, StatsPoolTheStagesInterleaveOpensIntoOneRowPerKind) {
+  auto ds = Dataset::range(50).interleave([](const Element&) { return Dataset::range(2).map([](Element e) { return e; }); },
+                                          InterleaveOptions().cycle_length(4));
+  Iterator it = ds.make_iterator();
+  EXPECT_EQ(drain(it).size(), 100u);
+  const PipelineStats stats = it.stats();
+  ASSERT_EQ(stats.stages.size(), 4u);
+  EXPECT_EQ(stats.stages[0].name, "range");  // the 50 inner ranges, pooled
+  EXPECT_EQ(stats.stages[0].elements, 100);
+  EXPECT_EQ(stats.stages[1].name, "map");
+  EXPECT_EQ(stats.stages[1].elements, 100);
+  EXPECT_EQ(stats.stages[2].name, "range");  // the outer one
+  EXPECT_EQ(stats.stages[2].elements, 50);
+  EXPECT_EQ(stats.stages[3].name, "interleave");
+}
+
 TEST(Dataset, ByteBudgetBoundsBuffersAndReportsThePeak) {
   // 1000 elements of 8 KiB through a 64-deep prefetch and a parallel map, in 64 KiB.
   auto ds = Dataset::range(1000)
