@@ -20,6 +20,11 @@
 #include "spool/data/options.h"
 #include "spool/data/ops/parse_example_fn.h"
 #include "spool/data/stats.h"
+#include "spool/data/image/idx.h"
+#include "spool/data/sources/idx_dataset.h"
+#include "spool/data/sources/image_folder_dataset.h"
+#include "spool/data/sources/list_files.h"
+#include "spool/data/sources/tfrecord_dataset.h"
 
 #include "spool/data/io/compression.h"
 #include "spool/data/io/crc32c.h"
