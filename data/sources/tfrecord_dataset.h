@@ -7,11 +7,21 @@
 //
 // num_parallel_reads > 1 reads that many files at a time on background threads and
 // takes one record from each in turn (deterministic, as tf.data's interleave with
-// block_length 1). Errors carry the file, the record index and the byte offset;
-// corrupt records skipped by the corruption policy are counted in the stage's
-// skipped_errors. cardinality() is known when every file has a complete `<file>.idx`
-// index (see record_index.h) and unknown otherwise; iterator states record the file
-// and the offset of the next record, so resuming seeks instead of re-reading.
+// cycle_length num_parallel_reads and block_length 1: a file that ends leaves its
+// place, which the next file name takes; each reader thread reads up to 16 records
+// ahead, their bytes within Options::max_buffered_bytes). File names are read from
+// `filenames` as places open, not all up front.
+// Errors carry the file, the record index and the byte offset (the reader's message,
+// unchanged); after an error the stage abandons that file and the next call goes on
+// with the others (so ignore_errors drops the rest of a corrupt file; the kSkipRecord
+// policy keeps its good records). Corrupt records skipped by the corruption policy are
+// counted in the stage's skipped_errors; with parallel reads the on_corruption
+// callback runs on a reader thread. cardinality() is known when every file has a
+// complete `<file>.idx` index (see record_index.h; for an uncompressed file its last
+// frame must end where the file does, a compressed file's index is trusted), checked
+// when the Dataset is made, and unknown otherwise (always for the Dataset overload);
+// iterator states record each open file and the offset of the next record the
+// consumer gets, so resuming seeks instead of re-reading.
 // Thread-safety: as every Dataset.
 #pragma once
 
