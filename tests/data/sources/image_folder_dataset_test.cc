@@ -1,0 +1,170 @@
+// ImageFolderDataset: Keras-style class folders on a generated tree (tiny fake image
+// files: nothing is decoded yet), splits, shuffles, errors, and the real horse-or-human.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include "data/pipeline_test_util.h"
+#include "spool/data/sources/image_folder_dataset.h"
+#include "test_support.h"
+
+namespace spool::data {
+namespace {
+
+using spool::testing::drain;
+using spool::testing::TempDir;
+
+std::vector<std::string> paths_of(const std::vector<Element>& elements) {
+  std::vector<std::string> out;
+  for (const Element& e : elements) out.emplace_back(e["path"].as_string_view());
+  return out;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+class ImageFolderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // cats: 3 images (one nested), dogs: 2, empty: none; plus files that are not images.
+    for (const char* name : {"cats/b.png", "cats/a.JPG", "cats/deep/c.jpeg", "cats/notes.txt", "dogs/z.jpg",
+                             "dogs/y.PNG", "dogs/x.gif", "top.png"}) {
+      const std::filesystem::path path = dir_.path() / name;
+      std::filesystem::create_directories(path.parent_path());
+      spool::testing::write_file(path.string(), std::string("bytes of ") + name);
+    }
+    std::filesystem::create_directories(dir_.path() / "empty");
+  }
+  std::string root() const { return dir_.path().string(); }
+  std::string at(const std::string& name) const { return dir_.file(name); }
+  TempDir dir_;
+};
+
+TEST_F(ImageFolderTest, ClassesAreTheSortedSubFolders) {
+  EXPECT_EQ(image_folder_classes(root()), (std::vector<std::string>{"cats", "dogs", "empty"}));
+  EXPECT_THROW(image_folder_classes(at("absent")), IoError);
+}
+
+TEST_F(ImageFolderTest, UnshuffledFilesAreSortedPerClassWithLabelsAndBytes) {
+  Dataset ds = ImageFolderDataset(root(), ImageFolderOptions().shuffle(false));
+  EXPECT_EQ(ds.cardinality(), 5);
+  std::vector<Element> all = drain(ds);
+  EXPECT_EQ(paths_of(all), (std::vector<std::string>{at("cats/a.JPG"), at("cats/b.png"), at("cats/deep/c.jpeg"),
+                                                     at("dogs/y.PNG"), at("dogs/z.jpg")}));
+  EXPECT_EQ(spool::testing::scalars(all, 1), (std::vector<std::int64_t>{0, 0, 0, 1, 1}));
+  EXPECT_EQ(all[0].names(), (std::vector<std::string>{"image", "label", "path"}));
+  EXPECT_EQ(all[0]["image"].dtype(), DType::kU8);
+  EXPECT_EQ(all[0]["image"].as_string_view(), "bytes of cats/a.JPG");
+}
+
+TEST_F(ImageFolderTest, ShuffleIsAPermutationPerSeedAndEpoch) {
+  Dataset ds = ImageFolderDataset(root(), ImageFolderOptions().seed(5));
+  const std::vector<std::string> first = paths_of(drain(ds));
+  EXPECT_EQ(first, paths_of(drain(ImageFolderDataset(root(), ImageFolderOptions().seed(5)))));
+  std::vector<std::string> sorted = first;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, paths_of(drain(ImageFolderDataset(root(), ImageFolderOptions().shuffle(false)))));
+  const std::vector<std::string> epochs = paths_of(drain(ds.repeat(4)));
+  ASSERT_EQ(epochs.size(), 20u);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), epochs.begin()));
+  bool all_same = true;
+  for (std::size_t i = 5; i < 20; ++i) all_same = all_same && epochs[i] == first[i % 5];
+  EXPECT_FALSE(all_same);
+  spool::testing::expect_resumes_exactly(ds.repeat(2), spool::testing::all_cuts(ds.repeat(2)));
+}
+
+TEST_F(ImageFolderTest, SplitSubsetsAreDisjointAndCoverEveryFile) {
+  for (bool shuffle : {false, true}) {
+    SCOPED_TRACE(shuffle);
+    auto options = ImageFolderOptions().validation_split(0.4).seed(11).shuffle(shuffle);
+    Dataset training = ImageFolderDataset(root(), ImageFolderOptions(options).subset("training"));
+    Dataset validation = ImageFolderDataset(root(), ImageFolderOptions(options).subset("validation"));
+    EXPECT_EQ(training.cardinality(), 3);  // floor(0.4 * 5) = 2 files validate
+    EXPECT_EQ(validation.cardinality(), 2);
+    std::vector<std::string> t = paths_of(drain(training)), v = paths_of(drain(validation));
+    std::set<std::string> both(t.begin(), t.end());
+    both.insert(v.begin(), v.end());
+    EXPECT_EQ(both.size(), 5u);
+    if (!shuffle) {
+      EXPECT_EQ(v, (std::vector<std::string>{at("dogs/y.PNG"), at("dogs/z.jpg")}));
+    }
+    // The same seed gives the same split.
+    std::vector<std::string> again = paths_of(drain(ImageFolderDataset(root(), ImageFolderOptions(options).subset("validation"))));
+    std::sort(again.begin(), again.end());
+    std::sort(v.begin(), v.end());
+    EXPECT_EQ(again, v);
+  }
+}
+
+TEST_F(ImageFolderTest, BadOptionsAreErrors) {
+  EXPECT_EQ(message_of([&] { ImageFolderDataset(root(), ImageFolderOptions().validation_split(0.2).seed(1)); }),
+            "ImageFolderDataset: validation_split and subset go together; got validation_split 0.2 and subset ''");
+  EXPECT_EQ(message_of([&] { ImageFolderDataset(root(), ImageFolderOptions().subset("training")); }),
+            "ImageFolderDataset: validation_split and subset go together; got validation_split 0 and subset 'training'");
+  EXPECT_EQ(message_of([&] { ImageFolderDataset(root(), ImageFolderOptions().validation_split(0.2).subset("training")); }),
+            "ImageFolderDataset: a validation_split of shuffled files needs a seed, so that the training and "
+            "validation subsets do not overlap");
+  EXPECT_EQ(message_of([] { ImageFolderOptions().validation_split(1); }),
+            "ImageFolderDataset: validation_split must be in (0, 1) (or 0: no split), got 1");
+  EXPECT_EQ(message_of([] { ImageFolderOptions().subset("both"); }),
+            "ImageFolderDataset: subset must be 'training' or 'validation', got 'both'");
+  EXPECT_THROW(ImageFolderDataset(at("empty")), InvalidArgument);
+}
+
+TEST_F(ImageFolderTest, UnreadableFileIsAnIoErrorNamingThePath) {
+  Dataset ds = ImageFolderDataset(root(), ImageFolderOptions().shuffle(false));
+  std::filesystem::remove(at("cats/a.JPG"));
+  Iterator it = ds.make_iterator();
+  const std::string message = message_of([&] { it.next(); });
+  EXPECT_NE(message.find("'" + at("cats/a.JPG") + "'"), std::string::npos) << message;
+  EXPECT_THROW(ds.make_iterator().next(), IoError);
+}
+
+TEST(ImageFolderHorseOrHuman, ClassesCountsAndSplits) {
+  const std::filesystem::path dir = spool::testing::shared_data_dir() / "horse-or-human";
+  if (spool::testing::shared_data_dir().empty() || !std::filesystem::is_directory(dir / "train")) {
+    GTEST_SKIP() << "../shared/data/horse-or-human is absent";
+  }
+  const std::string train = (dir / "train").string();
+  EXPECT_EQ(image_folder_classes(train), (std::vector<std::string>{"horses", "humans"}));
+  EXPECT_EQ(ImageFolderDataset(train).cardinality(), 300);
+  Dataset validation_folder = ImageFolderDataset((dir / "validation").string(), ImageFolderOptions().shuffle(false));
+  EXPECT_EQ(validation_folder.cardinality(), 256);
+  std::vector<std::int64_t> labels = spool::testing::scalars(drain(validation_folder), 1);
+  EXPECT_EQ(std::count(labels.begin(), labels.end(), 0), 128);
+  EXPECT_EQ(std::count(labels.begin(), labels.end(), 1), 128);
+
+  auto options = ImageFolderOptions().validation_split(0.2).seed(1337);
+  Dataset t = ImageFolderDataset(train, ImageFolderOptions(options).subset("training"));
+  Dataset v = ImageFolderDataset(train, ImageFolderOptions(options).subset("validation"));
+  EXPECT_EQ(t.cardinality(), 240);
+  EXPECT_EQ(v.cardinality(), 60);
+  std::vector<Element> t_all = drain(t), v_all = drain(v);
+  std::set<std::string> t_paths, v_paths;
+  for (const auto& p : paths_of(t_all)) t_paths.insert(p);
+  for (const auto& p : paths_of(v_all)) v_paths.insert(p);
+  EXPECT_EQ(t_paths.size(), 240u);
+  EXPECT_EQ(v_paths.size(), 60u);
+  for (const auto& p : v_paths) EXPECT_EQ(t_paths.count(p), 0u) << p;
+  // A PNG's bytes, read whole: the signature, and the label matches the folder.
+  EXPECT_EQ(v_all[0]["image"].as_string_view().substr(1, 3), "PNG");
+  const std::string first = std::string(v_all[0]["path"].as_string_view());
+  EXPECT_EQ(v_all[0]["label"].item<std::int64_t>(), first.find("/humans/") != std::string::npos ? 1 : 0);
+  std::set<std::string> again;
+  for (const auto& p : paths_of(drain(ImageFolderDataset(train, ImageFolderOptions(options).subset("validation"))))) {
+    again.insert(p);
+  }
+  EXPECT_EQ(again, v_paths);
+}
+
+}  // namespace
+}  // namespace spool::data
