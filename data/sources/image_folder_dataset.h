@@ -1,8 +1,12 @@
 // ImageFolderDataset: a folder with one sub-folder per class (horses-vs-humans
 // style), like Keras' image_dataset_from_directory: class names are the sorted
 // sub-folder names, the label of a file is its class's index, files with extensions
-// png, jpg, jpeg (any case) are taken, and validation_split + subset + seed split the
-// (seeded, shuffled) file list exactly as Keras does.
+// png, jpg, jpeg (any case) are taken, also from nested folders (sorted by folder, then
+// name), and validation_split + subset + seed split the (seeded, shuffled) file list
+// as Keras does: the last floor(split * n) files validate, the rest train. Keras
+// shuffles with NumPy's RandomState(seed); we use our Philox generator, so a seed
+// gives a reproducible split here but not the same files as in Keras. As Keras, a
+// validation_split needs a subset (and the reverse), and a seed unless shuffle(false).
 //
 //   auto train = ImageFolderDataset("horse-or-human/train",
 //                                   ImageFolderOptions().validation_split(0.2).subset("training").seed(1));
