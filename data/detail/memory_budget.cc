@@ -5,7 +5,11 @@
 namespace spool::data::detail {
 
 bool MemoryBudget::acquire(std::int64_t bytes, bool holds_nothing, CancellationToken& cancel) {
-  if (try_acquire(bytes, holds_nothing)) return true;
+  return acquire(bytes, [holds_nothing] { return holds_nothing; }, cancel);
+}
+
+bool MemoryBudget::acquire(std::int64_t bytes, const std::function<bool()>& needed_now, CancellationToken& cancel) {
+  if (try_acquire(bytes, needed_now())) return true;
   // Registered before taking mu_ and destroyed after releasing it: cancel() runs the
   // callback under the token's lock, and the callback takes mu_.
   auto wake = cancel.on_cancel([this] {
@@ -13,8 +17,8 @@ bool MemoryBudget::acquire(std::int64_t bytes, bool holds_nothing, CancellationT
     released_.notify_all();
   });
   std::unique_lock lock(mu_);
-  released_.wait(lock, [&] { return fits(bytes) || cancel.cancelled(); });
-  if (!fits(bytes)) return false;
+  released_.wait(lock, [&] { return fits(bytes) || needed_now() || cancel.cancelled(); });
+  if (cancel.cancelled()) return false;
   used_ += bytes;
   peak_ = std::max(peak_, used_);
   return true;

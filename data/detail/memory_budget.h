@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -24,6 +25,11 @@ class MemoryBudget {
   // Takes `bytes`, waiting while over the limit unless `holds_nothing`. Returns false
   // (having taken nothing) when `cancel` fired while waiting.
   bool acquire(std::int64_t bytes, bool holds_nothing, CancellationToken& cancel);
+  // The same, but `needed_now()` is asked again at every wake-up: a stage whose
+  // element becomes the one its consumer waits for must take it at once, or the
+  // consumer and the stage would wait on each other. `needed_now` runs under the
+  // budget's lock and must not take locks itself (read atomics).
+  bool acquire(std::int64_t bytes, const std::function<bool()>& needed_now, CancellationToken& cancel);
   // Takes `bytes` if that stays within the limit (or `holds_nothing`); never waits.
   bool try_acquire(std::int64_t bytes, bool holds_nothing);
   void release(std::int64_t bytes);

@@ -89,12 +89,12 @@ void ParallelIterator::worker_loop() {
       add_background_self(Clock::now() - start);
       if (slot.element) {
         slot.bytes = slot.element->byte_size();
-        bool holds_nothing;
-        {
-          std::lock_guard lock(mu_);
-          holds_nothing = slots_.empty();
-        }
-        if (!budget().acquire(slot.bytes, holds_nothing, *token_)) return;  // cancelled
+        // The element the consumer waits for is always taken, whatever the budget says.
+        const auto needed_now = [this, index] {
+          return config_.deterministic ? index == delivered_now_.load(std::memory_order_acquire)
+                                       : parked_.load(std::memory_order_acquire) == 0;
+        };
+        if (!budget().acquire(slot.bytes, needed_now, *token_)) return;  // cancelled
       }
     }
     {
@@ -104,6 +104,7 @@ void ParallelIterator::worker_loop() {
         end_index_ = index;
       } else if (!too_late) {
         slots_.emplace(index, std::move(slot));
+        parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
       }
     }
     result_cv_.notify_all();
@@ -129,7 +130,9 @@ std::optional<Element> ParallelIterator::get_next() {
     auto it = config_.deterministic ? slots_.find(delivered_) : slots_.begin();
     Slot slot = std::move(it->second);
     slots_.erase(it);
+    parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
     ++delivered_;
+    delivered_now_.store(delivered_, std::memory_order_release);
     if (slot.element) last_bytes_ = slot.bytes;
     lock.unlock();
     work_cv_.notify_all();
@@ -194,6 +197,8 @@ void ParallelIterator::restore(StateReader& reader) {
     }
     slots_.emplace(index, std::move(slot));
   }
+  parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
+  delivered_now_.store(delivered_, std::memory_order_release);
   input_->restore_state(reader);
 }
 

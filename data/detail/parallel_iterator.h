@@ -13,6 +13,7 @@
 // Thread-safety: the consumer calls get_next/save/restore; workers are internal.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -79,6 +80,9 @@ class ParallelIterator : public IteratorBase {
   std::int64_t end_index_ = -1;         // guarded by mu_: index of the end, once seen
   bool paused_ = false;                 // guarded by mu_
   std::int64_t last_bytes_ = 0;         // guarded by mu_: size of the last element delivered
+  // Copies of delivered_ and slots_.size() that budget waits read without mu_.
+  std::atomic<std::int64_t> delivered_now_{0};
+  std::atomic<std::int64_t> parked_{0};
   std::vector<std::thread> workers_;
 };
 

@@ -261,6 +261,18 @@ TEST(Dataset, StatsCountEveryStageInDataFlowOrder) {
   EXPECT_GT(stats.stages[2].wait_seconds, 0.0);
 }
 
+TEST(Dataset, AByteBudgetSmallerThanOneElementSlowsButNeverDeadlocksOrderedWorkers) {
+  // The element the consumer waits for finishes last, after later ones filled the budget.
+  auto ds = Dataset::range(300)
+                .map([](Element e) {
+                  if (e[0].item<std::int64_t>() % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+                  return Element{e[0], Tensor::zeros(Shape{256}, DType::kF32)};
+                }, MapOptions().parallelism(4))
+                .prefetch(8)
+                .with_options(Options().max_buffered_bytes(1));
+  EXPECT_EQ(scalars(ds), iota(300));
+}
+
 TEST(Dataset, StatsPoolTheStagesInterleaveOpensIntoOneRowPerKind) {
   auto ds = Dataset::range(50).interleave([](const Element&) { return Dataset::range(2).map([](Element e) { return e; }); },
                                           InterleaveOptions().cycle_length(4));
