@@ -5,7 +5,9 @@
 // that pass completes, later passes of the same Iterator (a repeat above, as tf.data's
 // cache().repeat()) replay them without reading the input. A pass that starts while
 // another is still recording reads the input itself. A recording pass that is
-// destroyed before its end drops what it recorded.
+// destroyed before its end drops what it recorded. The cache lives until the Iterator
+// is destroyed (so a cache inside an interleave's function keeps one per dataset
+// opened).
 // - Errors are not recorded: a replay yields the elements only.
 // - The recorded elements alias the tensors handed downstream (tensor.h): a later
 //   stage must not write into them in place.
