@@ -10,15 +10,27 @@
 namespace spool::data {
 
 Element::Element(std::vector<Tensor> components, std::vector<std::string> names)
-    : components_(std::move(components)), names_(std::move(names)) {
-  SPOOL_CHECK(names_.empty() || names_.size() == components_.size(), InvalidArgument, "Element: ",
-              names_.size(), " names for ", components_.size(), " components");
-  for (std::size_t i = 0; i < names_.size(); ++i) {
+    : components_(std::move(components)) {
+  SPOOL_CHECK(names.empty() || names.size() == components_.size(), InvalidArgument, "Element: ", names.size(),
+              " names for ", components_.size(), " components");
+  for (std::size_t i = 0; i < names.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
-      SPOOL_CHECK(names_[i] != names_[j], InvalidArgument, "Element: name ", spool::quoted(names_[i]),
+      SPOOL_CHECK(names[i] != names[j], InvalidArgument, "Element: name ", spool::quoted(names[i]),
                   " appears twice");
     }
   }
+  if (!names.empty()) names_ = std::make_shared<const std::vector<std::string>>(std::move(names));
+}
+
+Element::Element(std::vector<Tensor> components, Names names)
+    : components_(std::move(components)), names_(std::move(names)) {
+  SPOOL_CHECK(!names_ || names_->size() == components_.size(), InvalidArgument, "Element: ", names_->size(),
+              " names for ", components_.size(), " components");
+}
+
+const std::vector<std::string>& Element::names() const {
+  static const std::vector<std::string> kNone;
+  return names_ ? *names_ : kNone;
 }
 
 Tensor& Element::operator[](std::size_t i) {
@@ -32,15 +44,16 @@ const Tensor& Element::operator[](std::size_t i) const {
 }
 
 std::size_t Element::find(std::string_view name) const {
-  const auto it = std::find(names_.begin(), names_.end(), name);
-  return it == names_.end() ? components_.size() : static_cast<std::size_t>(it - names_.begin());
+  const auto& names = this->names();
+  const auto it = std::find(names.begin(), names.end(), name);
+  return it == names.end() ? components_.size() : static_cast<std::size_t>(it - names.begin());
 }
 
 const Tensor& Element::operator[](std::string_view name) const {
   const std::size_t i = find(name);
   if (i == components_.size()) {
     std::string known;
-    for (const auto& n : names_) known += (known.empty() ? "" : ", ") + n;
+    for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
     SPOOL_THROW(InvalidArgument, "Element: no component named ", spool::quoted(std::string(name)),
                 "; it has [", known, "]");
   }
@@ -56,7 +69,7 @@ std::int64_t Element::byte_size() const {
 }
 
 bool operator==(const Element& a, const Element& b) {
-  if (a.names_ != b.names_ || a.components_.size() != b.components_.size()) return false;
+  if (a.names() != b.names() || a.components_.size() != b.components_.size()) return false;
   for (std::size_t i = 0; i < a.components_.size(); ++i) {
     const Tensor& x = a.components_[i];
     const Tensor& y = b.components_[i];

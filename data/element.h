@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,11 +24,16 @@ namespace spool::data {
 
 class Element {
  public:
+  // Names are shared between the elements of a stream: copying them is a reference count.
+  using Names = std::shared_ptr<const std::vector<std::string>>;
+
   Element() = default;
   Element(std::initializer_list<Tensor> components) : components_(components) {}
   explicit Element(std::vector<Tensor> components) : components_(std::move(components)) {}
   // `names` is empty or has one distinct name per component.
   Element(std::vector<Tensor> components, std::vector<std::string> names);
+  // Names from another element (null: unnamed); the count must match.
+  Element(std::vector<Tensor> components, Names names);
 
   std::size_t size() const { return components_.size(); }
   bool empty() const { return components_.empty(); }
@@ -40,8 +46,9 @@ class Element {
   // The position of `name`, or size() when absent.
   std::size_t find(std::string_view name) const;
 
-  bool has_names() const { return !names_.empty(); }
-  const std::vector<std::string>& names() const { return names_; }
+  bool has_names() const { return names_ != nullptr; }
+  const std::vector<std::string>& names() const;
+  const Names& shared_names() const { return names_; }
   const std::vector<Tensor>& components() const { return components_; }
   std::vector<Tensor>& components() { return components_; }
 
@@ -58,7 +65,7 @@ class Element {
 
  private:
   std::vector<Tensor> components_;
-  std::vector<std::string> names_;  // empty, or one per component
+  Names names_;  // null, or one per component
 };
 
 // Like "(i64[] 3, u8[784] ...)"; names are shown when present.

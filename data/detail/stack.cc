@@ -45,7 +45,7 @@ Element stack_elements(const std::vector<Element>& elements, std::string_view st
     for (const Element& e : elements) dst += copy_into(e[k], dst);
     out.push_back(std::move(stacked));
   }
-  return Element(std::move(out), first.names());
+  return Element(std::move(out), first.shared_names());
 }
 
 std::int64_t batch_rows(const Element& batch, std::string_view stage) {
@@ -66,7 +66,7 @@ Element slice_rows(const Element& batch, std::int64_t begin, std::int64_t end) {
   std::vector<Tensor> out;
   out.reserve(batch.size());
   for (const Tensor& t : batch) out.push_back(t.narrow(0, begin, end - begin));
-  return Element(std::move(out), batch.names());
+  return Element(std::move(out), batch.shared_names());
 }
 
 Element concat_rows(const std::vector<Element>& batches, std::string_view stage) {
@@ -92,7 +92,7 @@ Element concat_rows(const std::vector<Element>& batches, std::string_view stage)
     for (const Element& b : batches) dst += copy_into(b[k], dst);
     out.push_back(std::move(joined));
   }
-  return Element(std::move(out), first.names());
+  return Element(std::move(out), first.shared_names());
 }
 
 }  // namespace spool::data::detail

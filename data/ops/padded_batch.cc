@@ -119,7 +119,7 @@ class PaddedBatchIterator : public detail::UnaryIterator {
     }
     std::vector<Tensor> out;
     for (std::size_t k = 0; k < first.size(); ++k) out.push_back(node_.pad_component(elements, k));
-    return Element(std::move(out), first.names());
+    return Element(std::move(out), first.shared_names());
   }
   // An option list is empty (the default) or has one entry per component.
   static void check_count(std::size_t n, const char* what, const Element& e) {

@@ -35,7 +35,7 @@ class UnbatchIterator : public detail::UnaryIterator {
     std::vector<Tensor> row;
     for (const Tensor& t : batch_) row.push_back(t.select(0, offset_));
     ++offset_;
-    return Element(std::move(row), batch_.names());
+    return Element(std::move(row), batch_.shared_names());
   }
   void set_batch(Element batch) {
     rows_ = detail::batch_rows(batch, "unbatch");

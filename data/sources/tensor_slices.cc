@@ -37,7 +37,7 @@ class TensorSlicesIterator : public detail::IteratorBase {
     slices.reserve(node_.components_.size());
     for (const Tensor& t : node_.components_) slices.push_back(t.select(0, index_));
     ++index_;
-    return Element(std::move(slices), node_.components_.names());
+    return Element(std::move(slices), node_.components_.shared_names());
   }
   void save(StateWriter& writer) override { writer.write_i64(index_); }
   void restore(StateReader& reader) override {
