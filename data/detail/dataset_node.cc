@@ -28,7 +28,7 @@ IteratorBase::IteratorBase(const DatasetNode& node, const IteratorContext& conte
 std::optional<Element> IteratorBase::next() {
   if (!timed_) {
     auto e = get_next();
-    if (e) StageCounters::add(counters_->elements, 1);
+    if (e) counters_->bump(counters_->elements, 1);
     return e;
   }
   using Clock = std::chrono::steady_clock;
@@ -42,11 +42,11 @@ std::optional<Element> IteratorBase::next() {
     throw;
   }
   last_next_ns_ = to_ns(Clock::now() - start);
-  StageCounters::add(counters_->self_ns, last_next_ns_ - pulled_ns_);
-  StageCounters::add(counters_->wait_ns, pulled_ns_);
+  counters_->bump(counters_->self_ns, last_next_ns_ - pulled_ns_);
+  counters_->bump(counters_->wait_ns, pulled_ns_);
   if (e) {
-    StageCounters::add(counters_->elements, 1);
-    StageCounters::add(counters_->bytes, e->byte_size());
+    counters_->bump(counters_->elements, 1);
+    counters_->bump(counters_->bytes, e->byte_size());
   }
   return e;
 }

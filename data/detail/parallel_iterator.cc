@@ -53,7 +53,9 @@ void ParallelIterator::worker_loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
+      ++workers_waiting_;
       work_cv_.wait(lock, [&] { return token_->cancelled() || end_index_ >= 0 || may_start_work(); });
+      --workers_waiting_;
       if (token_->cancelled() || end_index_ >= 0) return;
       ++in_flight_;
     }
@@ -89,27 +91,54 @@ void ParallelIterator::worker_loop() {
       add_background_self(Clock::now() - start);
       if (slot.element) {
         slot.bytes = slot.element->byte_size();
-        // The element the consumer waits for is always taken, whatever the budget says.
+        // The element the consumer waits for is always taken, whatever the budget says,
+        // and so is every element while save() waits for the work in flight.
         const auto needed_now = [this, index] {
+          if (pausing_.load(std::memory_order_acquire)) return true;
           return config_.deterministic ? index == delivered_now_.load(std::memory_order_acquire)
                                        : parked_.load(std::memory_order_acquire) == 0;
         };
-        if (!budget().acquire(slot.bytes, needed_now, *token_)) return;  // cancelled
+        if (!budget().try_acquire(slot.bytes, needed_now())) {
+          {
+            std::lock_guard lock(mu_);
+            ++budget_blocked_;
+            if (worth_waking_consumer()) result_cv_.notify_one();
+          }
+          const bool acquired = budget().acquire(slot.bytes, needed_now, *token_);
+          std::lock_guard lock(mu_);
+          --budget_blocked_;
+          if (!acquired) return;  // cancelled
+        }
       }
     }
-    {
-      std::lock_guard lock(mu_);
-      --in_flight_;
-      if (ended) {
-        end_index_ = index;
-      } else if (!too_late) {
-        slots_.emplace(index, std::move(slot));
-        parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
-      }
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    if (ended) {
+      end_index_ = index;
+      work_cv_.notify_all();  // the other workers may stop
+    } else if (!too_late) {
+      slots_.emplace(index, std::move(slot));
+      parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
     }
-    result_cv_.notify_all();
-    work_cv_.notify_all();
+    if (worth_waking_consumer()) result_cv_.notify_one();
   }
+}
+
+bool ParallelIterator::worth_waking_consumer() const {
+  if (!consumer_waiting_) return false;
+  const bool working = in_flight_ > budget_blocked_;
+  if (paused_) return !working && budget_blocked_ == 0;
+  if (!result_ready()) return false;
+  // A wake-up costs microseconds: let one serve a run of elements, unless nothing else
+  // is being computed, the stream ended, or this is the first element.
+  if (!working || end_index_ >= 0 || delivered_ == 0) return true;
+  const std::int64_t run = std::max<std::int64_t>(1, capacity_ / 2);
+  if (!config_.deterministic) return static_cast<std::int64_t>(slots_.size()) >= run;
+  std::int64_t ready = 0;
+  for (auto it = slots_.find(delivered_); it != slots_.end() && it->first == delivered_ + ready && ready < run; ++it) {
+    ++ready;
+  }
+  return ready >= run;
 }
 
 std::optional<Element> ParallelIterator::get_next() {
@@ -119,10 +148,14 @@ std::optional<Element> ParallelIterator::get_next() {
     std::unique_lock lock(mu_);
     if (!result_ready()) {
       // The consumer found nothing ready: autotune buys more room ahead, within budget.
-      if (capacity_ < config_.max_capacity && budget().has_room(last_bytes_ * (capacity_ + 1))) ++capacity_;
-      work_cv_.notify_all();
+      if (capacity_ < config_.max_capacity && budget().has_room(last_bytes_ * (capacity_ + 1))) {
+        ++capacity_;
+        if (workers_waiting_ > 0) work_cv_.notify_one();
+      }
       const auto start = Clock::now();
+      consumer_waiting_ = true;
       result_cv_.wait(lock, [&] { return token_->cancelled() || result_ready(); });
+      consumer_waiting_ = false;
       add_wait(Clock::now() - start);
       SPOOL_CHECK(!token_->cancelled(), Cancelled, stage_name(), ": cancelled");
     }
@@ -134,8 +167,8 @@ std::optional<Element> ParallelIterator::get_next() {
     ++delivered_;
     delivered_now_.store(delivered_, std::memory_order_release);
     if (slot.element) last_bytes_ = slot.bytes;
+    if (workers_waiting_ > 0) work_cv_.notify_one();
     lock.unlock();
-    work_cv_.notify_all();
     budget().release(slot.bytes);
     if (slot.error) std::rethrow_exception(slot.error);
     if (slot.element) return std::move(slot.element);
@@ -146,7 +179,11 @@ std::optional<Element> ParallelIterator::get_next() {
 void ParallelIterator::save(StateWriter& writer) {
   std::unique_lock lock(mu_);
   paused_ = true;
+  pausing_.store(true, std::memory_order_release);
+  budget().release(0);  // wakes workers waiting on the budget: they may take it now
+  consumer_waiting_ = true;
   result_cv_.wait(lock, [&] { return in_flight_ == 0 || token_->cancelled(); });
+  consumer_waiting_ = false;
   SPOOL_CHECK(!token_->cancelled(), Cancelled, stage_name(), ": cancelled during save");
   {
     std::lock_guard input_lock(input_mu_);
@@ -169,6 +206,7 @@ void ParallelIterator::save(StateWriter& writer) {
   }
   input_->save_state(writer);
   paused_ = false;
+  pausing_.store(false, std::memory_order_release);
   lock.unlock();
   work_cv_.notify_all();
 }

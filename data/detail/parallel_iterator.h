@@ -59,6 +59,7 @@ class ParallelIterator : public IteratorBase {
   void worker_loop();
   bool may_start_work() const;  // needs mu_
   bool result_ready() const;    // needs mu_
+  bool worth_waking_consumer() const;  // needs mu_
 
   const ParallelConfig config_;
   const ParallelFn fn_;
@@ -79,10 +80,14 @@ class ParallelIterator : public IteratorBase {
   std::int64_t delivered_ = 0;          // guarded by mu_: next index for the consumer
   std::int64_t end_index_ = -1;         // guarded by mu_: index of the end, once seen
   bool paused_ = false;                 // guarded by mu_
+  bool consumer_waiting_ = false;       // guarded by mu_: in get_next or save, on result_cv_
+  std::int64_t workers_waiting_ = 0;    // guarded by mu_: on work_cv_
+  std::int64_t budget_blocked_ = 0;     // guarded by mu_: in flight but waiting on the budget
   std::int64_t last_bytes_ = 0;         // guarded by mu_: size of the last element delivered
   // Copies of delivered_ and slots_.size() that budget waits read without mu_.
   std::atomic<std::int64_t> delivered_now_{0};
   std::atomic<std::int64_t> parked_{0};
+  std::atomic<bool> pausing_{false};
   std::vector<std::thread> workers_;
 };
 

@@ -39,6 +39,7 @@ std::shared_ptr<StageCounters> StatsRegistry::counters_for(const DatasetNode& no
     slot = std::make_shared<StageCounters>();
     slot->name = node.name();
     slot->created = created_++;
+    slot->shared_writers = true;
   }
   return slot;
 }

@@ -23,6 +23,9 @@ class DatasetNode;
 struct StageCounters {
   std::string name;
   std::int64_t created = 0;  // registration order, for stages the graph walk cannot reach
+  // Pooled counters (stages built while iterating) may be written by iterators on
+  // several threads at once (parallel interleave), so every update is a fetch_add.
+  bool shared_writers = false;
   std::atomic<std::int64_t> elements{0};
   std::atomic<std::int64_t> self_ns{0};             // single writer: the consumer thread
   std::atomic<std::int64_t> background_self_ns{0};  // any thread, add_shared only
@@ -36,6 +39,9 @@ struct StageCounters {
   }
   static void add_shared(std::atomic<std::int64_t>& counter, std::int64_t v) {
     counter.fetch_add(v, std::memory_order_relaxed);
+  }
+  void bump(std::atomic<std::int64_t>& counter, std::int64_t v) const {
+    shared_writers ? add_shared(counter, v) : add(counter, v);
   }
 };
 

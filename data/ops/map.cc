@@ -65,9 +65,10 @@ std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::Itera
   if (workers <= 1 && options_.parallelism() != kAutotune) return std::make_unique<MapIterator>(*this, context);
   detail::ParallelConfig config;
   config.workers = workers;
-  // Two elements per worker keep every worker busy while the consumer takes one.
-  config.capacity = 2 * workers;
-  config.max_capacity = options_.parallelism() == kAutotune ? 16 * workers : 2 * workers;
+  // Four elements per worker: every worker stays busy while the consumer, woken once
+  // per run of capacity / 2 ready elements, takes them.
+  config.capacity = 4 * workers;
+  config.max_capacity = options_.parallelism() == kAutotune ? 16 * workers : 4 * workers;
   config.deterministic = options_.deterministic();
   const std::uint64_t epoch = context.epoch;
   return std::make_unique<detail::ParallelIterator>(
