@@ -1,5 +1,5 @@
-// Parallel map scaling: a CPU-bound function (~5 µs of dependent integer arithmetic
-// per element) mapped over Dataset::range with 1 worker (inline) and with 2 workers in
+// Parallel map scaling: a CPU-bound function (~4 or ~20 µs of dependent integer
+// arithmetic per element) mapped over Dataset::range with 1 worker (inline) and with 2 workers in
 // the same iteration, next to a plain loop calling the function. Counters:
 // speedup_2_vs_1 = time(1) / time(2) (goal >= 1.8 on 2 cores) and overhead_1 =
 // time(1) / loop time - 1. Needs two idle cores: on a busy machine the speedup drops.
@@ -11,11 +11,13 @@ namespace spool::bench {
 namespace {
 
 constexpr std::int64_t kElements = 20000;
-constexpr int kRounds = 2000;  // ~2.5 ns each: multiply, add, shift, xor in a chain
+// ~2 ns per round: multiply, add, shift, xor in a chain. 2000 rounds ~ 4 us, 10000 ~ 20 us
+// (the cost of a small image augmentation).
+int rounds = 2000;
 
 std::int64_t spin(std::int64_t seed) {
   auto x = static_cast<std::uint64_t>(seed);
-  for (int i = 0; i < kRounds; ++i) {
+  for (int i = 0; i < rounds; ++i) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
     x ^= x >> 29;
   }
@@ -27,6 +29,7 @@ data::Element spin_element(data::Element e) {
 }
 
 void bm_parallel_map(benchmark::State& state) {
+  rounds = static_cast<int>(state.range(0));
   const data::Dataset source = data::Dataset::range(kElements);
   const data::Dataset one = source.map(spin_element, data::MapOptions().parallelism(1));
   const data::Dataset two = source.map(spin_element, data::MapOptions().parallelism(2));
@@ -49,7 +52,7 @@ void bm_parallel_map(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(n));
 }
 
-BENCHMARK(bm_parallel_map)->Name("parallel_map/spin_5us")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_parallel_map)->Name("parallel_map/spin_rounds")->Arg(2000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace spool::bench

@@ -17,42 +17,47 @@ bool MemoryBudget::acquire(std::int64_t bytes, const std::function<bool()>& need
     released_.notify_all();
   });
   std::unique_lock lock(mu_);
+  // Counted before the first look at used_, so a release() that does not see this
+  // waiter happened before that look (all seq_cst), and the look sees its bytes.
+  ++waiters_;
   released_.wait(lock, [&] { return fits(bytes) || needed_now() || cancel.cancelled(); });
+  --waiters_;
   if (cancel.cancelled()) return false;
-  used_ += bytes;
-  peak_ = std::max(peak_, used_);
+  take(bytes);
   return true;
 }
 
+void MemoryBudget::take(std::int64_t bytes) {
+  const std::int64_t now = used_.fetch_add(bytes) + bytes;
+  std::int64_t peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
+}
+
 bool MemoryBudget::try_acquire(std::int64_t bytes, bool holds_nothing) {
-  std::lock_guard lock(mu_);
-  if (!holds_nothing && !fits(bytes)) return false;
-  used_ += bytes;
-  peak_ = std::max(peak_, used_);
+  if (limit_ == 0 || holds_nothing) {
+    take(bytes);
+    return true;
+  }
+  std::int64_t used = used_.load();
+  do {
+    if (used + bytes > limit_) return false;
+  } while (!used_.compare_exchange_weak(used, used + bytes));
+  const std::int64_t now = used + bytes;
+  std::int64_t peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
   return true;
 }
 
 void MemoryBudget::release(std::int64_t bytes) {
-  {
+  used_.fetch_sub(bytes);
+  if (waiters_.load() > 0) {
     std::lock_guard lock(mu_);
-    used_ -= bytes;
+    released_.notify_all();
   }
-  released_.notify_all();
 }
 
-bool MemoryBudget::has_room(std::int64_t bytes) const {
-  std::lock_guard lock(mu_);
-  return fits(bytes);
-}
-
-std::int64_t MemoryBudget::used() const {
-  std::lock_guard lock(mu_);
-  return used_;
-}
-
-std::int64_t MemoryBudget::peak() const {
-  std::lock_guard lock(mu_);
-  return peak_;
-}
+bool MemoryBudget::has_room(std::int64_t bytes) const { return fits(bytes); }
 
 }  // namespace spool::data::detail

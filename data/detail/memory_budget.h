@@ -8,6 +8,7 @@
 // Thread-safety: all members may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -37,17 +38,22 @@ class MemoryBudget {
   bool has_room(std::int64_t bytes) const;
 
   std::int64_t limit() const { return limit_; }
-  std::int64_t used() const;
-  std::int64_t peak() const;
+  std::int64_t used() const { return used_.load(); }
+  std::int64_t peak() const { return peak_.load(); }
 
  private:
-  bool fits(std::int64_t bytes) const { return limit_ == 0 || used_ + bytes <= limit_; }
+  // Every element passes through here twice, from several threads: the counters are
+  // atomics, and the mutex is only for sleeping on a full budget. A contended mutex
+  // costs a futex call, which is microseconds on this kind of virtual machine.
+  bool fits(std::int64_t bytes) const { return limit_ == 0 || used_.load() + bytes <= limit_; }
+  void take(std::int64_t bytes);
 
   const std::int64_t limit_;
-  mutable std::mutex mu_;
+  std::atomic<std::int64_t> used_{0};
+  std::atomic<std::int64_t> peak_{0};
+  std::atomic<std::int64_t> waiters_{0};  // changed under mu_, read by release() without it
+  std::mutex mu_;
   std::condition_variable released_;
-  std::int64_t used_ = 0;  // guarded by mu_
-  std::int64_t peak_ = 0;  // guarded by mu_
 };
 
 }  // namespace spool::data::detail

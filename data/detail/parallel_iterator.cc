@@ -6,6 +6,22 @@
 #include "spool/tensor/error.h"
 
 namespace spool::data::detail {
+namespace {
+
+// Locks that are held for a few hundred nanoseconds, by threads on different cores:
+// spin briefly before sleeping. A sleeping waiter makes the holder's unlock a futex
+// call too, and a system call costs microseconds on this kind of virtual machine.
+std::unique_lock<std::mutex> lock_spinning(std::mutex& mu) {
+  for (int i = 0; i < 256; ++i) {
+    if (mu.try_lock()) return std::unique_lock<std::mutex>(mu, std::adopt_lock);
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  return std::unique_lock<std::mutex>(mu);
+}
+
+}  // namespace
 
 ParallelIterator::ParallelIterator(const DatasetNode& node, const IteratorContext& context, const NodePtr& input,
                                    ParallelConfig config, ParallelFn fn)
@@ -15,7 +31,7 @@ ParallelIterator::ParallelIterator(const DatasetNode& node, const IteratorContex
       token_(CancellationToken::make(context.cancel)),
       input_(input->make_iterator(context.with_cancel(token_))),
       capacity_(config.capacity) {
-  SPOOL_CHECK(config_.workers >= 1 && config_.capacity >= 1 && config_.max_capacity >= config_.capacity,
+  SPOOL_CHECK(config_.workers >= (config_.consumer_helps ? 0 : 1) && config_.capacity >= 1 && config_.max_capacity >= config_.capacity,
               InternalError, "ParallelIterator: workers ", config_.workers, ", capacity ", config_.capacity,
               ", max ", config_.max_capacity);
   wake_on_cancel_ = token_->on_cancel([this] {
@@ -34,6 +50,7 @@ ParallelIterator::~ParallelIterator() {
 }
 
 void ParallelIterator::start_workers() {
+  started_ = true;
   workers_.reserve(static_cast<std::size_t>(config_.workers));
   for (std::int64_t i = 0; i < config_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -49,79 +66,86 @@ bool ParallelIterator::result_ready() const {
 }
 
 void ParallelIterator::worker_loop() {
-  using Clock = std::chrono::steady_clock;
   for (;;) {
     {
-      std::unique_lock lock(mu_);
+      auto lock = lock_spinning(mu_);
       ++workers_waiting_;
       work_cv_.wait(lock, [&] { return token_->cancelled() || end_index_ >= 0 || may_start_work(); });
       --workers_waiting_;
       if (token_->cancelled() || end_index_ >= 0) return;
       ++in_flight_;
     }
-    Slot slot;
-    std::int64_t index = 0;
-    bool ended = false;    // this worker saw the input end, at `index`
-    bool too_late = false;  // another worker had seen it already
-    std::optional<Element> input;
-    {
-      std::lock_guard input_lock(input_mu_);
-      if (input_ended_) {
-        too_late = true;
-      } else {
-        index = pulled_++;
-        try {
-          input = input_->next();
-          if (!input) {
-            input_ended_ = true;
-            ended = true;
-          }
-        } catch (...) {
-          slot.error = std::current_exception();  // the input's own error, passed on as is
-        }
-      }
-    }
-    if (input) {
-      const auto start = Clock::now();
-      try {
-        slot.element = fn_(std::move(*input), index);
-      } catch (...) {
-        slot.error = std::current_exception();
-      }
-      add_background_self(Clock::now() - start);
-      if (slot.element) {
-        slot.bytes = slot.element->byte_size();
-        // The element the consumer waits for is always taken, whatever the budget says,
-        // and so is every element while save() waits for the work in flight.
-        const auto needed_now = [this, index] {
-          if (pausing_.load(std::memory_order_acquire)) return true;
-          return config_.deterministic ? index == delivered_now_.load(std::memory_order_acquire)
-                                       : parked_.load(std::memory_order_acquire) == 0;
-        };
-        if (!budget().try_acquire(slot.bytes, needed_now())) {
-          {
-            std::lock_guard lock(mu_);
-            ++budget_blocked_;
-            if (worth_waking_consumer()) result_cv_.notify_one();
-          }
-          const bool acquired = budget().acquire(slot.bytes, needed_now, *token_);
-          std::lock_guard lock(mu_);
-          --budget_blocked_;
-          if (!acquired) return;  // cancelled
-        }
-      }
-    }
-    std::lock_guard lock(mu_);
-    --in_flight_;
-    if (ended) {
-      end_index_ = index;
-      work_cv_.notify_all();  // the other workers may stop
-    } else if (!too_late) {
-      slots_.emplace(index, std::move(slot));
-      parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
-    }
-    if (worth_waking_consumer()) result_cv_.notify_one();
+    if (!process_one(/*on_consumer=*/false)) return;
   }
+}
+
+bool ParallelIterator::process_one(bool on_consumer) {
+  using Clock = std::chrono::steady_clock;
+  Slot slot;
+  std::int64_t index = 0;
+  bool ended = false;     // this thread saw the input end, at `index`
+  bool too_late = false;  // another thread had seen it already
+  std::optional<Element> input;
+  {
+    auto input_lock = lock_spinning(input_mu_);
+    if (input_ended_) {
+      too_late = true;
+    } else {
+      index = pulled_++;
+      try {
+        input = input_->next();
+        if (!input) {
+          input_ended_ = true;
+          ended = true;
+        }
+      } catch (...) {
+        slot.error = std::current_exception();  // the input's own error, passed on as is
+      }
+    }
+  }
+  if (input) {
+    const auto start = Clock::now();
+    try {
+      slot.element = fn_(std::move(*input), index);
+    } catch (...) {
+      slot.error = std::current_exception();
+    }
+    // On the consumer's thread the time is inside next(), already counted.
+    if (!on_consumer) add_background_self(Clock::now() - start);
+    if (slot.element) {
+      slot.bytes = slot.element->byte_size();
+      // The element the consumer waits for is always taken, whatever the budget says,
+      // and so is every element while save() waits for the work in flight, and every
+      // element the consumer computes itself (it must never wait on its own output).
+      const auto needed_now = [this, index, on_consumer] {
+        if (on_consumer || pausing_.load(std::memory_order_acquire)) return true;
+        return config_.deterministic ? index == delivered_now_.load(std::memory_order_acquire)
+                                     : parked_.load(std::memory_order_acquire) == 0;
+      };
+      if (!budget().try_acquire(slot.bytes, needed_now())) {
+        {
+          auto lock = lock_spinning(mu_);
+          ++budget_blocked_;
+          if (worth_waking_consumer()) result_cv_.notify_one();
+        }
+        const bool acquired = budget().acquire(slot.bytes, needed_now, *token_);
+        auto lock = lock_spinning(mu_);
+        --budget_blocked_;
+        if (!acquired) return false;  // cancelled
+      }
+    }
+  }
+  auto lock = lock_spinning(mu_);
+  --in_flight_;
+  if (ended) {
+    end_index_ = index;
+    work_cv_.notify_all();  // the other workers may stop
+  } else if (!too_late) {
+    slots_.emplace(index, std::move(slot));
+    parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
+  }
+  if (!on_consumer && worth_waking_consumer()) result_cv_.notify_one();
+  return true;
 }
 
 bool ParallelIterator::worth_waking_consumer() const {
@@ -143,9 +167,17 @@ bool ParallelIterator::worth_waking_consumer() const {
 
 std::optional<Element> ParallelIterator::get_next() {
   using Clock = std::chrono::steady_clock;
-  if (workers_.empty()) start_workers();
+  if (!started_) start_workers();
   for (;;) {
-    std::unique_lock lock(mu_);
+    auto lock = lock_spinning(mu_);
+    if (!result_ready() && config_.consumer_helps && may_start_work() && budget().has_room(last_bytes_)) {
+      // Rather than sleep until a worker delivers, the consumer computes the next
+      // element itself: no wake-up to wait for, and no third thread on two cores.
+      ++in_flight_;
+      lock.unlock();
+      process_one(/*on_consumer=*/true);
+      continue;
+    }
     if (!result_ready()) {
       // The consumer found nothing ready: autotune buys more room ahead, within budget.
       if (capacity_ < config_.max_capacity && budget().has_room(last_bytes_ * (capacity_ + 1))) {
@@ -179,7 +211,7 @@ std::optional<Element> ParallelIterator::get_next() {
 void ParallelIterator::save(StateWriter& writer) {
   std::unique_lock lock(mu_);
   paused_ = true;
-  pausing_.store(true, std::memory_order_release);
+  pausing_.store(true);  // seq_cst: ordered before release(0) reads the waiters
   budget().release(0);  // wakes workers waiting on the budget: they may take it now
   consumer_waiting_ = true;
   result_cv_.wait(lock, [&] { return in_flight_ == 0 || token_->cancelled(); });
@@ -212,7 +244,7 @@ void ParallelIterator::save(StateWriter& writer) {
 }
 
 void ParallelIterator::restore(StateReader& reader) {
-  SPOOL_CHECK(workers_.empty(), InternalError, stage_name(), ": restore after the workers started");
+  SPOOL_CHECK(!started_, InternalError, stage_name(), ": restore after the workers started");
   std::lock_guard lock(mu_);
   std::lock_guard input_lock(input_mu_);
   pulled_ = reader.read_i64();

@@ -1,4 +1,5 @@
-// ParallelIterator: the engine behind parallel map and prefetch. Worker threads pull
+// ParallelIterator: the engine behind parallel map and prefetch. Worker threads (and,
+// for map, the consumer itself while its next element is not ready) pull
 // input elements in turn (each gets the next index), apply a function outside any
 // lock, and park the result in a slot keyed by that index; the consumer takes slots in
 // index order (or as they finish when not deterministic). A slot holds an element, an
@@ -27,7 +28,8 @@
 namespace spool::data::detail {
 
 struct ParallelConfig {
-  std::int64_t workers = 1;
+  std::int64_t workers = 1;       // background threads
+  bool consumer_helps = false;    // the consumer computes elements instead of waiting
   std::int64_t capacity = 1;      // initial capacity
   std::int64_t max_capacity = 1;  // > capacity: autotune grows up to it
   bool deterministic = true;
@@ -57,6 +59,9 @@ class ParallelIterator : public IteratorBase {
 
   void start_workers();
   void worker_loop();
+  // Pulls one input element, applies fn and parks the result; in_flight_ counts it
+  // already. Returns false when cancelled.
+  bool process_one(bool on_consumer);
   bool may_start_work() const;  // needs mu_
   bool result_ready() const;    // needs mu_
   bool worth_waking_consumer() const;  // needs mu_
@@ -88,6 +93,7 @@ class ParallelIterator : public IteratorBase {
   std::atomic<std::int64_t> delivered_now_{0};
   std::atomic<std::int64_t> parked_{0};
   std::atomic<bool> pausing_{false};
+  bool started_ = false;  // consumer only
   std::vector<std::thread> workers_;
 };
 

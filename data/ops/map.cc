@@ -64,11 +64,13 @@ std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::Itera
   if (workers == kAutotune) workers = context.pipeline->options().autotune_parallelism();
   if (workers <= 1 && options_.parallelism() != kAutotune) return std::make_unique<MapIterator>(*this, context);
   detail::ParallelConfig config;
-  config.workers = workers;
+  // The consumer is one of the `workers`: it computes elements while it would wait.
+  config.workers = workers - 1;
+  config.consumer_helps = true;
   // Four elements per worker: every worker stays busy while the consumer, woken once
   // per run of capacity / 2 ready elements, takes them.
-  config.capacity = 4 * workers;
-  config.max_capacity = options_.parallelism() == kAutotune ? 16 * workers : 4 * workers;
+  config.capacity = 16 * workers;
+  config.max_capacity = options_.parallelism() == kAutotune ? 64 * workers : 16 * workers;
   config.deterministic = options_.deterministic();
   const std::uint64_t epoch = context.epoch;
   return std::make_unique<detail::ParallelIterator>(
