@@ -67,85 +67,117 @@ bool ParallelIterator::result_ready() const {
 
 void ParallelIterator::worker_loop() {
   for (;;) {
+    std::int64_t reserved = 0;
     {
       auto lock = lock_spinning(mu_);
       ++workers_waiting_;
       work_cv_.wait(lock, [&] { return token_->cancelled() || end_index_ >= 0 || may_start_work(); });
       --workers_waiting_;
       if (token_->cancelled() || end_index_ >= 0) return;
-      ++in_flight_;
+      reserved = reserve_chunk();
     }
-    if (!process_one(/*on_consumer=*/false)) return;
+    if (!process_chunk(reserved, /*on_consumer=*/false)) return;
   }
 }
 
-bool ParallelIterator::process_one(bool on_consumer) {
+std::int64_t ParallelIterator::reserve_chunk() {
+  // Cheap elements go in chunks worth ~kChunkNs of work, so that the locks and the
+  // hand-off are paid once per chunk; a chunk never takes more than a fair share of
+  // the room, so every thread has work.
+  constexpr std::int64_t kChunkNs = 20'000;
+  const std::int64_t room = capacity_ - in_flight_ - static_cast<std::int64_t>(slots_.size());
+  // A quarter of a fair share, so the next chunk finds room while the others run.
+  const std::int64_t share = std::max<std::int64_t>(1, capacity_ / (4 * (config_.workers + 1)));
+  const std::int64_t per_element = std::max<std::int64_t>(1, element_ns_.load(std::memory_order_relaxed));
+  std::int64_t most = std::min(room, share);
+  // Within the byte budget too (elements of a chunk the consumer waits for may pass it).
+  if (budget().limit() > 0 && last_bytes_ > 0) {
+    most = std::min(most, std::max<std::int64_t>(1, (budget().limit() - budget().used()) / last_bytes_));
+  }
+  const std::int64_t chunk = std::clamp<std::int64_t>(kChunkNs / per_element, 1, std::max<std::int64_t>(1, most));
+  in_flight_ += chunk;
+  return chunk;
+}
+
+bool ParallelIterator::process_chunk(std::int64_t reserved, bool on_consumer) {
   using Clock = std::chrono::steady_clock;
-  Slot slot;
-  std::int64_t index = 0;
-  bool ended = false;     // this thread saw the input end, at `index`
-  bool too_late = false;  // another thread had seen it already
-  std::optional<Element> input;
+  struct Job {
+    std::int64_t index = 0;
+    std::optional<Element> input;
+    Slot slot;
+  };
+  std::vector<Job> jobs;
+  jobs.reserve(static_cast<std::size_t>(reserved));
+  std::int64_t end_at = -1;  // the index at which this thread saw the input end
   {
     auto input_lock = lock_spinning(input_mu_);
-    if (input_ended_) {
-      too_late = true;
-    } else {
-      index = pulled_++;
+    while (static_cast<std::int64_t>(jobs.size()) < reserved && !input_ended_) {
+      Job job;
+      job.index = pulled_++;
       try {
-        input = input_->next();
-        if (!input) {
+        job.input = input_->next();
+        if (!job.input) {
           input_ended_ = true;
-          ended = true;
+          end_at = job.index;
+          break;
         }
       } catch (...) {
-        slot.error = std::current_exception();  // the input's own error, passed on as is
+        job.slot.error = std::current_exception();  // the input's own error, passed on as is
       }
+      jobs.push_back(std::move(job));
     }
   }
-  if (input) {
-    const auto start = Clock::now();
+  const auto start = Clock::now();
+  for (Job& job : jobs) {
+    if (!job.input) continue;
     try {
-      slot.element = fn_(std::move(*input), index);
+      job.slot.element = fn_(std::move(*job.input), job.index);
     } catch (...) {
-      slot.error = std::current_exception();
+      job.slot.error = std::current_exception();
     }
+    // Earlier jobs of this chunk are not parked yet: if the consumer waits for one of
+    // them, this element must not wait on the budget either.
+    if (job.slot.element && !acquire_bytes(jobs.front().index, job.slot, on_consumer)) return false;  // cancelled
+  }
+  if (!jobs.empty()) {
+    const auto spent = Clock::now() - start;
     // On the consumer's thread the time is inside next(), already counted.
-    if (!on_consumer) add_background_self(Clock::now() - start);
-    if (slot.element) {
-      slot.bytes = slot.element->byte_size();
-      // The element the consumer waits for is always taken, whatever the budget says,
-      // and so is every element while save() waits for the work in flight, and every
-      // element the consumer computes itself (it must never wait on its own output).
-      const auto needed_now = [this, index, on_consumer] {
-        if (on_consumer || pausing_.load(std::memory_order_acquire)) return true;
-        return config_.deterministic ? index == delivered_now_.load(std::memory_order_acquire)
-                                     : parked_.load(std::memory_order_acquire) == 0;
-      };
-      if (!budget().try_acquire(slot.bytes, needed_now())) {
-        {
-          auto lock = lock_spinning(mu_);
-          ++budget_blocked_;
-          if (worth_waking_consumer()) result_cv_.notify_one();
-        }
-        const bool acquired = budget().acquire(slot.bytes, needed_now, *token_);
-        auto lock = lock_spinning(mu_);
-        --budget_blocked_;
-        if (!acquired) return false;  // cancelled
-      }
-    }
+    if (!on_consumer) add_background_self(spent);
+    const std::int64_t per_element = to_ns(spent) / static_cast<std::int64_t>(jobs.size());
+    element_ns_.store((element_ns_.load(std::memory_order_relaxed) * 3 + per_element) / 4, std::memory_order_relaxed);
   }
   auto lock = lock_spinning(mu_);
-  --in_flight_;
-  if (ended) {
-    end_index_ = index;
+  in_flight_ -= reserved;
+  if (end_at >= 0) {
+    end_index_ = end_at;
     work_cv_.notify_all();  // the other workers may stop
-  } else if (!too_late) {
-    slots_.emplace(index, std::move(slot));
-    parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
   }
+  for (Job& job : jobs) slots_.emplace(job.index, std::move(job.slot));
+  parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
   if (!on_consumer && worth_waking_consumer()) result_cv_.notify_one();
   return true;
+}
+
+bool ParallelIterator::acquire_bytes(std::int64_t chunk_start, Slot& slot, bool on_consumer) {
+  slot.bytes = slot.element->byte_size();
+  // The element the consumer waits for is always taken, whatever the budget says, and
+  // so is every element while save() waits for the work in flight, and every element
+  // the consumer computes itself (it must never wait on its own output).
+  const auto needed_now = [this, chunk_start, on_consumer] {
+    if (on_consumer || pausing_.load(std::memory_order_acquire)) return true;
+    return config_.deterministic ? chunk_start <= delivered_now_.load(std::memory_order_acquire)
+                                 : parked_.load(std::memory_order_acquire) == 0;
+  };
+  if (budget().try_acquire(slot.bytes, needed_now())) return true;
+  {
+    auto lock = lock_spinning(mu_);
+    ++budget_blocked_;
+    if (worth_waking_consumer()) result_cv_.notify_one();
+  }
+  const bool acquired = budget().acquire(slot.bytes, needed_now, *token_);
+  auto lock = lock_spinning(mu_);
+  --budget_blocked_;
+  return acquired;
 }
 
 bool ParallelIterator::worth_waking_consumer() const {
@@ -173,9 +205,9 @@ std::optional<Element> ParallelIterator::get_next() {
     if (!result_ready() && config_.consumer_helps && may_start_work() && budget().has_room(last_bytes_)) {
       // Rather than sleep until a worker delivers, the consumer computes the next
       // element itself: no wake-up to wait for, and no third thread on two cores.
-      ++in_flight_;
+      const std::int64_t reserved = reserve_chunk();
       lock.unlock();
-      process_one(/*on_consumer=*/true);
+      process_chunk(reserved, /*on_consumer=*/true);
       continue;
     }
     if (!result_ready()) {

@@ -59,9 +59,13 @@ class ParallelIterator : public IteratorBase {
 
   void start_workers();
   void worker_loop();
-  // Pulls one input element, applies fn and parks the result; in_flight_ counts it
-  // already. Returns false when cancelled.
-  bool process_one(bool on_consumer);
+  // Counts the next chunk of elements as in flight and returns its size; needs mu_.
+  std::int64_t reserve_chunk();
+  // Pulls up to `reserved` input elements, applies fn and parks the results; in_flight_
+  // counts them already. Returns false when cancelled.
+  bool process_chunk(std::int64_t reserved, bool on_consumer);
+  // Takes the element's bytes from the budget (see the .cc for who may overshoot).
+  bool acquire_bytes(std::int64_t chunk_start, Slot& slot, bool on_consumer);
   bool may_start_work() const;  // needs mu_
   bool result_ready() const;    // needs mu_
   bool worth_waking_consumer() const;  // needs mu_
@@ -93,6 +97,7 @@ class ParallelIterator : public IteratorBase {
   std::atomic<std::int64_t> delivered_now_{0};
   std::atomic<std::int64_t> parked_{0};
   std::atomic<bool> pausing_{false};
+  std::atomic<std::int64_t> element_ns_{1000000};  // running average of fn time per element; 1 ms until measured, so first chunks are single elements
   bool started_ = false;  // consumer only
   std::vector<std::thread> workers_;
 };

@@ -69,8 +69,8 @@ std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::Itera
   config.consumer_helps = true;
   // Four elements per worker: every worker stays busy while the consumer, woken once
   // per run of capacity / 2 ready elements, takes them.
-  config.capacity = 16 * workers;
-  config.max_capacity = options_.parallelism() == kAutotune ? 64 * workers : 16 * workers;
+  config.capacity = 32 * workers;
+  config.max_capacity = options_.parallelism() == kAutotune ? 64 * workers : 32 * workers;
   config.deterministic = options_.deterministic();
   const std::uint64_t epoch = context.epoch;
   return std::make_unique<detail::ParallelIterator>(
