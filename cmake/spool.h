@@ -19,6 +19,7 @@
 #include "spool/data/iterator_state.h"
 #include "spool/data/options.h"
 #include "spool/data/ops/parse_example_fn.h"
+#include "spool/data/ops/parse_example_batch.h"
 #include "spool/data/stats.h"
 #include "spool/data/image/idx.h"
 #include "spool/data/sources/idx_dataset.h"

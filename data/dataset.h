@@ -36,6 +36,7 @@
 #include "spool/data/ops/interleave.h"
 #include "spool/data/ops/map.h"
 #include "spool/data/ops/padded_batch.h"
+#include "spool/data/ops/parse_example_batch.h"
 #include "spool/data/ops/shuffle.h"
 #include "spool/data/ops/window.h"
 
@@ -68,6 +69,8 @@ class Dataset {
   // Stacks batch_size elements component by component; shapes must agree.
   Dataset batch(std::int64_t batch_size, bool drop_remainder = false) const;
   Dataset padded_batch(std::int64_t batch_size, PaddedBatchOptions options = {}) const;
+  // batch + parse_example fused, for FixedLen features (see ops/parse_example_batch.h).
+  Dataset parse_example_batch(FeatureSpec spec, std::int64_t batch_size, bool drop_remainder = false) const;
   // Splits every component along axis 0 into elements.
   Dataset unbatch() const;
   // Re-slices a stream of batches into batches of batch_size.

@@ -43,8 +43,13 @@ RecordIndex::RecordIndex(std::vector<IndexEntry> entries) {
 }
 
 void RecordIndex::append(IndexEntry entry) {
-  const std::string problem = entry_problem(entries_.empty() ? nullptr : &entries_.back(), entry);
-  SPOOL_CHECK(problem.empty(), InvalidArgument, "record index entry #", entries_.size(), ": ", problem);
+  // Readers append once per record: the message is built only for a bad entry.
+  const IndexEntry* prev = entries_.empty() ? nullptr : &entries_.back();
+  const bool plausible = entry.size >= tfrecord::kFrameOverhead && entry.offset <= UINT64_MAX - entry.size &&
+                         (prev == nullptr || entry.offset >= prev->offset + prev->size);
+  if (!plausible) {
+    SPOOL_THROW(InvalidArgument, "record index entry #", entries_.size(), ": ", entry_problem(prev, entry));
+  }
   entries_.push_back(entry);
 }
 
