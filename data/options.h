@@ -4,8 +4,9 @@
 //
 // The byte budget is shared by every buffering stage of one iterator (shuffle,
 // prefetch, parallel map, interleave, cache); a stage that would pass it waits
-// (backpressure) once it holds at least one element, and autotune never grows a
-// buffer past it. Thread-safety: a plain value.
+// (backpressure), except for the elements its consumer is waiting for (see
+// detail/memory_budget.h), and autotune never grows a buffer past it.
+// Thread-safety: a plain value.
 #pragma once
 
 #include <cstdint>

@@ -1,9 +1,11 @@
 // The byte budget one iterator's buffers share (Options::max_buffered_bytes).
 //
 // A buffering stage acquires an element's bytes before it keeps the element and
-// releases them when it hands the element on. A stage that holds nothing may always
-// acquire (so a pipeline never deadlocks on a budget smaller than one element);
-// otherwise acquire() waits until enough is released or the token is cancelled.
+// releases them when it hands the element on. Elements a consumer is waiting for may
+// always acquire: the one a stage holding nothing takes, and in a parallel map the
+// chunk that holds the awaited element or that the consumer computes itself. So a
+// pipeline never deadlocks on a small budget, and passes it by at most those elements.
+// Others wait in acquire() until enough is released or the token is cancelled.
 //
 // Thread-safety: all members may be called from any thread.
 #pragma once
