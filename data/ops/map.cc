@@ -1,6 +1,7 @@
 #include "spool/data/ops/map.h"
 
 #include "spool/data/dataset.h"
+#include "spool/data/detail/counting_iterator.h"
 #include "spool/data/detail/parallel_iterator.h"
 #include "spool/tensor/error.h"
 
@@ -30,33 +31,22 @@ class MapNode : public detail::UnaryNode {
   const MapOptions options_;
 };
 
-class MapIterator : public detail::UnaryIterator {
+class MapIterator : public detail::CountingIterator {
  public:
-  MapIterator(const MapNode& node, const detail::IteratorContext& context) : UnaryIterator(node, context), node_(node) {}
+  MapIterator(const MapNode& node, const detail::IteratorContext& context)
+      : CountingIterator(node, context), node_(node) {}
 
  private:
   std::optional<Element> get_next() override {
     // An input error takes an index too, as in the parallel version, so the random
     // numbers of later elements do not depend on the number of workers.
-    const std::int64_t index = index_++;
-    std::optional<Element> e = pull(input());
-    if (!e) {
-      --index_;
-      return std::nullopt;
-    }
+    std::int64_t index = 0;
+    std::optional<Element> e = pull_counted(index);
+    if (!e) return std::nullopt;
     return node_.apply(std::move(*e), context().epoch, index);
-  }
-  void save(StateWriter& writer) override {
-    writer.write_i64(index_);
-    UnaryIterator::save(writer);
-  }
-  void restore(StateReader& reader) override {
-    index_ = reader.read_i64();
-    UnaryIterator::restore(reader);
   }
 
   const MapNode& node_;
-  std::int64_t index_ = 0;
 };
 
 std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::IteratorContext& context) const {
