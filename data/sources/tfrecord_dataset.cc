@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <span>
 
@@ -47,10 +48,14 @@ class TFRecordIterator : public detail::IteratorBase {
         names_(node.filenames_->make_iterator(context.with_cancel(token_))),
         options_(node.options_),
         slots_(static_cast<std::size_t>(node.parallel_)) {
-    // Skipped corruptions count as this stage's skipped errors, besides the caller's callback.
+    // Skipped corruptions count as this stage's skipped errors, besides the caller's
+    // callback, which reader threads call one at a time (the caller's code need not
+    // be thread-safe).
     options_.on_corruption([this, user = node.options_.on_corruption()](const CorruptionReport& report) {
       add_skipped_error();
-      if (user) user(report);
+      if (!user) return;
+      std::lock_guard lock(callback_mu_);
+      user(report);
     });
   }
   ~TFRecordIterator() override {
@@ -152,6 +157,7 @@ class TFRecordIterator : public detail::IteratorBase {
     names_->restore_state(reader);
   }
 
+  std::mutex callback_mu_;  // held while the caller's on_corruption callback runs
   std::shared_ptr<detail::CancellationToken> token_;
   std::unique_ptr<detail::IteratorBase> names_;
   RecordOptions options_;

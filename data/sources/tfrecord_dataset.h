@@ -22,6 +22,8 @@
 // when the Dataset is made, and unknown otherwise (always for the Dataset overload);
 // iterator states record each open file and the offset of the next record the
 // consumer gets, so resuming seeks instead of re-reading.
+// With num_parallel_reads > 1, RecordOptions' on_corruption callback runs on the
+// reader threads, one call at a time.
 // Thread-safety: as every Dataset.
 #pragma once
 
