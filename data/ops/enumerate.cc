@@ -31,14 +31,21 @@ class EnumerateIterator : public detail::CountingIterator {
     std::vector<Tensor> components{Tensor::scalar<std::int64_t>(node_.start_ + index)};
     components.insert(components.end(), e->begin(), e->end());
     if (!e->has_names()) return Element(std::move(components));
-    SPOOL_CHECK(e->find("index") == e->size(), InvalidArgument, "enumerate: element #", index,
-                " already has a component named 'index' (", describe_structure(*e), ")");
-    std::vector<std::string> names{"index"};
-    names.insert(names.end(), e->names().begin(), e->names().end());
-    return Element(std::move(components), std::move(names));
+    // A stream shares one names list: build ours once per input list, not per element.
+    if (e->shared_names() != input_names_) {
+      SPOOL_CHECK(e->find("index") == e->size(), InvalidArgument, "enumerate: element #", index,
+                  " already has a component named 'index' (", describe_structure(*e), ")");
+      std::vector<std::string> names{"index"};
+      names.insert(names.end(), e->names().begin(), e->names().end());
+      input_names_ = e->shared_names();
+      output_names_ = std::make_shared<const std::vector<std::string>>(std::move(names));
+    }
+    return Element(std::move(components), output_names_);
   }
 
   const EnumerateNode& node_;
+  Element::Names input_names_;   // the input names output_names_ was made from
+  Element::Names output_names_;  // "index" followed by them
 };
 
 std::unique_ptr<detail::IteratorBase> EnumerateNode::make_iterator(const detail::IteratorContext& context) const {
