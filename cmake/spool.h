@@ -13,6 +13,12 @@
 #include "spool/tensor/storage.h"
 #include "spool/tensor/tensor.h"
 
+#include "spool/autodiff/custom_gradient.h"
+#include "spool/autodiff/ops.h"
+#include "spool/autodiff/record.h"
+#include "spool/autodiff/tape.h"
+#include "spool/autodiff/variable.h"
+
 #include "spool/data/dataset.h"
 #include "spool/data/element.h"
 #include "spool/data/iterator.h"

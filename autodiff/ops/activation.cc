@@ -1,0 +1,91 @@
+#include "spool/autodiff/ops/activation.h"
+
+#include "spool/autodiff/ops/arithmetic.h"
+#include "spool/autodiff/ops/math.h"
+#include "spool/autodiff/ops/reduce.h"
+#include "spool/autodiff/record.h"
+#include "spool/tensor/kernels/bias_activation.h"
+#include "spool/tensor/kernels/elementwise.h"
+#include "spool/tensor/kernels/reduce.h"
+#include "spool/tensor/kernels/softmax.h"
+
+namespace spool::ops {
+namespace {
+
+using autodiff::GradContext;
+using autodiff::Recording;
+
+// The fused f32 kernels may serve a backward only when no tape would record it.
+bool fused(const Tensor& y) { return y.dtype() == DType::kF32 && !autodiff::is_recording(); }
+
+}  // namespace
+
+Tensor detail::activation_gradient(const Tensor& y, const Tensor& dy, Activation activation) {
+  if (activation == Activation::kNone) return dy;
+  if (y.dtype() == DType::kF64)
+    return activation == Activation::kRelu ? spool::mul(dy, spool::greater(y, 0.0).cast(DType::kF64))
+                                           : spool::mul(dy, spool::mul(y, spool::sub(1.0, y)));
+  const Tensor yc = y.contiguous(), dyc = dy.contiguous();
+  Tensor dx = Tensor::empty(y.shape(), DType::kF32);
+  kernels::activation_backward(yc.data<float>(), dyc.data<float>(), activation, y.numel(), dx.data<float>());
+  return dx;
+}
+
+Tensor relu(const Tensor& x) {
+  Tensor y = spool::relu(x);
+  if (Recording rec{x})
+    rec.record(y, [y](GradContext& g) {
+      g.dx(0) = fused(y) ? detail::activation_gradient(y, g.dy(), Activation::kRelu)
+                         : ops::mul(g.dy(), spool::greater(y, 0.0).cast(y.dtype()));
+    });
+  return y;
+}
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor y = spool::sigmoid(x);
+  if (Recording rec{x})
+    rec.record(y, [y](GradContext& g) {
+      g.dx(0) = fused(y) ? detail::activation_gradient(y, g.dy(), Activation::kSigmoid)
+                         : ops::mul(g.dy(), ops::mul(y, ops::sub(1.0, y)));
+    });
+  return y;
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor y = spool::tanh(x);
+  if (Recording rec{x}) rec.record(y, [y](GradContext& g) { g.dx(0) = ops::mul(g.dy(), ops::sub(1.0, ops::mul(y, y))); });
+  return y;
+}
+
+Tensor softmax(const Tensor& x) {
+  Tensor y;
+  if (x.dtype() == DType::kF64) {
+    SPOOL_CHECK(x.rank() >= 1, InvalidArgument, "softmax: needs rank >= 1, got ", x.shape().to_string());
+    const Tensor e = spool::exp(spool::sub(x, spool::max(x, {-1}, true)));
+    y = spool::div(e, spool::sum(e, {-1}, true));
+  } else {
+    y = spool::softmax(x);
+  }
+  if (Recording rec{x})
+    rec.record(y, [y](GradContext& g) {  // dx = y · (dy − Σ dy·y)
+      g.dx(0) = fused(y) ? spool::softmax_backward(y, g.dy()) : ops::mul(y, ops::sub(g.dy(), ops::sum(ops::mul(g.dy(), y), {-1}, true)));
+    });
+  return y;
+}
+
+Tensor log_softmax(const Tensor& x) {
+  Tensor y;
+  if (x.dtype() == DType::kF64) {
+    SPOOL_CHECK(x.rank() >= 1, InvalidArgument, "log_softmax: needs rank >= 1, got ", x.shape().to_string());
+    y = spool::sub(x, spool::logsumexp(x, {-1}, true));
+  } else {
+    y = spool::log_softmax(x);
+  }
+  if (Recording rec{x})
+    rec.record(y, [y](GradContext& g) {  // dx = dy − ops::exp(y) · Σ dy
+      g.dx(0) = fused(y) ? spool::log_softmax_backward(y, g.dy()) : ops::sub(g.dy(), ops::mul(ops::exp(y), ops::sum(g.dy(), {-1}, true)));
+    });
+  return y;
+}
+
+}  // namespace spool::ops
