@@ -43,8 +43,7 @@ namespace spool::autodiff {
 // What a backward closure sees: the gradient of its output, and one slot per input.
 class GradContext {
  public:
-  GradContext(const Tensor& dy, std::span<Tensor> dx, std::span<const char> needs)
-      : dy_(dy), dx_(dx), needs_(needs) {}
+  GradContext(const Tensor& dy, std::span<Tensor> dx, std::span<const char> needs) : dy_(dy), dx_(dx), needs_(needs) {}
   // The gradient w.r.t. the op's output (same shape and dtype as the output).
   const Tensor& dy() const { return dy_; }
   std::size_t inputs() const { return dx_.size(); }

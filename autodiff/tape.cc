@@ -57,7 +57,8 @@ std::int32_t TapeImpl::track(const Tensor& t, std::int32_t producer) {
 }
 
 void TapeImpl::watch(const Tensor& t) {
-  SPOOL_CHECK(t.defined() && is_float(t.dtype()), InvalidArgument, "GradientTape.watch: only f32/f64 tensors have gradients, got ",
+  SPOOL_CHECK(t.defined() && is_float(t.dtype()), InvalidArgument,
+              "GradientTape.watch: only f32/f64 tensors have gradients, got ",
               t.defined() ? std::string(dtype_name(t.dtype())) + " " + t.shape().to_string() : "an undefined tensor");
   if (find(key_of(t)) < 0) track(t, -1);
 }
@@ -181,8 +182,8 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
               "GradientTape.gradient: the target must be an f32/f64 tensor, got ",
               target.defined() ? std::string(dtype_name(target.dtype())) : "an undefined tensor");
   if (output_gradient.defined())
-    SPOOL_CHECK(output_gradient.shape() == target.shape() && output_gradient.dtype() == target.dtype(),
-                InvalidArgument, "GradientTape.gradient: output_gradient ", dtype_name(output_gradient.dtype()),
+    SPOOL_CHECK(output_gradient.shape() == target.shape() && output_gradient.dtype() == target.dtype(), InvalidArgument,
+                "GradientTape.gradient: output_gradient ", dtype_name(output_gradient.dtype()),
                 output_gradient.shape().to_string(), " does not match the target ", dtype_name(target.dtype()),
                 target.shape().to_string());
   impl_->begin_gradient_call("gradient");
@@ -208,7 +209,8 @@ Tensor GradientTape::jacobian(const Tensor& target, const Tensor& source, Unconn
 Tensor GradientTape::batch_jacobian(const Tensor& target, const Tensor& source, UnconnectedGradients unconnected) {
   SPOOL_CHECK(target.defined() && source.defined() && target.rank() >= 1 && source.rank() >= 1 &&
                   target.dim(0) == source.dim(0),
-              InvalidArgument, "GradientTape.batch_jacobian: target and source need the same leading (batch) axis, got ",
+              InvalidArgument,
+              "GradientTape.batch_jacobian: target and source need the same leading (batch) axis, got ",
               target.defined() ? target.shape().to_string() : "undefined", " and ",
               source.defined() ? source.shape().to_string() : "undefined");
   impl_->begin_gradient_call("batch_jacobian");
@@ -219,9 +221,9 @@ Tensor GradientTape::batch_jacobian(const Tensor& target, const Tensor& source, 
   return stacked_sweeps(target, source, per_row, per_row, batch, 1, dims, unconnected);
 }
 
-Tensor GradientTape::stacked_sweeps(const Tensor& target, const Tensor& source, std::int64_t seeds,
-                                    std::int64_t stride, std::int64_t count, std::int64_t axis,
-                                    const std::vector<std::int64_t>& dims, UnconnectedGradients unconnected) {
+Tensor GradientTape::stacked_sweeps(const Tensor& target, const Tensor& source, std::int64_t seeds, std::int64_t stride,
+                                    std::int64_t count, std::int64_t axis, const std::vector<std::int64_t>& dims,
+                                    UnconnectedGradients unconnected) {
   std::vector<Tensor> grads;
   bool connected = false;
   {

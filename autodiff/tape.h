@@ -79,8 +79,7 @@ class GradientTape {
                                UnconnectedGradients unconnected = UnconnectedGradients::kNone);
   // TF's output_gradients: the gradient of sum(target * output_gradient), so a caller
   // can chain a gradient it computed elsewhere. Same shape and dtype as target.
-  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources,
-                               const Tensor& output_gradient,
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources, const Tensor& output_gradient,
                                UnconnectedGradients unconnected = UnconnectedGradients::kNone);
 
   // J[i..., j...] = d target[i...] / d source[j...]: shape target.shape + source.shape.

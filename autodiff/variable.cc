@@ -102,7 +102,8 @@ std::vector<Variable> VariableArena::trainable_variables() const {
 }
 
 std::int64_t VariableArena::offset(std::size_t i) const {
-  SPOOL_CHECK(i < offsets_.size(), OutOfRange, "VariableArena: variable ", i, " out of range [0, ", offsets_.size(), ")");
+  SPOOL_CHECK(i < offsets_.size(), OutOfRange, "VariableArena: variable ", i, " out of range [0, ", offsets_.size(),
+              ")");
   return offsets_[i];
 }
 

@@ -53,7 +53,8 @@ Tensor sigmoid(const Tensor& x) {
 
 Tensor tanh(const Tensor& x) {
   Tensor y = spool::tanh(x);
-  if (Recording rec{x}) rec.record(y, [y](GradContext& g) { g.dx(0) = ops::mul(g.dy(), ops::sub(1.0, ops::mul(y, y))); });
+  if (Recording rec{x})
+    rec.record(y, [y](GradContext& g) { g.dx(0) = ops::mul(g.dy(), ops::sub(1.0, ops::mul(y, y))); });
   return y;
 }
 
@@ -68,7 +69,8 @@ Tensor softmax(const Tensor& x) {
   }
   if (Recording rec{x})
     rec.record(y, [y](GradContext& g) {  // dx = y · (dy − Σ dy·y)
-      g.dx(0) = fused(y) ? spool::softmax_backward(y, g.dy()) : ops::mul(y, ops::sub(g.dy(), ops::sum(ops::mul(g.dy(), y), {-1}, true)));
+      g.dx(0) = fused(y) ? spool::softmax_backward(y, g.dy())
+                         : ops::mul(y, ops::sub(g.dy(), ops::sum(ops::mul(g.dy(), y), {-1}, true)));
     });
   return y;
 }
@@ -82,8 +84,9 @@ Tensor log_softmax(const Tensor& x) {
     y = spool::log_softmax(x);
   }
   if (Recording rec{x})
-    rec.record(y, [y](GradContext& g) {  // dx = dy − ops::exp(y) · Σ dy
-      g.dx(0) = fused(y) ? spool::log_softmax_backward(y, g.dy()) : ops::sub(g.dy(), ops::mul(ops::exp(y), ops::sum(g.dy(), {-1}, true)));
+    rec.record(y, [y](GradContext& g) {  // dx = dy − exp(y) · Σ dy
+      g.dx(0) = fused(y) ? spool::log_softmax_backward(y, g.dy())
+                         : ops::sub(g.dy(), ops::mul(ops::exp(y), ops::sum(g.dy(), {-1}, true)));
     });
   return y;
 }

@@ -47,7 +47,8 @@ Tensor conv2d(const Tensor& input, const Tensor& filter, const Tensor& bias, con
       if (g.needs(1) || g.needs(2)) {
         Conv2DFilterGrads grads;
         if (f64) {
-          grads.dfilter = detail::conv2d_backward_filter_f64(input, dpre, geometry(input, filter, options), filter.shape());
+          grads.dfilter =
+              detail::conv2d_backward_filter_f64(input, dpre, geometry(input, filter, options), filter.shape());
           if (g.needs(2)) grads.dbias = spool::sum(dpre, {0, 1, 2});
         } else if (g.needs(2)) {
           grads = conv2d_backward_filter_and_bias(input, dpre, filter.shape(), options);

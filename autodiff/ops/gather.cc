@@ -21,8 +21,8 @@ GatherGeometry geometry(const Shape& x, const Tensor& indices, std::int64_t& axi
   SPOOL_CHECK(x.rank() >= 1 && axis >= -x.rank() && axis < x.rank(), OutOfRange, op, ": axis ", axis,
               " out of range for shape ", x.to_string());
   if (axis < 0) axis += x.rank();
-  SPOOL_CHECK(indices.defined() && (indices.dtype() == DType::kI32 || indices.dtype() == DType::kI64),
-              InvalidArgument, op, ": indices must be i32 or i64, got ",
+  SPOOL_CHECK(indices.defined() && (indices.dtype() == DType::kI32 || indices.dtype() == DType::kI64), InvalidArgument,
+              op, ": indices must be i32 or i64, got ",
               indices.defined() ? std::string(dtype_name(indices.dtype())) : "undefined");
   GatherGeometry g;
   g.n = x[axis];
@@ -52,7 +52,8 @@ Tensor gather(const Tensor& x, const Tensor& indices, std::int64_t axis) {
   for (std::int64_t o = 0; o < g.outer; ++o)
     for (std::int64_t j = 0; j < m; ++j)
       std::memcpy(dst + static_cast<std::size_t>(o * m + j) * row_bytes,
-                  src + static_cast<std::size_t>(o * g.n + g.index[static_cast<std::size_t>(j)]) * row_bytes, row_bytes);
+                  src + static_cast<std::size_t>(o * g.n + g.index[static_cast<std::size_t>(j)]) * row_bytes,
+                  row_bytes);
   if (Recording rec{x, indices})
     rec.record(y, [indices, sx = x.shape(), axis](GradContext& g2) {
       if (g2.needs(0)) g2.dx(0) = ops::scatter_add(g2.dy(), indices, sx, axis);

@@ -49,7 +49,8 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 
 Tensor pow(const Tensor& a, double b) {
   Tensor y = spool::pow(a, b);
-  if (Recording rec{a}) rec.record(y, [a, b](GradContext& g) { g.dx(0) = ops::mul(g.dy(), ops::mul(ops::pow(a, b - 1.0), b)); });
+  if (Recording rec{a})
+    rec.record(y, [a, b](GradContext& g) { g.dx(0) = ops::mul(g.dy(), ops::mul(ops::pow(a, b - 1.0), b)); });
   return y;
 }
 

@@ -10,7 +10,7 @@ using autodiff::GradContext;
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
   Tensor y = a.dtype() == DType::kF64 && b.dtype() == DType::kF64 ? detail::matmul_f64(a, b, transpose_a, transpose_b)
-                                                                   : spool::matmul(a, b, transpose_a, transpose_b);
+                                                                  : spool::matmul(a, b, transpose_a, transpose_b);
   if (autodiff::Recording rec{a, b})
     rec.record(y, [a, b, ta = transpose_a, tb = transpose_b](GradContext& g) {
       const Tensor& dy = g.dy();

@@ -42,7 +42,8 @@ Tensor mean(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdim
   if (Recording rec{x}) {
     const Shape kept = kept_shape(x.shape(), axes);
     const double count = x.numel() == 0 ? 1.0 : static_cast<double>(x.numel()) / static_cast<double>(kept.numel());
-    rec.record(y, [kept, sx = x.shape(), count](GradContext& g) { g.dx(0) = ops::div(spread(g.dy(), kept, sx), count); });
+    rec.record(y,
+               [kept, sx = x.shape(), count](GradContext& g) { g.dx(0) = ops::div(spread(g.dy(), kept, sx), count); });
   }
   return y;
 }

@@ -30,8 +30,8 @@ const double* f64(const Tensor& t) { return t.data<double>(); }
 }  // namespace
 
 Tensor matmul_f64(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
-  SPOOL_CHECK(a.rank() == 2 && b.rank() == 2, InvalidArgument, "matmul: needs 2-D tensors, got ",
-              a.shape().to_string(), " and ", b.shape().to_string());
+  SPOOL_CHECK(a.rank() == 2 && b.rank() == 2, InvalidArgument, "matmul: needs 2-D tensors, got ", a.shape().to_string(),
+              " and ", b.shape().to_string());
   const Tensor at = transpose_a ? a.transpose(0, 1).contiguous() : a.contiguous();
   const Tensor bt = transpose_b ? b.transpose(0, 1).contiguous() : b.contiguous();
   const std::int64_t m = at.dim(0), k = at.dim(1), n = bt.dim(1);
@@ -53,7 +53,8 @@ void for_each_product(const Window2D& g, std::int64_t c_out, Fn&& fn) {
   const std::int64_t ci = g.channels;
   for_each_tap(g, [&](std::int64_t, std::int64_t o, std::int64_t ky, std::int64_t kx, std::int64_t i) {
     for (std::int64_t c = 0; c < ci; ++c)
-      for (std::int64_t f = 0; f < c_out; ++f) fn(i * ci + c, o * c_out + f, ((ky * g.kernel_w + kx) * ci + c) * c_out + f);
+      for (std::int64_t f = 0; f < c_out; ++f)
+        fn(i * ci + c, o * c_out + f, ((ky * g.kernel_w + kx) * ci + c) * c_out + f);
   });
 }
 }  // namespace
@@ -62,9 +63,8 @@ Tensor conv2d_f64(const Tensor& x, const Tensor& filter, const Window2D& g) {
   const Tensor xc = x.contiguous(), wc = filter.contiguous();
   Tensor y = Tensor::zeros(Shape{g.batch, g.out_h, g.out_w, filter.dim(3)}, DType::kF64);
   double* py = y.data<double>();
-  for_each_product(g, filter.dim(3), [&](std::int64_t xi, std::int64_t yi, std::int64_t wi) {
-    py[yi] += f64(xc)[xi] * f64(wc)[wi];
-  });
+  for_each_product(g, filter.dim(3),
+                   [&](std::int64_t xi, std::int64_t yi, std::int64_t wi) { py[yi] += f64(xc)[xi] * f64(wc)[wi]; });
   return y;
 }
 
@@ -72,9 +72,8 @@ Tensor conv2d_backward_input_f64(const Tensor& dy, const Tensor& filter, const W
   const Tensor dyc = dy.contiguous(), wc = filter.contiguous();
   Tensor dx = Tensor::zeros(Shape{g.batch, g.in_h, g.in_w, g.channels}, DType::kF64);
   double* pdx = dx.data<double>();
-  for_each_product(g, filter.dim(3), [&](std::int64_t xi, std::int64_t yi, std::int64_t wi) {
-    pdx[xi] += f64(dyc)[yi] * f64(wc)[wi];
-  });
+  for_each_product(g, filter.dim(3),
+                   [&](std::int64_t xi, std::int64_t yi, std::int64_t wi) { pdx[xi] += f64(dyc)[yi] * f64(wc)[wi]; });
   return dx;
 }
 
@@ -82,9 +81,8 @@ Tensor conv2d_backward_filter_f64(const Tensor& x, const Tensor& dy, const Windo
   const Tensor xc = x.contiguous(), dyc = dy.contiguous();
   Tensor dw = Tensor::zeros(filter_shape, DType::kF64);
   double* pdw = dw.data<double>();
-  for_each_product(g, filter_shape[3], [&](std::int64_t xi, std::int64_t yi, std::int64_t wi) {
-    pdw[wi] += f64(xc)[xi] * f64(dyc)[yi];
-  });
+  for_each_product(g, filter_shape[3],
+                   [&](std::int64_t xi, std::int64_t yi, std::int64_t wi) { pdw[wi] += f64(xc)[xi] * f64(dyc)[yi]; });
   return dw;
 }
 

@@ -65,7 +65,8 @@ std::vector<Row> rows() {
       {"broadcast_to", {{Shape{3, 1}}}, [](const Inputs& x) { return ops::broadcast_to(x[0], Shape{2, 3, 4}); }},
       {"matmul", {{Shape{3, 4}}, {Shape{4, 5}}}, [](const Inputs& x) { return ops::matmul(x[0], x[1]); }},
       {"matmul_ta", {{Shape{4, 3}}, {Shape{4, 5}}}, [](const Inputs& x) { return ops::matmul(x[0], x[1], true); }},
-      {"matmul_tb", {{Shape{3, 4}}, {Shape{5, 4}}}, [](const Inputs& x) { return ops::matmul(x[0], x[1], false, true); }},
+      {"matmul_tb", {{Shape{3, 4}}, {Shape{5, 4}}},
+       [](const Inputs& x) { return ops::matmul(x[0], x[1], false, true); }},
       {"matmul_ta_tb", {{Shape{4, 3}}, {Shape{5, 4}}},
        [](const Inputs& x) { return ops::matmul(x[0], x[1], true, true); }},
       {"sum_all", {{Shape{3, 4}}}, [](const Inputs& x) { return ops::sum(x[0]); }},
@@ -168,7 +169,8 @@ TEST_P(GradCheck, MatchesCentralDifferencesInF64AndF32KernelsAgree) {
   const Row& row = GetParam();
   Generator gen(1234);
   Inputs inputs;
-  for (const InputSpec& spec : row.inputs) inputs.push_back(random_uniform(spec.shape, spec.lo, spec.hi, gen, DType::kF64));
+  for (const InputSpec& spec : row.inputs)
+    inputs.push_back(random_uniform(spec.shape, spec.lo, spec.hi, gen, DType::kF64));
   const Tensor w = random_uniform(row.fn(inputs).shape(), -1, 1, gen, DType::kF64);
   const std::vector<Tensor> grads = tape_gradients(row, inputs, w);
   ASSERT_EQ(grads.size(), inputs.size());

@@ -130,7 +130,7 @@ TEST(GradientTape, NestedTapesGiveTheSecondDerivative) {
     const Tensor y = ops::mul(ops::mul(x, x), x);  // x³
     dy = inner.gradient(y, {x})[0];
   }
-  EXPECT_EQ(values(dy), (V{12, 27}));                        // 3x²
+  EXPECT_EQ(values(dy), (V{12, 27}));                          // 3x²
   EXPECT_EQ(values(outer.gradient(dy, {x})[0]), (V{12, 18}));  // 6x
 }
 
@@ -158,7 +158,7 @@ TEST(GradientTape, SecondDerivativeThroughSoftmaxAndMatmulIsComposed) {
   outer.watch(w);
   GradientTape inner;
   inner.watch(x);
-  const Tensor y = ops::matmul(x, w);  // 11
+  const Tensor y = ops::matmul(x, w);                        // 11
   const Tensor dx = inner.gradient(ops::mul(y, y), {x})[0];  // 2·11·wᵀ = [66, 88]
   EXPECT_EQ(values(dx), (V{66, 88}));
   // sum(dx) = 2·(x·w)·(w0 + w1): d/dw0 = 2·(x0·(w0+w1) + x·w) = 2·(7 + 11) = 36, d/dw1 = 2·(14 + 11) = 50
@@ -227,8 +227,9 @@ TEST(GradientTape, CustomGradientReplacesTheRecordedOnes) {
   tape.watch(x);
   const Tensor y = custom_gradient({x}, [](const std::vector<Tensor>& in) {
     // forward x², but the gradient claims 3x·dy
-    return CustomGradient{ops::mul(in[0], in[0]),
-                          [x0 = in[0]](const Tensor& dy) { return std::vector<Tensor>{ops::mul(dy, ops::mul(x0, 3.0))}; }};
+    return CustomGradient{ops::mul(in[0], in[0]), [x0 = in[0]](const Tensor& dy) {
+                            return std::vector<Tensor>{ops::mul(dy, ops::mul(x0, 3.0))};
+                          }};
   });
   EXPECT_EQ(values(y), (V{4, 25}));
   EXPECT_EQ(tape.recorded_ops(), 1) << "the forward inside custom_gradient is not recorded";
