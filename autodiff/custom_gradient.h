@@ -12,6 +12,8 @@
 // recorded; then one node records output = f(inputs) with the user's gradient, which
 // returns one tensor per input (undefined for "none"), shaped like it. Built from ops::
 // calls, that gradient can itself be differentiated by an outer tape.
+// Variables read inside `forward` are not watched (the tapes are paused): pass their
+// values as inputs to get their gradients.
 // Thread-safety: runs on the calling thread, recording to its tapes.
 #pragma once
 

@@ -13,6 +13,8 @@
 // - gradient(target, sources): the gradient of sum(target) (as TF for a non-scalar
 //   target) w.r.t. each source, shaped like it. A source the target does not depend on
 //   gets an undefined Tensor, or zeros with UnconnectedGradients::kZero.
+//   A gradient may be a read-only view (a broadcast dy has stride 0): clone() it
+//   before writing into it.
 // - A tape that is not persistent frees each op's saved tensors as its backward sweep
 //   passes them, so it gives one gradient() (or jacobian()) and stops recording; a
 //   second call throws InvalidArgument. TapeOptions().persistent(true) keeps them.
