@@ -9,6 +9,7 @@
 
 #include "spool/tensor/dtype.h"
 #include "spool/tensor/error.h"
+#include "spool/tensor/malloc_tuning.h"
 #include "spool/tensor/shape.h"
 #include "spool/tensor/storage.h"
 #include "spool/tensor/tensor.h"

@@ -29,6 +29,9 @@ class Element {
 
   Element() = default;
   Element(std::initializer_list<Tensor> components) : components_(components) {}
+  // One component, moved in (an initializer list can only copy: two allocations for a
+  // tensor's shape and strides, per element of a source).
+  explicit Element(Tensor component) { components_.push_back(std::move(component)); }
   explicit Element(std::vector<Tensor> components) : components_(std::move(components)) {}
   // `names` is empty or has one distinct name per component.
   Element(std::vector<Tensor> components, std::vector<std::string> names);

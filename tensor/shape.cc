@@ -15,9 +15,15 @@ void check_dims(const std::vector<std::int64_t>& dims) {
 }
 }  // namespace
 
-Shape::Shape(std::initializer_list<std::int64_t> dims) : dims_(dims) { check_dims(dims_); }
+Shape::Shape(std::initializer_list<std::int64_t> dims) : dims_(dims) {
+  check_dims(dims_);
+  numel_ = product();
+}
 
-Shape::Shape(std::vector<std::int64_t> dims) : dims_(std::move(dims)) { check_dims(dims_); }
+Shape::Shape(std::vector<std::int64_t> dims) : dims_(std::move(dims)) {
+  check_dims(dims_);
+  numel_ = product();
+}
 
 std::int64_t Shape::operator[](std::int64_t axis) const {
   const std::int64_t r = rank();
@@ -25,14 +31,17 @@ std::int64_t Shape::operator[](std::int64_t axis) const {
   return dims_[static_cast<std::size_t>(axis < 0 ? axis + r : axis)];
 }
 
-std::int64_t Shape::numel() const {
+std::int64_t Shape::product() const {
   std::int64_t n = 1;
   for (std::int64_t d : dims_) {
-    SPOOL_CHECK(d == 0 || n <= std::numeric_limits<std::int64_t>::max() / d, InvalidArgument,
-                "shape ", to_string(), " has more elements than fit in 64 bits");
+    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / d) return -1;
     n *= d;
   }
   return n;
+}
+
+void Shape::throw_numel_overflow() const {
+  SPOOL_THROW(InvalidArgument, "shape ", to_string(), " has more elements than fit in 64 bits");
 }
 
 std::string Shape::to_string() const {

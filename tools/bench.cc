@@ -201,12 +201,12 @@ data::MapFn normalize_fn(double mean, double stddev) {
     const std::size_t at = e.find("image");
     SPOOL_CHECK(at < e.size() && e[at].dtype() == DType::kU8, InvalidArgument,
                 "normalize: expected a u8 'image' component, got ", data::describe_structure(e));
-    const Tensor image = e[at].contiguous();
+    const Tensor image = e[at].is_contiguous() ? std::move(e[at]) : e[at].contiguous();
     Tensor out = Tensor::empty(image.shape(), DType::kF32);
     const std::uint8_t* in = image.data<std::uint8_t>();
     float* o = out.data<float>();
     for (std::int64_t i = 0, n = image.numel(); i < n; ++i) o[i] = static_cast<float>(in[i]) * scale - shift;
-    e[at] = out;
+    e[at] = std::move(out);
     return e;
   };
 }

@@ -26,10 +26,10 @@ void normalize_image(const std::uint8_t* in, float* out, std::int64_t n) {
 }
 
 data::Element normalize_element(data::Element e) {
-  const Tensor image = e[0].contiguous();
+  const Tensor image = e[0].is_contiguous() ? std::move(e[0]) : e[0].contiguous();
   Tensor out = Tensor::empty(image.shape(), DType::kF32);
   normalize_image(image.data<std::uint8_t>(), out.data<float>(), image.numel());
-  e[0] = out;
+  e[0] = std::move(out);
   return e;
 }
 

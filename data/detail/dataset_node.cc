@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "spool/data/detail/stage_clock.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data::detail {
@@ -25,39 +26,88 @@ IteratorBase::IteratorBase(const DatasetNode& node, const IteratorContext& conte
       counters_(context.pipeline->stats().counters_for(node)),
       timed_(context.pipeline->options().collect_stats()) {}
 
+namespace {
+
+std::int64_t total_bytes(const std::vector<Element>& out, std::size_t from) {
+  std::int64_t bytes = 0;
+  for (std::size_t i = from; i < out.size(); ++i) bytes += out[i].byte_size();
+  return bytes;
+}
+
+}  // namespace
+
+// The timed wrapper of next() and next_n(): `call` returns the elements it produced;
+// `bytes` measures them.
+template <typename Call, typename Bytes>
+auto IteratorBase::timed(Call&& call, Bytes&& bytes) {
+  pulled_ns_ = 0;
+  const std::int64_t start = stage_clock_ns();
+  try {
+    auto result = call();
+    last_next_ns_ = stage_clock_ns() - start;
+    counters_->bump(counters_->self_ns, last_next_ns_ - pulled_ns_);
+    counters_->bump(counters_->wait_ns, pulled_ns_);
+    bytes(result);
+    return result;
+  } catch (...) {
+    last_next_ns_ = stage_clock_ns() - start;
+    throw;
+  }
+}
+
 std::optional<Element> IteratorBase::next() {
   if (!timed_) {
     auto e = get_next();
     if (e) counters_->bump(counters_->elements, 1);
     return e;
   }
-  using Clock = std::chrono::steady_clock;
-  pulled_ns_ = 0;
-  const auto start = Clock::now();
-  std::optional<Element> e;
-  try {
-    e = get_next();
-  } catch (...) {
-    last_next_ns_ = to_ns(Clock::now() - start);
-    throw;
-  }
-  last_next_ns_ = to_ns(Clock::now() - start);
-  counters_->bump(counters_->self_ns, last_next_ns_ - pulled_ns_);
-  counters_->bump(counters_->wait_ns, pulled_ns_);
-  if (e) {
-    counters_->bump(counters_->elements, 1);
-    counters_->bump(counters_->bytes, e->byte_size());
-  }
-  return e;
+  return timed([&] { return get_next(); },
+               [&](const std::optional<Element>& e) {
+                 if (!e) return;
+                 counters_->bump(counters_->elements, 1);
+                 counters_->bump(counters_->bytes, e->byte_size());
+               });
 }
 
+std::size_t IteratorBase::next_n(std::size_t n, std::vector<Element>& out) {
+  const std::size_t from = out.size();
+  if (!timed_) {
+    const std::size_t got = get_next_n(n, out);
+    counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
+    return got;
+  }
+  return timed([&] { return get_next_n(n, out); },
+               [&](std::size_t got) {
+                 counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
+                 counters_->bump(counters_->bytes, total_bytes(out, from));
+               });
+}
+
+std::size_t IteratorBase::get_next_n(std::size_t n, std::vector<Element>& out) {
+  std::size_t got = 0;
+  for (; got < n; ++got) {
+    std::optional<Element> e = get_next();
+    if (!e) break;
+    out.push_back(std::move(*e));
+  }
+  return got;
+}
+
+// Adds the input's last call to this stage's waiting, also when that call throws.
+struct IteratorBase::InputAccount {
+  IteratorBase& self;
+  IteratorBase& input;
+  ~InputAccount() { self.pulled_ns_ += input.last_next_ns_; }
+};
+
 std::optional<Element> IteratorBase::pull(IteratorBase& input) {
-  struct Account {  // also when input.next() throws
-    IteratorBase& self;
-    IteratorBase& input;
-    ~Account() { self.pulled_ns_ += input.last_next_ns_; }
-  } account{*this, input};
+  const InputAccount account{*this, input};
   return input.next();
+}
+
+std::size_t IteratorBase::pull_n(IteratorBase& input, std::size_t n, std::vector<Element>& out) {
+  const InputAccount account{*this, input};
+  return input.next_n(n, out);
 }
 
 void IteratorBase::save_state(StateWriter& writer) {

@@ -107,6 +107,11 @@ class IteratorBase {
 
   // get_next(), counted and timed into this stage's counters.
   std::optional<Element> next();
+  // Up to n elements appended to `out` (fewer only at the end of the stream), counted
+  // and timed as one call: a batching consumer pays its input's statistics once per
+  // batch instead of once per element. Returns how many were appended. When an element
+  // fails, the ones before it stay in `out` and the error propagates, as with next().
+  std::size_t next_n(std::size_t n, std::vector<Element>& out);
 
   // The stage's name as a state marker, then save()/restore().
   void save_state(StateWriter& writer);
@@ -116,12 +121,16 @@ class IteratorBase {
 
  protected:
   virtual std::optional<Element> get_next() = 0;
+  // next_n's work; the default calls get_next() up to n times.
+  virtual std::size_t get_next_n(std::size_t n, std::vector<Element>& out);
   virtual void save(StateWriter& writer) = 0;
   virtual void restore(StateReader& reader) = 0;
 
   // input.next(), its time counted as this stage's waiting rather than its own work.
   // Consumer thread only: background threads call input.next() directly.
   std::optional<Element> pull(IteratorBase& input);
+  // input.next_n(n, out), accounted the same way.
+  std::size_t pull_n(IteratorBase& input, std::size_t n, std::vector<Element>& out);
   // Time the consumer side spent blocked on a buffer, for stages with threads.
   void add_wait(std::chrono::steady_clock::duration d) { pulled_ns_ += to_ns(d); }
   // Work done on another thread (counted into self time).
@@ -140,6 +149,10 @@ class IteratorBase {
   }
 
  private:
+  struct InputAccount;
+  template <typename Call, typename Bytes>
+  auto timed(Call&& call, Bytes&& bytes);
+
   IteratorContext context_;
   // The node's own name, not counters_->name: the registry keys counters by node
   // address, which a stage built at run time (interleave) may reuse after another

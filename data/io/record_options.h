@@ -65,6 +65,13 @@ class RecordOptions {
   RecordOptions& use_mmap(bool on) { use_mmap_ = on; return *this; }
   bool use_mmap() const { return use_mmap_; }
 
+  // On (the default): the reader lists every record's offset and length as it reads
+  // (TFRecordReader::index(), the count for free). Off: no list; streaming readers
+  // (TFRecordDataset) turn it off, since the list grows with the file and its page
+  // faults cost ~10 % of a parse-and-batch pipeline.
+  RecordOptions& build_index(bool on) { build_index_ = on; return *this; }
+  bool build_index() const { return build_index_; }
+
   // Called once per skipped stretch, in addition to TFRecordReader::corruptions().
   RecordOptions& on_corruption(std::function<void(const CorruptionReport&)> f) {
     on_corruption_ = std::move(f);
@@ -81,6 +88,7 @@ class RecordOptions {
   std::size_t buffer_size_ = kDefaultBufferSize;
   CorruptionPolicy policy_ = CorruptionPolicy::kFail;
   bool use_mmap_ = false;
+  bool build_index_ = true;
   std::function<void(const CorruptionReport&)> on_corruption_;
   std::string name_;
 };

@@ -15,6 +15,7 @@ using tfrecord::kHeaderSize;
 TFRecordReader::TFRecordReader(const std::string& path, RecordOptions options)
     : name_(path), options_(std::move(options)) {
   SPOOL_CHECK(options_.buffer_size() > 0, InvalidArgument, "RecordOptions: buffer_size must be > 0");
+  building_index_ = options_.build_index();
   if (options_.use_mmap()) {
     std::shared_ptr<Storage> mapped = detail::map_file(path);
     const std::size_t size = mapped->size();
@@ -28,6 +29,7 @@ TFRecordReader::TFRecordReader(const std::string& path, RecordOptions options)
 TFRecordReader::TFRecordReader(std::istream& in, RecordOptions options)
     : name_(options.name().empty() ? "<stream>" : options.name()), options_(std::move(options)) {
   SPOOL_CHECK(options_.buffer_size() > 0, InvalidArgument, "RecordOptions: buffer_size must be > 0");
+  building_index_ = options_.build_index();
   open_stream(detail::make_istream_source(in, name_));
 }
 
@@ -35,6 +37,7 @@ TFRecordReader::TFRecordReader(BufferTag, std::shared_ptr<Storage> storage, std:
                                RecordOptions options)
     : name_(options.name().empty() ? "<buffer>" : options.name()), options_(std::move(options)) {
   SPOOL_CHECK(options_.buffer_size() > 0, InvalidArgument, "RecordOptions: buffer_size must be > 0");
+  building_index_ = options_.build_index();
   open_memory(std::move(storage), begin, size);
 }
 
@@ -319,7 +322,7 @@ void TFRecordReader::finish() {
 void TFRecordReader::seek(std::uint64_t offset, std::uint64_t record_index) {
   if (offset == 0 && record_index == 0) {
     index_.clear();
-    building_index_ = true;
+    building_index_ = options_.build_index();
   } else if (!(offset == pos_ && record_index == next_index_ && !done_)) {
     building_index_ = false;
   }

@@ -94,7 +94,8 @@ class TFRecordReader {
   // One entry per record next() has returned while reading sequentially from the
   // start: entry i is the frame of record #i. Skipped corrupt stretches have no entry
   // (so record indices count good records only; corruptions() holds the rest). A
-  // seek() elsewhere than (0, 0) stops the building; seek(0, 0) restarts it.
+  // seek() elsewhere than (0, 0) stops the building; seek(0, 0) restarts it. Always
+  // empty under RecordOptions().build_index(false).
   const RecordIndex& index() const { return index_; }
   // True once next() has returned nullopt after reading sequentially from the start:
   // at the end of the stream, or where kSkipFile (or a broken compressed stream under a

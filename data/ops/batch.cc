@@ -32,11 +32,7 @@ class BatchIterator : public detail::UnaryIterator {
   std::optional<Element> get_next() override {
     std::vector<Element> elements;
     elements.reserve(static_cast<std::size_t>(node_.batch_size_));
-    while (static_cast<std::int64_t>(elements.size()) < node_.batch_size_) {
-      std::optional<Element> e = pull(input());
-      if (!e) break;
-      elements.push_back(std::move(*e));
-    }
+    pull_n(input(), static_cast<std::size_t>(node_.batch_size_), elements);
     if (elements.empty()) return std::nullopt;
     if (node_.drop_remainder_ && static_cast<std::int64_t>(elements.size()) < node_.batch_size_) return std::nullopt;
     return detail::stack_elements(elements, "batch");

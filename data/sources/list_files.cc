@@ -35,7 +35,7 @@ class FileNamesIterator : public detail::IteratorBase {
   std::optional<Element> get_next() override {
     const std::optional<std::size_t> k = order_.next();
     if (!k) return std::nullopt;
-    return Element{Tensor::from_bytes(node_.files_[*k])};
+    return Element(Tensor::from_bytes(node_.files_[*k]));
   }
   void save(StateWriter& writer) override { order_.save(writer); }
   void restore(StateReader& reader) override { order_.restore(reader, "file_names"); }

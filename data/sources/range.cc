@@ -26,7 +26,7 @@ class RangeIterator : public detail::IteratorBase {
  private:
   std::optional<Element> get_next() override {
     if (produced_ >= count_) return std::nullopt;
-    return Element{Tensor::scalar<std::int64_t>(node_.start_ + node_.step_ * produced_++)};
+    return Element(Tensor::scalar<std::int64_t>(node_.start_ + node_.step_ * produced_++));
   }
   void save(StateWriter& writer) override { writer.write_i64(produced_); }
   void restore(StateReader& reader) override {

@@ -48,6 +48,7 @@ class TFRecordIterator : public detail::IteratorBase {
         names_(node.filenames_->make_iterator(context.with_cancel(token_))),
         options_(node.options_),
         slots_(static_cast<std::size_t>(node.parallel_)) {
+    options_.build_index(false);  // a stream never asks its readers for their index
     // Skipped corruptions count as this stage's skipped errors, besides the caller's
     // callback, which reader threads call one at a time (the caller's code need not
     // be thread-safe).
@@ -99,7 +100,7 @@ class TFRecordIterator : public detail::IteratorBase {
         slot.reset();
       }
       advance();
-      if (record) return Element{std::move(record->data)};
+      if (record) return Element(std::move(record->data));
     }
   }
 

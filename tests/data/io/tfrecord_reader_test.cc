@@ -94,6 +94,27 @@ TEST(TFRecordReader, RoundTripEmptyRecordsAndEmptyFile) {
   expect_round_trip({"a", "", "hello"});
 }
 
+TEST(TFRecordReader, BuildIndexOffReadsTheSameRecordsAndKeepsNoIndex) {
+  const std::vector<std::string> records = {"a", "", "hello", std::string(3000, 'x')};
+  for (Compression c : kWritten) {
+    const std::string bytes = encode(records, c);
+    Opened o = open_via(Via::kPathBuffered, bytes, RecordOptions().build_index(false).buffer_size(64));
+    std::size_t i = 0;
+    while (std::optional<Record> r = o.reader->next()) {
+      ASSERT_LT(i, records.size());
+      EXPECT_EQ(r->view(), records[i]);
+      EXPECT_EQ(r->index, i);
+      ++i;
+    }
+    EXPECT_EQ(i, records.size());
+    EXPECT_TRUE(o.reader->index().empty());
+    o.reader->seek(0, 0);  // a restart from the top does not start building either
+    while (o.reader->next()) {
+    }
+    EXPECT_TRUE(o.reader->index().empty());
+  }
+}
+
 TEST(TFRecordReader, RoundTripMebibyteRecords) {
   std::string big(1 << 20, '\0');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "data/pipeline_test_util.h"
 #include "spool/data/dataset.h"
 #include "spool/data/io/example.h"
+#include "spool/data/io/protobuf_wire.h"
 #include "spool/data/ops/parse_example_fn.h"
 
 namespace spool::data {
@@ -81,6 +84,116 @@ TEST(ParseExampleBatch, NamesTheRecordWhenBytesLengthsDifferOrAFeatureIsMissing)
   FeatureSpec varlen;
   varlen.add("label", VarLen::int64());
   EXPECT_THROW(records(1).parse_example_batch(varlen, 2), InvalidArgument);
+}
+
+// Serialized Features map entries written by hand, for layouts encode_example never
+// produces: the fused stage's fast path must hand them to the general parser.
+std::string entry(std::string_view key, std::string_view feature) {
+  std::string e;
+  WireWriter w(e);
+  w.length_delimited(1, key);
+  w.length_delimited(2, feature);
+  return e;
+}
+std::string feature(std::uint32_t list_field, std::string_view list) {
+  std::string f;
+  WireWriter(f).length_delimited(list_field, list);
+  return f;
+}
+std::string example(const std::vector<std::vector<std::string>>& features_fields) {
+  std::string ex;
+  WireWriter w(ex);
+  for (const auto& entries : features_fields) {
+    std::string features;
+    WireWriter fw(features);
+    for (const std::string& e : entries) fw.length_delimited(1, e);
+    w.length_delimited(1, features);
+  }
+  return ex;
+}
+std::string packed_int64(std::int64_t v) {
+  std::string run, list;
+  WireWriter(run).varint(static_cast<std::uint64_t>(v));
+  WireWriter(list).length_delimited(1, run);
+  return list;
+}
+std::string unpacked_int64(std::int64_t v) {
+  std::string list;
+  WireWriter w(list);
+  w.tag(1, WireType::kVarint);
+  w.varint(static_cast<std::uint64_t>(v));
+  return list;
+}
+std::string floats_list(std::vector<float> values, bool packed) {
+  std::string list;
+  WireWriter w(list);
+  if (packed) {
+    w.length_delimited(1, std::string_view(reinterpret_cast<const char*>(values.data()), 4 * values.size()));
+  } else {
+    for (float v : values) {
+      std::uint32_t bits = 0;
+      std::memcpy(&bits, &v, 4);
+      w.tag(1, WireType::kFixed32);
+      w.fixed32(bits);
+    }
+  }
+  return list;
+}
+Dataset of_records(std::vector<std::string> serialized) {
+  return Dataset::from_generator([serialized] {
+    return [serialized, i = std::size_t{0}]() mutable -> std::optional<Element> {
+      if (i == serialized.size()) return std::nullopt;
+      return Element(Tensor::from_bytes(serialized[i++]));
+    };
+  });
+}
+std::string bytes_list(std::string_view v) {
+  std::string list;
+  WireWriter(list).length_delimited(1, v);
+  return list;
+}
+
+TEST(ParseExampleBatch, UnusualLayoutsParseAsTheGeneralParserParsesThem) {
+  const std::string image = entry("image/encoded", feature(1, bytes_list("abcdef")));
+  const std::string xy = entry("xy", feature(2, floats_list({1.5f, -2}, true)));
+  std::vector<std::string> layouts = {
+      // the common layout, keys in another order, plus a feature outside the spec
+      example({{entry("label", feature(3, packed_int64(7))), xy, entry("other", feature(3, packed_int64(1))), image}}),
+      // unpacked int64 and floats
+      example({{image, entry("label", feature(3, unpacked_int64(-5))),
+                entry("xy", feature(2, floats_list({3, 4}, false)))}}),
+      // a repeated key: protobuf keeps the last
+      example({{image, xy, entry("label", feature(3, packed_int64(1))), entry("label", feature(3, packed_int64(2)))}}),
+      // two Features fields, merged
+      example({{image, xy}, {entry("label", feature(3, packed_int64(9)))}}),
+      // a Feature holding a bytes_list, then an int64_list: the last kind wins
+      example({{image, xy, entry("label", feature(1, bytes_list("x")) + feature(3, packed_int64(4)))}}),
+      // a large varint
+      example({{image, xy, entry("label", feature(3, packed_int64(std::int64_t{1} << 50)))}}),
+  };
+  const Dataset source = of_records(layouts);
+  FeatureSpec s;
+  s.add("image/encoded", FixedLen::bytes()).add("label", FixedLen::int64()).add("xy", FixedLen::float32(Shape{2}));
+  const auto fused = spool::testing::drain(source.parse_example_batch(s, 6));
+  const auto general = spool::testing::drain(source.map(parse_example(s)).batch(6));
+  ASSERT_EQ(fused.size(), 1u);
+  ASSERT_EQ(general.size(), 1u);
+  EXPECT_EQ(fused[0], general[0]);
+  EXPECT_EQ(fused[0]["label"].to_vector<std::int64_t>(),
+            (std::vector<std::int64_t>{7, -5, 2, 9, 4, std::int64_t{1} << 50}));
+  EXPECT_EQ(fused[0]["xy"].to_vector<float>(), (std::vector<float>{1.5f, -2, 3, 4, 1.5f, -2, 1.5f, -2, 1.5f, -2, 1.5f, -2}));
+
+  // A kind other than the spec's is the general parser's error, not a silent skip.
+  const std::string wrong = example({{image, xy, entry("label", feature(2, floats_list({1}, true)))}});
+  const Dataset bad = of_records({wrong});
+  EXPECT_THROW(spool::testing::drain(bad.parse_example_batch(s, 1)), InvalidArgument);
+  // A malformed feature outside the spec is caught as the general parser catches it.
+  std::string broken_feature = feature(3, packed_int64(1));
+  broken_feature.back() = '\x80';  // a varint that never ends
+  const std::string malformed = example({{image, xy, entry("label", feature(3, packed_int64(1))),
+                                          entry("extra", broken_feature)}});
+  const Dataset worse = of_records({malformed});
+  EXPECT_THROW(spool::testing::drain(worse.parse_example_batch(s, 1)), DataLossError);
 }
 
 TEST(ParseExampleBatch, ResumesExactly) {
