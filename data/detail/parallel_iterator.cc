@@ -110,21 +110,34 @@ bool ParallelIterator::process_chunk(std::int64_t reserved, bool on_consumer) {
   jobs.reserve(static_cast<std::size_t>(reserved));
   std::int64_t end_at = -1;  // the index at which this thread saw the input end
   {
+    // The chunk's inputs in one next_n call (one timed call for the input's stats).
     auto input_lock = lock_spinning(input_mu_);
+    std::vector<Element> inputs;
     while (static_cast<std::int64_t>(jobs.size()) < reserved && !input_ended_) {
-      Job job;
-      job.index = pulled_++;
+      const auto want = static_cast<std::size_t>(reserved) - jobs.size();
+      std::exception_ptr error;
+      std::size_t got = 0;
       try {
-        job.input = input_->next();
-        if (!job.input) {
-          input_ended_ = true;
-          end_at = job.index;
-          break;
-        }
+        got = input_->next_n(want, inputs);
       } catch (...) {
-        job.slot.error = std::current_exception();  // the input's own error, passed on as is
+        error = std::current_exception();  // the input's own error, passed on as is
       }
-      jobs.push_back(std::move(job));
+      for (Element& e : inputs) {
+        Job job;
+        job.index = pulled_++;
+        job.input = std::move(e);
+        jobs.push_back(std::move(job));
+      }
+      inputs.clear();
+      if (error) {
+        Job job;
+        job.index = pulled_++;
+        job.slot.error = error;
+        jobs.push_back(std::move(job));
+      } else if (got < want) {
+        input_ended_ = true;
+        end_at = pulled_++;
+      }
     }
   }
   const auto start = Clock::now();
@@ -224,13 +237,7 @@ std::optional<Element> ParallelIterator::get_next() {
       SPOOL_CHECK(!token_->cancelled(), Cancelled, stage_name(), ": cancelled");
     }
     if (end_index_ >= 0 && delivered_ >= end_index_) return std::nullopt;
-    auto it = config_.deterministic ? slots_.find(delivered_) : slots_.begin();
-    Slot slot = std::move(it->second);
-    slots_.erase(it);
-    parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
-    ++delivered_;
-    delivered_now_.store(delivered_, std::memory_order_release);
-    if (slot.element) last_bytes_ = slot.bytes;
+    Slot slot = take_slot();
     if (workers_waiting_ > 0) work_cv_.notify_one();
     lock.unlock();
     budget().release(slot.bytes);
@@ -238,6 +245,46 @@ std::optional<Element> ParallelIterator::get_next() {
     if (slot.element) return std::move(slot.element);
     // A dropped element: look at the next slot.
   }
+}
+
+ParallelIterator::Slot ParallelIterator::take_slot() {
+  auto it = config_.deterministic ? slots_.find(delivered_) : slots_.begin();
+  Slot slot = std::move(it->second);
+  slots_.erase(it);
+  parked_.store(static_cast<std::int64_t>(slots_.size()), std::memory_order_release);
+  ++delivered_;
+  delivered_now_.store(delivered_, std::memory_order_release);
+  if (slot.element) last_bytes_ = slot.bytes;
+  return slot;
+}
+
+std::size_t ParallelIterator::get_next_n(std::size_t n, std::vector<Element>& out) {
+  std::size_t got = 0;
+  while (got < n) {
+    std::optional<Element> first = get_next();  // waits for, or computes, the next one
+    if (!first) break;
+    out.push_back(std::move(*first));
+    ++got;
+    // Then the run already parked behind it, under one lock and one budget release.
+    std::exception_ptr error;
+    std::int64_t bytes = 0;
+    {
+      auto lock = lock_spinning(mu_);
+      while (got < n && !error && result_ready() && !(end_index_ >= 0 && delivered_ >= end_index_)) {
+        Slot slot = take_slot();
+        bytes += slot.bytes;
+        error = slot.error;
+        if (slot.element) {
+          out.push_back(std::move(*slot.element));
+          ++got;
+        }
+      }
+      if (workers_waiting_ > 0) work_cv_.notify_one();
+    }
+    budget().release(bytes);
+    if (error) std::rethrow_exception(error);
+  }
+  return got;
 }
 
 void ParallelIterator::save(StateWriter& writer) {

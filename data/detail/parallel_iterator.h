@@ -47,6 +47,8 @@ class ParallelIterator : public IteratorBase {
 
  protected:
   std::optional<Element> get_next() override;
+  // get_next(), then every result already parked behind it, taken under one lock.
+  std::size_t get_next_n(std::size_t n, std::vector<Element>& out) override;
   void save(StateWriter& writer) override;
   void restore(StateReader& reader) override;
 
@@ -66,6 +68,8 @@ class ParallelIterator : public IteratorBase {
   bool process_chunk(std::int64_t reserved, bool on_consumer);
   // Takes the element's bytes from the budget (see the .cc for who may overshoot).
   bool acquire_bytes(std::int64_t chunk_start, Slot& slot, bool on_consumer);
+  // Takes the slot the consumer is owed (result_ready() must hold); needs mu_.
+  Slot take_slot();
   bool may_start_work() const;  // needs mu_
   bool result_ready() const;    // needs mu_
   bool worth_waking_consumer() const;  // needs mu_

@@ -189,6 +189,42 @@ TEST(Dataset, PrefetchAndParallelMapDeliverEverythingAndPassErrorsInOrder) {
   EXPECT_EQ(errors, 10);
 }
 
+// batch takes its input in runs (next_n); from a parallel map or a prefetch those runs
+// come from the parked results. Batches and error positions must match the inline map.
+TEST(Dataset, BatchOverParallelStagesMatchesTheInlineMapWithErrorsInPlace) {
+  auto pipeline = [](std::int64_t workers, bool prefetch) {
+    Dataset ds = Dataset::range(500).map(
+        [](Element e) {
+          if (e[0].item<std::int64_t>() % 97 == 13) SPOOL_THROW(InvalidArgument, "odd one");
+          return e;
+        },
+        MapOptions().parallelism(workers));
+    if (prefetch) ds = ds.prefetch(7);
+    return ds.batch(16);
+  };
+  // Each batch's values, or {-1} where the batch failed.
+  auto outcome = [](const Dataset& ds) {
+    std::vector<std::vector<std::int64_t>> out;
+    Iterator it = ds.make_iterator();
+    for (;;) {
+      try {
+        auto b = it.next();
+        if (!b) break;
+        out.push_back((*b)[0].to_vector<std::int64_t>());
+      } catch (const InvalidArgument&) {
+        out.push_back({-1});
+      }
+    }
+    return out;
+  };
+  const auto inline_map = outcome(pipeline(1, false));
+  ASSERT_GT(inline_map.size(), 30u);
+  EXPECT_EQ(std::count(inline_map.begin(), inline_map.end(), std::vector<std::int64_t>{-1}), 6);
+  EXPECT_EQ(outcome(pipeline(2, false)), inline_map);
+  EXPECT_EQ(outcome(pipeline(3, true)), inline_map);
+  EXPECT_EQ(outcome(pipeline(1, true)), inline_map);
+}
+
 TEST(Dataset, DestroyingAnIteratorMidStreamJoinsBlockedThreadsPromptly) {
   std::atomic<int> calls{0};
   auto ds = Dataset::range(1'000'000)
