@@ -1,5 +1,7 @@
 #include "spool/tensor/malloc_tuning.h"
 
+#include <cstdlib>  // defines __GLIBC__ on glibc systems, which the test below needs
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
