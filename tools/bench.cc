@@ -15,6 +15,7 @@
 #include "spool/data/dataset.h"
 #include "spool/data/io/feature_view.h"
 #include "spool/data/io/tfrecord_reader.h"
+#include "spool/data/image/decode_image.h"
 #include "spool/data/ops/parse_example_fn.h"
 #include "spool/data/sources/idx_dataset.h"
 #include "spool/data/sources/image_folder_dataset.h"
@@ -32,14 +33,14 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kUsage =
     "usage: spool bench --source tfrecord:GLOB | idx:IMAGES,LABELS | images:DIR\n"
-    "                   [--parse example] [--normalize MEAN,STD] [--map-parallelism N|auto]\n"
+    "                   [--parse example] [--decode] [--normalize MEAN,STD] [--map-parallelism N|auto]\n"
     "                   [--shuffle N] [--batch N] [--prefetch N|auto] [--repeat]\n"
     "                   [--steps N] [--warmup N] [--compression C] [--json]\n"
     "\n"
     "Builds an input pipeline, runs it and prints elements/s, batches/s and MB/s, the\n"
     "time to the first batch and the per-stage table. The stages come in the order\n"
     "tf.data's guide recommends, each only when its flag is given:\n"
-    "  source -> shuffle(N) -> repeat -> map (parse_example or normalize) -> batch(N)\n"
+    "  source -> shuffle(N) -> repeat -> map (parse_example, decode or normalize) -> batch(N)\n"
     "         -> prefetch(N)\n"
     "Shuffling before the map keeps records (or views of the IDX tensors) in the\n"
     "buffer rather than parsed or float copies; repeat after shuffle reshuffles each\n"
@@ -54,7 +55,9 @@ constexpr std::string_view kUsage =
     "every record to hold the same number of values (and bytes) per feature.\n"
     "--normalize MEAN,STD (idx only) maps image to f32 (x / 255 - MEAN) / STD.\n"
     "--map-parallelism sets the map's worker threads (1, the default, maps inline).\n"
-    "--decode and --resize are refused: image decoding arrives with the images issue.\n"
+    "--decode (images only) decodes each PNG or JPEG file to u8 [height,width,3] (RGB, as\n"
+    "Keras' default color_mode) and yields {image, label}; batching then needs images of\n"
+    "one size. --resize is refused until the image transforms land.\n"
     "\n"
     "--steps N counts what the pipeline delivers: batches with --batch, elements\n"
     "without. Without --steps the run is one pass (--repeat then needs --steps).\n"
@@ -79,6 +82,7 @@ struct Config {
   std::string source_kind;
   std::string source_arg;
   bool parse = false;
+  bool decode = false;
   std::optional<std::pair<double, double>> normalize;  // mean, std
   std::int64_t map_parallelism = 1;
   std::int64_t shuffle = 0;  // 0: no such stage
@@ -110,10 +114,7 @@ std::int64_t parse_count(const po::variables_map& vm, const std::string& flag, b
 }
 
 Config read_config(const po::variables_map& vm) {
-  if (vm.count("decode") > 0 || vm.count("resize") > 0) {
-    throw UsageError(std::string(vm.count("decode") > 0 ? "--decode" : "--resize") +
-                     " is not available yet: image decoding arrives with the images issue");
-  }
+  if (vm.count("resize") > 0) throw UsageError("--resize is not available yet: it arrives with the image transforms");
   Config c;
   if (vm.count("source") == 0) throw UsageError("--source is required (see --help)");
   const std::string source = vm["source"].as<std::string>();
@@ -150,9 +151,15 @@ Config read_config(const po::variables_map& vm) {
     if (c.source_kind != "idx") throw UsageError("--normalize needs an idx source (u8 images)");
     c.normalize = std::make_pair(mean, stddev);
   }
+  if (vm.count("decode") > 0) {
+    if (c.source_kind != "images") throw UsageError("--decode needs an images:DIR source");
+    c.decode = true;
+  }
   if (vm.count("map-parallelism") > 0) {
     c.map_parallelism = parse_count(vm, "map-parallelism", /*allow_auto=*/true);
-    if (!c.parse && !c.normalize) throw UsageError("--map-parallelism needs a map: --parse or --normalize");
+    if (!c.parse && !c.normalize && !c.decode) {
+      throw UsageError("--map-parallelism needs a map: --parse, --decode or --normalize");
+    }
   }
   if (vm.count("shuffle") > 0) c.shuffle = parse_count(vm, "shuffle", false);
   if (vm.count("batch") > 0) c.batch = parse_count(vm, "batch", false);
@@ -211,6 +218,16 @@ data::MapFn normalize_fn(double mean, double stddev) {
   };
 }
 
+// {image (file bytes), label, path} -> {image u8[h,w,3], label}: the path is dropped so
+// that decoded images of one size batch.
+data::MapFn decode_fn() {
+  return [](data::Element e) {
+    const std::string path(e["path"].as_string_view());
+    Tensor image = data::decode_image(e["image"].as_string_view(), path, data::DecodeOptions().channels(3));
+    return data::Element({std::move(image), e["label"]}, {"image", "label"});
+  };
+}
+
 std::string count_text(std::int64_t n) { return n == data::kAutotune ? "auto" : std::to_string(n); }
 
 // The Dataset the flags describe, and a one-line description of it.
@@ -230,6 +247,7 @@ data::Dataset build(const Config& c, std::string& description) {
   } else {
     ds = data::ImageFolderDataset(c.source_arg);
     description = "images";
+    if (c.decode) map_fn = decode_fn();
   }
   if (c.shuffle > 0) {
     ds = ds->shuffle(c.shuffle, /*seed=*/0);
@@ -240,7 +258,7 @@ data::Dataset build(const Config& c, std::string& description) {
     description += " -> repeat";
   }
   if (map_fn) {
-    const std::string name = c.parse ? "parse_example" : "normalize";
+    const std::string name = c.parse ? "parse_example" : c.decode ? "decode" : "normalize";
     ds = ds->map(map_fn, data::MapOptions().parallelism(c.map_parallelism).name(name));
     description += " -> " + name + "(parallelism " + count_text(c.map_parallelism) + ")";
   }
@@ -343,7 +361,7 @@ int run_bench(const Args& args) {
         ("source", po::value<std::string>()->value_name("KIND:WHERE"), "tfrecord:GLOB, idx:IMAGES,LABELS or images:DIR")  //
         ("parse", po::value<std::string>()->value_name("example"), "parse records as tf.train.Example (inferred spec)")  //
         ("normalize", po::value<std::string>()->value_name("MEAN,STD"), "idx: image to f32 (x/255 - MEAN)/STD")  //
-        ("decode", "decode images (not yet available)")  //
+        ("decode", "decode PNG/JPEG images (images source) to u8 RGB")  //
         ("resize", po::value<std::string>()->value_name("HxW"), "resize images (not yet available)")  //
         ("map-parallelism", po::value<std::string>()->value_name("N|auto"), "worker threads of the map")  //
         ("shuffle", po::value<std::string>()->value_name("N"), "shuffle buffer of N elements (seed 0)")  //

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "spool/data/image/png.h"
 #include "test_support.h"
 #include "tools/run_spool.h"
 #include "tools/test_files.h"
@@ -155,18 +156,45 @@ TEST(BenchCommandTest, ReadableFormHasFiguresAndTable) {
   }
 }
 
-TEST(BenchCommandTest, DecodeAndResizeAreRefused) {
+TEST(BenchCommandTest, ResizeIsRefusedAndDecodeNeedsAnImageFolder) {
   TempDir dir;
   const std::string path = dir.file("a.tfrecord");
   write_records(path, fashion_like_records(1));
-  for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{{"--decode"}, {"--resize", "28x28"}}) {
-    std::vector<std::string> args = {"bench", "--source", "tfrecord:" + path};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const RunResult r = run_spool(args);
-    EXPECT_EQ(r.exit_code, 2) << extra[0];
-    EXPECT_EQ(r.out, "");
-    EXPECT_NE(r.err.find("image decoding arrives with the images issue"), std::string::npos) << r.err;
+  RunResult r = run_spool({"bench", "--source", "tfrecord:" + path, "--resize", "28x28"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("--resize is not available yet"), std::string::npos) << r.err;
+  r = run_spool({"bench", "--source", "tfrecord:" + path, "--decode"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "spool bench: --decode needs an images:DIR source\n");
+}
+
+// Two classes of 3x4 PNGs (RGB, gray and RGBA files: all decode to 3 channels).
+TEST(BenchCommandTest, DecodesAnImageFolderIntoBatches) {
+  TempDir dir;
+  const std::filesystem::path root = dir.file("images");
+  for (const char* cls : {"cats", "dogs"}) {
+    std::filesystem::create_directories(root / cls);
+    for (int i = 0; i < 3; ++i) {
+      const std::int64_t channels = i == 0 ? 3 : i == 1 ? 1 : 4;
+      Tensor image = Tensor::zeros(Shape{3, 4, channels}, DType::kU8);
+      image.data<std::uint8_t>()[0] = static_cast<std::uint8_t>(10 * i + 1);
+      write_file((root / cls / ("p" + std::to_string(i) + ".png")).string(), data::encode_png(image));
+    }
   }
+  json::object o = bench_json({"--source", "images:" + root.string(), "--decode", "--map-parallelism", "2",
+                               "--batch", "4"});
+  EXPECT_EQ(number(o, "elements"), 6);
+  EXPECT_EQ(number(o, "batches"), 2);
+  EXPECT_EQ(names_after(o, "image_folder"), (std::vector<std::string>{"decode", "batch"}));
+  // Decoded pixels and labels: 6 × (3 × 4 × 3 bytes + an int64 label).
+  EXPECT_EQ(o.at("stages").as_array().back().at("bytes").to_number<std::int64_t>(), 6 * (36 + 8));
+
+  // A file that is no image is the library's data error, naming the file.
+  write_file((root / "dogs" / "broken.png").string(), "not a png at all");
+  const RunResult r = run_spool({"bench", "--source", "images:" + root.string(), "--decode"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("broken.png"), std::string::npos) << r.err;
 }
 
 TEST(BenchCommandTest, BadUsageExitsTwo) {
