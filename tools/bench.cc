@@ -222,8 +222,8 @@ data::MapFn normalize_fn(double mean, double stddev) {
 // that decoded images of one size batch.
 data::MapFn decode_fn() {
   return [](data::Element e) {
-    const std::string path(e["path"].as_string_view());
-    Tensor image = data::decode_image(e["image"].as_string_view(), path, data::DecodeOptions().channels(3));
+    Tensor image =
+        data::decode_image(e["image"].as_string_view(), e["path"].as_string_view(), data::DecodeOptions().channels(3));
     return data::Element({std::move(image), e["label"]}, {"image", "label"});
   };
 }
