@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "spool/data/image/decode_image.h"
+#include "spool/data/image/jpeg.h"
 #include "spool/data/io/byte_source.h"
 #include "spool/data/sources/seeded_order.h"
 #include "spool/tensor/error.h"
@@ -46,7 +48,17 @@ std::vector<std::string> images_under(const fs::path& folder) {
 struct Files {
   std::vector<std::string> paths;
   std::vector<std::int64_t> labels;
+  std::int64_t num_classes = 0;
 };
+
+// The label in Keras' label_mode: int i64[], categorical f32[classes], binary f32[1].
+Tensor label_tensor(std::int64_t label, const std::string& mode, std::int64_t num_classes) {
+  if (mode == "int") return Tensor::scalar<std::int64_t>(label);
+  if (mode == "binary") return Tensor::from_vector<float>({static_cast<float>(label)}, Shape{1});
+  Tensor one_hot = Tensor::zeros(Shape{num_classes}, DType::kF32);
+  one_hot.data<float>()[label] = 1.0f;
+  return one_hot;
+}
 
 class ImageFolderNode : public detail::DatasetNode {
  public:
@@ -83,14 +95,20 @@ class ImageFolderIterator : public detail::IteratorBase {
     const std::optional<std::size_t> k = order_.next();
     if (!k) return std::nullopt;
     const std::string& path = node_.files_.paths[*k];
-    return Element({read_whole_file(path), Tensor::scalar<std::int64_t>(node_.files_.labels[*k]), Tensor::from_bytes(path)},
-                   {"image", "label", "path"});
+    const ImageFolderOptions& o = node_.options_;
+    // When decoding, the map stage after this source reads the file (in parallel).
+    Tensor image = o.decode() ? Tensor::empty(Shape{0}, DType::kU8) : read_whole_file(path);
+    return Element({std::move(image), label_tensor(node_.files_.labels[*k], o.label_mode(), node_.files_.num_classes),
+                    Tensor::from_bytes(path)},
+                   names_);
   }
   void save(StateWriter& writer) override { order_.save(writer); }
   void restore(StateReader& reader) override { order_.restore(reader, "image_folder"); }
 
   const ImageFolderNode& node_;
   detail::ListOrder order_;  // stream epoch + 1: stream 0 is the split's
+  const Element::Names names_ = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"image", "label", "path"});
 };
 
 std::unique_ptr<detail::IteratorBase> ImageFolderNode::make_iterator(const detail::IteratorContext& context) const {
@@ -103,6 +121,7 @@ Files split(Files all, const ImageFolderOptions& options) {
   if (options.shuffle()) {
     const std::vector<std::size_t> order = detail::seeded_permutation(n, *options.seed(), 0);
     Files shuffled;
+    shuffled.num_classes = all.num_classes;
     for (std::size_t k : order) {
       shuffled.paths.push_back(std::move(all.paths[k]));
       shuffled.labels.push_back(all.labels[k]);
@@ -114,6 +133,7 @@ Files split(Files all, const ImageFolderOptions& options) {
   const std::size_t begin = training ? 0 : n - validation;
   const std::size_t end = training ? n - validation : n;
   Files subset;
+  subset.num_classes = all.num_classes;
   subset.paths.assign(all.paths.begin() + static_cast<std::ptrdiff_t>(begin),
                       all.paths.begin() + static_cast<std::ptrdiff_t>(end));
   subset.labels.assign(all.labels.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -137,6 +157,48 @@ ImageFolderOptions& ImageFolderOptions::subset(std::string name) {
   return *this;
 }
 
+ImageFolderOptions& ImageFolderOptions::label_mode(std::string mode) {
+  SPOOL_CHECK(mode == "int" || mode == "categorical" || mode == "binary", InvalidArgument,
+              "ImageFolderDataset: label_mode must be 'int', 'categorical' or 'binary', got ", spool::quoted(mode));
+  label_mode_ = std::move(mode);
+  return *this;
+}
+
+ImageFolderOptions& ImageFolderOptions::color_mode(std::string mode) {
+  SPOOL_CHECK(mode == "grayscale" || mode == "rgb" || mode == "rgba", InvalidArgument,
+              "ImageFolderDataset: color_mode must be 'grayscale', 'rgb' or 'rgba', got ", spool::quoted(mode));
+  color_mode_ = std::move(mode);
+  return *this;
+}
+
+ImageFolderOptions& ImageFolderOptions::image_size(ImageSize size) {
+  SPOOL_CHECK(size.height > 0 && size.width > 0, InvalidArgument, "ImageFolderDataset: image_size must be positive, got ",
+              size.height, "x", size.width);
+  image_size_ = size;
+  return *this;
+}
+
+ImageFolderOptions& ImageFolderOptions::decode_parallelism(std::int64_t n) {
+  SPOOL_CHECK(n >= 1 || n == kAutotune, InvalidArgument,
+              "ImageFolderDataset: decode_parallelism must be >= 1 or kAutotune, got ", n);
+  decode_parallelism_ = n;
+  return *this;
+}
+
+Tensor load_image_file(const std::string& path, const ImageFolderOptions& options) {
+  const Tensor file = read_whole_file(path);
+  const std::string_view bytes = file.as_string_view();
+  const int channels = options.color_mode() == "grayscale" ? 1 : options.color_mode() == "rgba" ? 4 : 3;
+  DecodeOptions decode = DecodeOptions().channels(channels);
+  const std::optional<ImageSize>& size = options.image_size();
+  if (size && options.jpeg_dct_scaling() && detect_image_format(bytes, path) == ImageFormat::kJpeg) {
+    const ImageInfo info = read_image_info(bytes, path);
+    decode.ratio(jpeg_ratio_for(info.height, info.width, size->height, size->width));
+  }
+  Tensor image = decode_image(bytes, path, decode);
+  return size ? resize(image, *size, ResizeMethod::kBilinear) : image;
+}
+
 std::vector<std::string> image_folder_classes(const std::string& directory) {
   std::error_code ec;
   SPOOL_CHECK(fs::is_directory(directory, ec), IoError, "ImageFolderDataset: ", spool::quoted(directory),
@@ -150,7 +212,7 @@ std::vector<std::string> image_folder_classes(const std::string& directory) {
   return classes;
 }
 
-Dataset ImageFolderDataset(const std::string& directory, ImageFolderOptions options) {
+ImageFolderFiles image_folder_files(const std::string& directory, const ImageFolderOptions& options) {
   const bool splitting = options.validation_split() > 0;
   SPOOL_CHECK(splitting == !options.subset().empty(), InvalidArgument,
               "ImageFolderDataset: validation_split and subset go together; got validation_split ",
@@ -160,6 +222,10 @@ Dataset ImageFolderDataset(const std::string& directory, ImageFolderOptions opti
               "validation subsets do not overlap");
   Files files;
   const std::vector<std::string> classes = image_folder_classes(directory);
+  files.num_classes = static_cast<std::int64_t>(classes.size());
+  SPOOL_CHECK(options.label_mode() != "binary" || classes.size() == 2, InvalidArgument,
+              "ImageFolderDataset: label_mode 'binary' needs exactly 2 class folders, ", spool::quoted(directory),
+              " has ", classes.size());
   for (std::size_t label = 0; label < classes.size(); ++label) {
     for (std::string& path : images_under(fs::path(directory) / classes[label])) {
       files.paths.push_back(std::move(path));
@@ -169,7 +235,22 @@ Dataset ImageFolderDataset(const std::string& directory, ImageFolderOptions opti
   SPOOL_CHECK(!files.paths.empty(), InvalidArgument, "ImageFolderDataset: no images (png, jpg, jpeg) in the ",
               classes.size(), " class folders of ", spool::quoted(directory));
   if (splitting) files = split(std::move(files), options);
-  return Dataset(std::make_shared<ImageFolderNode>(std::move(files), std::move(options)));
+  return {classes, std::move(files.paths), std::move(files.labels)};
+}
+
+Dataset ImageFolderDataset(const std::string& directory, ImageFolderOptions options) {
+  ImageFolderFiles listed = image_folder_files(directory, options);
+  Files files{std::move(listed.paths), std::move(listed.labels), static_cast<std::int64_t>(listed.classes.size())};
+  const ImageFolderOptions kept = options;
+  Dataset files_ds(std::make_shared<ImageFolderNode>(std::move(files), std::move(options)));
+  if (!kept.decode()) return kept.ignore_errors() ? files_ds.ignore_errors() : files_ds;
+  Dataset decoded = files_ds.map(
+      [kept](Element e) {
+        e[0] = load_image_file(std::string(e[2].as_string_view()), kept);
+        return e;
+      },
+      MapOptions().parallelism(kept.decode_parallelism()).name("decode_image"));
+  return kept.ignore_errors() ? decoded.ignore_errors() : decoded;
 }
 
 }  // namespace spool::data

@@ -1,5 +1,6 @@
 // ImageFolderDataset: Keras-style class folders on a generated tree (tiny fake image
-// files: nothing is decoded yet), splits, shuffles, errors, and the real horse-or-human.
+// files for listing, real PNG/JPEG files written with Spool's encoders for decoding),
+// splits, shuffles, label and colour modes, errors, and the real horse-or-human.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <set>
 
 #include "data/pipeline_test_util.h"
+#include "spool/data/image/jpeg.h"
+#include "spool/data/image/png.h"
 #include "spool/data/sources/image_folder_dataset.h"
 #include "test_support.h"
 
@@ -164,6 +167,130 @@ TEST(ImageFolderHorseOrHuman, ClassesCountsAndSplits) {
     again.insert(p);
   }
   EXPECT_EQ(again, v_paths);
+}
+
+// A solid-colour u8 image.
+Tensor solid(std::int64_t h, std::int64_t w, std::vector<std::uint8_t> rgb) {
+  Tensor t = Tensor::empty(Shape{h, w, static_cast<std::int64_t>(rgb.size())}, DType::kU8);
+  std::uint8_t* d = t.data<std::uint8_t>();
+  for (std::int64_t i = 0; i < t.numel(); ++i) d[i] = rgb[static_cast<std::size_t>(i) % rgb.size()];
+  return t;
+}
+
+class ImageFolderDecodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write("cats/a.png", encode_png(solid(4, 6, {200, 10, 10})));
+    write("cats/b.JPG", encode_jpeg(solid(32, 48, {10, 200, 10}), 95));
+    write("dogs/c.jpeg", encode_jpeg(solid(8, 8, {90}), 95));
+    write("dogs/d.PNG", encode_png(solid(5, 5, {1, 2, 3, 128})));
+  }
+  void write(const std::string& name, const std::string& bytes) {
+    const std::filesystem::path path = dir_.path() / name;
+    std::filesystem::create_directories(path.parent_path());
+    spool::testing::write_file(path.string(), bytes);
+  }
+  std::string root() const { return dir_.path().string(); }
+  ImageFolderOptions decoding() const { return ImageFolderOptions().shuffle(false).decode(true); }
+  TempDir dir_;
+};
+
+TEST_F(ImageFolderDecodeTest, DecodesEachFileAtItsSizeAsRgbByDefault) {
+  std::vector<Element> all = drain(ImageFolderDataset(root(), decoding()));
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0]["image"].shape(), (Shape{4, 6, 3}));
+  EXPECT_EQ(all[0]["image"].dtype(), DType::kU8);
+  EXPECT_EQ(all[0]["image"].to_vector<std::uint8_t>()[0], 200);
+  EXPECT_EQ(all[1]["image"].shape(), (Shape{32, 48, 3}));
+  EXPECT_EQ(all[2]["image"].shape(), (Shape{8, 8, 3}));  // gray JPEG replicated to RGB
+  EXPECT_EQ(all[3]["image"].shape(), (Shape{5, 5, 3}));  // alpha dropped
+  EXPECT_EQ(all[3]["image"].to_vector<std::uint8_t>()[2], 3);
+  EXPECT_EQ(spool::testing::scalars(all, 1), (std::vector<std::int64_t>{0, 0, 1, 1}));
+  EXPECT_NE(std::string(all[2]["path"].as_string_view()).find("c.jpeg"), std::string::npos);
+}
+
+TEST_F(ImageFolderDecodeTest, ColorModes) {
+  std::vector<Element> gray = drain(ImageFolderDataset(root(), decoding().color_mode("grayscale")));
+  EXPECT_EQ(gray[0]["image"].shape(), (Shape{4, 6, 1}));
+  // libpng's 0.299 R + 0.587 G + 0.114 B of (200, 10, 10) is 66.8.
+  EXPECT_NEAR(gray[0]["image"].to_vector<std::uint8_t>()[0], 67, 1);
+  std::vector<Element> rgba = drain(ImageFolderDataset(root(), decoding().color_mode("rgba")));
+  EXPECT_EQ(rgba[3]["image"].shape(), (Shape{5, 5, 4}));
+  EXPECT_EQ(rgba[3]["image"].to_vector<std::uint8_t>()[3], 128);
+  EXPECT_EQ(rgba[0]["image"].to_vector<std::uint8_t>()[3], 255);  // opaque alpha added
+  EXPECT_THROW(ImageFolderOptions().color_mode("cmyk"), InvalidArgument);
+}
+
+TEST_F(ImageFolderDecodeTest, ImageSizeResizesToFloatWithDctScalingForJpeg) {
+  std::vector<Element> all = drain(ImageFolderDataset(root(), decoding().image_size({8, 12})));
+  for (const Element& e : all) {
+    EXPECT_EQ(e["image"].shape(), (Shape{8, 12, 3}));
+    EXPECT_EQ(e["image"].dtype(), DType::kF32);
+  }
+  EXPECT_FLOAT_EQ(all[0]["image"].to_vector<float>()[0], 200);  // a solid PNG stays solid, in [0, 255]
+  // The 32 x 48 JPEG decodes at 1/4 (8 x 12) in the DCT domain: still green.
+  const std::vector<float> green = all[1]["image"].to_vector<float>();
+  EXPECT_NEAR(green[1], 200, 4);
+  EXPECT_NEAR(green[0], 10, 4);
+  // The same through a full decode.
+  std::vector<Element> full = drain(ImageFolderDataset(root(), decoding().image_size({8, 12}).jpeg_dct_scaling(false)));
+  EXPECT_NEAR(full[1]["image"].to_vector<float>()[1], 200, 4);
+  EXPECT_THROW(ImageFolderOptions().image_size({0, 3}), InvalidArgument);
+}
+
+TEST_F(ImageFolderDecodeTest, LabelModes) {
+  std::vector<Element> cat = drain(ImageFolderDataset(root(), decoding().label_mode("categorical")));
+  EXPECT_EQ(cat[0]["label"].to_vector<float>(), (std::vector<float>{1, 0}));
+  EXPECT_EQ(cat[3]["label"].to_vector<float>(), (std::vector<float>{0, 1}));
+  std::vector<Element> bin = drain(ImageFolderDataset(root(), ImageFolderOptions().shuffle(false).label_mode("binary")));
+  EXPECT_EQ(bin[0]["label"].shape(), (Shape{1}));
+  EXPECT_EQ(bin[0]["label"].to_vector<float>(), (std::vector<float>{0}));
+  EXPECT_EQ(bin[2]["label"].to_vector<float>(), (std::vector<float>{1}));
+  write("birds/e.png", encode_png(solid(2, 2, {1, 2, 3})));
+  EXPECT_THROW(ImageFolderDataset(root(), decoding().label_mode("binary")), InvalidArgument);
+  EXPECT_EQ(drain(ImageFolderDataset(root(), decoding().label_mode("categorical")))[0]["label"].numel(), 3);
+  EXPECT_THROW(ImageFolderOptions().label_mode("sparse"), InvalidArgument);
+}
+
+TEST_F(ImageFolderDecodeTest, CorruptFileIsAnErrorNamingItOrCountedAndSkipped) {
+  write("dogs/broken.png", std::string("\x89PNG\r\n\x1a\n", 8) + "not really a png");
+  const std::string broken = (dir_.path() / "dogs" / "broken.png").string();
+  Dataset strict = ImageFolderDataset(root(), decoding());
+  const std::string message = message_of([&] { drain(strict); });
+  EXPECT_NE(message.find("'" + broken + "'"), std::string::npos) << message;
+  EXPECT_THROW(drain(strict), DataLossError);
+
+  Dataset lenient = ImageFolderDataset(root(), decoding().ignore_errors(true).decode_parallelism(2));
+  Iterator it = lenient.make_iterator();
+  std::int64_t n = 0;
+  while (it.next()) ++n;
+  EXPECT_EQ(n, 4);
+  const PipelineStats stats = it.stats();
+  ASSERT_FALSE(stats.stages.empty());
+  EXPECT_EQ(stats.stages.back().name, "ignore_errors");
+  EXPECT_EQ(stats.stages.back().skipped_errors, 1);
+}
+
+TEST(ImageFolderHorseOrHuman, DecodesResizedBinaryLabelledImages) {
+  const std::filesystem::path dir = spool::testing::shared_data_dir() / "horse-or-human" / "train";
+  if (spool::testing::shared_data_dir().empty() || !std::filesystem::is_directory(dir)) {
+    GTEST_SKIP() << "../shared/data/horse-or-human is absent";
+  }
+  Dataset ds = ImageFolderDataset(dir.string(), ImageFolderOptions().seed(1).decode(true).image_size({150, 150})
+                                                    .label_mode("binary").decode_parallelism(2))
+                   .take(6);
+  std::vector<Element> all = drain(ds);
+  ASSERT_EQ(all.size(), 6u);
+  for (const Element& e : all) {
+    ASSERT_EQ(e["image"].shape(), (Shape{150, 150, 3}));
+    const std::vector<float> v = e["image"].to_vector<float>();
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    EXPECT_GE(*lo, 0.0f);
+    EXPECT_LE(*hi, 255.0f);
+    EXPECT_GT(*hi - *lo, 50.0f);
+    const bool human = std::string(e["path"].as_string_view()).find("/humans/") != std::string::npos;
+    EXPECT_EQ(e["label"].to_vector<float>()[0], human ? 1.0f : 0.0f);
+  }
 }
 
 }  // namespace
