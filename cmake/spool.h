@@ -14,8 +14,10 @@
 #include "spool/tensor/storage.h"
 #include "spool/tensor/tensor.h"
 
+#include "spool/autodiff/checkpoint.h"
 #include "spool/autodiff/custom_gradient.h"
 #include "spool/autodiff/ops.h"
+#include "spool/autodiff/optim.h"
 #include "spool/autodiff/record.h"
 #include "spool/autodiff/tape.h"
 #include "spool/autodiff/variable.h"

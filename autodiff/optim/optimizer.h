@@ -1,0 +1,168 @@
+// Optimizer: the base of SGD, Adam, RMSprop and Adagrad — Keras' optimizer contract
+// (apply_gradients, iterations, clipnorm / global_clipnorm, a learning rate or a
+// schedule) with state kept in flat buffers laid out like the variables' arena.
+//
+//   autodiff::Adam adam(autodiff::AdamOptions().learning_rate(1e-3).global_clipnorm(5));
+//   std::vector<Variable> vars = arena.trainable_variables();
+//   {
+//     autodiff::GradientTape tape;
+//     Tensor loss = model_loss(x, y);
+//     grads = tape.gradient(loss, vars);
+//   }
+//   adam.apply_gradients(grads, vars);     // TF: opt.apply_gradients(zip(grads, vars))
+//
+// - apply_gradients(grads, variables): grads[i] updates variables[i]; same dtype and
+//   shape (InvalidArgument naming the variable otherwise). An undefined gradient (an
+//   unconnected source) leaves its variable and slots untouched, as Keras skips None.
+//   The update writes the variables' bytes in place through unwatched_value(): it runs
+//   no op, so no tape records it, and tensors read from the variables earlier see the
+//   new values.
+// - Slots (moments, accumulators) are made on first sight of a variable (or by
+//   build()). Variables that share one arena get one buffer per slot laid out like the
+//   arena, so an update is one tight loop per contiguous run of variables — one loop
+//   for the whole model when the gradients are views of one gradient buffer laid out
+//   like the arena, one per variable for the gradients a tape returns. A standalone
+//   variable gets buffers of its own.
+// - iterations(): the number of apply_gradients calls so far. The learning rate (or
+//   schedule) is evaluated at iterations() before a step; Adam's bias correction uses
+//   iterations() + 1, as Keras does.
+// - clipnorm: each gradient scaled by clipnorm / max(norm, clipnorm) (Keras'
+//   clip_by_norm); global_clipnorm: all scaled by global_clipnorm / max(global norm,
+//   global_clipnorm) (tf.clip_by_global_norm). At most one of them (Keras refuses both).
+//   Clipping scales inside the update loop: the gradient tensors are not modified.
+// - state() / load_state(): the slots as named tensors
+//   "optimizer/<kind>/<slot>/<variable name>" plus "optimizer/<kind>/iterations" (i64
+//   scalar), for checkpoints (checkpoint.h). load_state needs the variables known
+//   (build() them first; restore_checkpoint does) and refuses, before changing
+//   anything, a missing tensor or one of the wrong shape or dtype, naming the variable.
+//
+// Lifetime: the optimizer keeps handles to the variables it has seen (they stay alive).
+// state()'s tensors view the slot buffers: valid, and changing, until the optimizer goes.
+// Thread-safety: one thread at a time; nothing else may use the variables during
+// apply_gradients.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "spool/autodiff/optim/learning_rate.h"
+#include "spool/autodiff/variable.h"
+#include "spool/tensor/tensor.h"
+#include "spool/tensor/tensor_file.h"
+
+namespace spool::autodiff {
+
+// What every optimizer's options carry.
+struct OptimizerCommon {
+  LearningRate learning_rate;
+  double clipnorm = 0;         // 0: off
+  double global_clipnorm = 0;  // 0: off
+};
+
+// The chainable setters every options struct shares (CRTP: they return the derived type).
+template <typename Derived>
+class OptimizerOptions {
+ public:
+  Derived& learning_rate(double lr) { return set(common_.learning_rate, LearningRate(lr)); }
+  Derived& learning_rate(std::shared_ptr<const LearningRateSchedule> schedule) {
+    return set(common_.learning_rate, LearningRate(std::move(schedule)));
+  }
+  Derived& clipnorm(double v) { return set(common_.clipnorm, v); }
+  Derived& global_clipnorm(double v) { return set(common_.global_clipnorm, v); }
+  const OptimizerCommon& common() const { return common_; }
+
+ protected:
+  explicit OptimizerOptions(double default_learning_rate) : common_{LearningRate(default_learning_rate)} {}
+  template <typename Field, typename Value>
+  Derived& set(Field& field, Value value) {
+    field = std::move(value);
+    return static_cast<Derived&>(*this);
+  }
+
+ private:
+  OptimizerCommon common_;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer();
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  void apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables);
+  // Makes the slots of variables not seen before; harmless for known ones.
+  void build(std::span<const Variable> variables);
+
+  std::int64_t iterations() const { return iterations_; }
+  // The learning rate the next step will use.
+  double current_learning_rate() const { return common_.learning_rate.at(iterations_); }
+  // "sgd", "adam", "rmsprop", "adagrad": the <kind> of the state names.
+  const std::string& kind() const { return kind_; }
+
+  std::vector<NamedTensor> state() const;
+  void load_state(const std::vector<NamedTensor>& tensors);
+
+  static constexpr std::size_t kMaxSlots = 3;
+  // A slot an optimizer keeps per variable element, and its initial value.
+  struct SlotSpec {
+    std::string name;
+    double initial_value = 0;
+  };
+
+ protected:
+  // A contiguous run of n elements of one dtype: parameters, their gradient (to be
+  // multiplied by grad_scale) and the slots, in the order of the SlotSpecs.
+  struct Run {
+    DType dtype;
+    void* param;
+    const void* grad;
+    std::array<void*, kMaxSlots> slots{};
+    std::int64_t n;
+    double grad_scale;
+
+    template <typename T>
+    T* param_as() const { return static_cast<T*>(param); }
+    template <typename T>
+    const T* grad_as() const { return static_cast<const T*>(grad); }
+    // nullptr for a slot index past the optimizer's slots (an option that is off).
+    template <typename T>
+    T* slot_as(std::size_t i) const { return i < kMaxSlots ? static_cast<T*>(slots[i]) : nullptr; }
+    // fn(T{}) with T the element type, float or double.
+    template <typename Fn>
+    void visit(Fn&& fn) const {
+      if (dtype == DType::kF32) fn(float{});
+      else fn(double{});
+    }
+  };
+
+  Optimizer(std::string kind, const OptimizerCommon& common, std::vector<SlotSpec> slots);
+  // `step` is iterations() + 1, Keras' local_step.
+  virtual void update(const Run& run, double learning_rate, std::int64_t step) = 0;
+
+ private:
+  struct Entry {
+    Variable variable;
+    std::size_t group;
+    std::int64_t offset;  // of the variable in its group's slot buffers
+  };
+  struct Pending;
+  std::string slot_name(std::size_t slot, const Variable& v) const;
+  std::string iterations_name() const { return "optimizer/" + kind_ + "/iterations"; }
+  Tensor slot_view(const Entry& e, std::size_t slot) const;
+  void set_grad_scales(std::vector<Pending>& pending) const;
+
+  std::string kind_;
+  OptimizerCommon common_;
+  std::vector<SlotSpec> slot_specs_;
+  std::int64_t iterations_ = 0;
+  std::vector<Entry> entries_;
+  std::unordered_map<const void*, std::size_t> index_;  // variable identity -> entries_
+  std::vector<std::vector<Tensor>> groups_;             // [group][slot]: 1-D buffers
+};
+
+}  // namespace spool::autodiff

@@ -1,0 +1,227 @@
+// The optimizers' update loops (detail/update_kernels.h has the legend).
+//
+// Each loop runs blocks of kLanes elements through local arrays, then the tail one
+// element at a time through the same code: GCC 12 at -O2 vectorises only loops whose
+// trip count it knows, and the local arrays plus __restrict let it keep moments and
+// parameters in registers. The tail uses the same arithmetic and fp contraction is off
+// in ISO C++ mode, so an element's result never depends on where a run was cut (the
+// optimizer merges adjacent variables into one run). This file is compiled with
+// -fno-math-errno (autodiff/CMakeLists.txt): otherwise GCC keeps a scalar sqrt call
+// per element for the errno of a negative input, which moments never are.
+// target_clones adds an AVX2 copy of each loop (no FMA, so both copies round alike).
+#include "spool/autodiff/optim/detail/update_kernels.h"
+
+#include <cmath>
+
+namespace spool::autodiff::detail {
+namespace {
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define SPOOL_OPTIM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SPOOL_OPTIM_CLONES
+#endif
+// Everything below a clone is inlined into it, so each clone gets its own loops.
+#if defined(__GNUC__)
+#define SPOOL_OPTIM_INLINE __attribute__((always_inline))
+#else
+#define SPOOL_OPTIM_INLINE
+#endif
+
+constexpr int kLanes = 16;
+
+// lanes.operator()<W>(i) updates elements [i, i + W).
+template <typename Lanes>
+SPOOL_OPTIM_INLINE inline void for_lanes(std::int64_t n, Lanes&& lanes) {
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) lanes.template operator()<kLanes>(i);
+  for (; i < n; ++i) lanes.template operator()<1>(i);
+}
+
+enum class SgdMode { kPlain, kMomentum, kNesterov };
+
+template <int W, SgdMode kMode, typename T>
+SPOOL_OPTIM_INLINE inline void sgd_lanes(T* __restrict p, const T* __restrict g, T* __restrict m, T lr, T momentum, T scale) {
+  T gs[W];
+  for (int k = 0; k < W; ++k) gs[k] = g[k] * scale;
+  if constexpr (kMode == SgdMode::kPlain) {
+    for (int k = 0; k < W; ++k) p[k] -= gs[k] * lr;
+  } else {
+    T mn[W];
+    for (int k = 0; k < W; ++k) mn[k] = m[k] * momentum - gs[k] * lr;
+    for (int k = 0; k < W; ++k) m[k] = mn[k];
+    if constexpr (kMode == SgdMode::kNesterov) {
+      for (int k = 0; k < W; ++k) p[k] += mn[k] * momentum - gs[k] * lr;
+    } else {
+      for (int k = 0; k < W; ++k) p[k] += mn[k];
+    }
+  }
+}
+
+template <typename T>
+SPOOL_OPTIM_INLINE inline void sgd_run(T* p, const T* g, T* m, std::int64_t n, const SgdParams& k) {
+  const T lr = static_cast<T>(k.learning_rate), mom = static_cast<T>(k.momentum), s = static_cast<T>(k.scale);
+  auto run = [&]<SgdMode kMode>() SPOOL_OPTIM_INLINE {
+    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_OPTIM_INLINE { sgd_lanes<W, kMode>(p + i, g + i, m ? m + i : nullptr, lr, mom, s); });
+  };
+  if (m == nullptr) run.template operator()<SgdMode::kPlain>();
+  else if (k.nesterov) run.template operator()<SgdMode::kNesterov>();
+  else run.template operator()<SgdMode::kMomentum>();
+}
+
+template <int W, bool kAmsgrad, typename T>
+SPOOL_OPTIM_INLINE inline void adam_lanes(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vhat,
+                       T alpha, T c1, T c2, T eps, T scale) {
+  T gs[W], mn[W], vn[W], den[W];
+  for (int k = 0; k < W; ++k) {
+    gs[k] = g[k] * scale;
+    mn[k] = m[k] + (gs[k] - m[k]) * c1;
+    vn[k] = v[k] + (gs[k] * gs[k] - v[k]) * c2;
+  }
+  if constexpr (kAmsgrad) {
+    for (int k = 0; k < W; ++k) {
+      const T h = vhat[k] > vn[k] ? vhat[k] : vn[k];
+      vhat[k] = h;
+      den[k] = std::sqrt(h);
+    }
+  } else {
+    for (int k = 0; k < W; ++k) den[k] = std::sqrt(vn[k]);
+  }
+  for (int k = 0; k < W; ++k) {
+    m[k] = mn[k];
+    v[k] = vn[k];
+    p[k] -= (mn[k] * alpha) / (den[k] + eps);
+  }
+}
+
+template <typename T>
+SPOOL_OPTIM_INLINE inline void adam_run(T* p, const T* g, T* m, T* v, T* vhat, std::int64_t n, const AdamParams& k) {
+  const T alpha = static_cast<T>(k.alpha), c1 = static_cast<T>(k.one_minus_beta_1),
+          c2 = static_cast<T>(k.one_minus_beta_2), eps = static_cast<T>(k.epsilon), s = static_cast<T>(k.scale);
+  auto run = [&]<bool kAmsgrad>() SPOOL_OPTIM_INLINE {
+    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_OPTIM_INLINE {
+      adam_lanes<W, kAmsgrad>(p + i, g + i, m + i, v + i, vhat ? vhat + i : nullptr, alpha, c1, c2, eps, s);
+    });
+  };
+  if (vhat != nullptr) run.template operator()<true>();
+  else run.template operator()<false>();
+}
+
+template <int W, bool kCentered, bool kMomentum, typename T>
+SPOOL_OPTIM_INLINE inline void rmsprop_lanes(T* __restrict p, const T* __restrict g, T* __restrict v, T* __restrict avg,
+                          T* __restrict m, T lr, T rho, T one_minus_rho, T momentum, T eps, T scale) {
+  T gs[W], vn[W], den[W], inc[W];
+  for (int k = 0; k < W; ++k) {
+    gs[k] = g[k] * scale;
+    vn[k] = rho * v[k] + one_minus_rho * (gs[k] * gs[k]);
+  }
+  if constexpr (kCentered) {
+    T an[W];
+    for (int k = 0; k < W; ++k) an[k] = rho * avg[k] + one_minus_rho * gs[k];
+    for (int k = 0; k < W; ++k) {
+      avg[k] = an[k];
+      den[k] = vn[k] - an[k] * an[k] + eps;
+    }
+  } else {
+    for (int k = 0; k < W; ++k) den[k] = vn[k] + eps;
+  }
+  for (int k = 0; k < W; ++k) {
+    v[k] = vn[k];
+    inc[k] = (lr * gs[k]) / std::sqrt(den[k]);
+  }
+  if constexpr (kMomentum) {
+    T mn[W];
+    for (int k = 0; k < W; ++k) mn[k] = momentum * m[k] + inc[k];
+    for (int k = 0; k < W; ++k) {
+      m[k] = mn[k];
+      p[k] -= mn[k];
+    }
+  } else {
+    for (int k = 0; k < W; ++k) p[k] -= inc[k];
+  }
+}
+
+template <typename T>
+SPOOL_OPTIM_INLINE inline void rmsprop_run(T* p, const T* g, T* v, T* avg, T* m, std::int64_t n, const RmspropParams& k) {
+  const T lr = static_cast<T>(k.learning_rate), rho = static_cast<T>(k.rho),
+          one_minus_rho = static_cast<T>(1.0 - k.rho), mom = static_cast<T>(k.momentum),
+          eps = static_cast<T>(k.epsilon), s = static_cast<T>(k.scale);
+  auto run = [&]<bool kCentered, bool kMomentum>() SPOOL_OPTIM_INLINE {
+    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_OPTIM_INLINE {
+      rmsprop_lanes<W, kCentered, kMomentum>(p + i, g + i, v + i, avg ? avg + i : nullptr, m ? m + i : nullptr, lr,
+                                             rho, one_minus_rho, mom, eps, s);
+    });
+  };
+  if (avg && m) run.template operator()<true, true>();
+  else if (avg) run.template operator()<true, false>();
+  else if (m) run.template operator()<false, true>();
+  else run.template operator()<false, false>();
+}
+
+template <int W, typename T>
+SPOOL_OPTIM_INLINE inline void adagrad_lanes(T* __restrict p, const T* __restrict g, T* __restrict acc, T lr, T eps, T scale) {
+  T gs[W], an[W];
+  for (int k = 0; k < W; ++k) {
+    gs[k] = g[k] * scale;
+    an[k] = acc[k] + gs[k] * gs[k];
+  }
+  for (int k = 0; k < W; ++k) {
+    acc[k] = an[k];
+    p[k] -= (lr * gs[k]) / std::sqrt(an[k] + eps);
+  }
+}
+
+template <typename T>
+SPOOL_OPTIM_INLINE inline void adagrad_run(T* p, const T* g, T* acc, std::int64_t n, const AdagradParams& k) {
+  const T lr = static_cast<T>(k.learning_rate), eps = static_cast<T>(k.epsilon), s = static_cast<T>(k.scale);
+  for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_OPTIM_INLINE { adagrad_lanes<W>(p + i, g + i, acc + i, lr, eps, s); });
+}
+
+template <typename T>
+SPOOL_OPTIM_INLINE inline double sum_squares_run(const T* g, std::int64_t n) {
+  double partial[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) partial[k] += static_cast<double>(g[i + k]) * static_cast<double>(g[i + k]);
+  for (; i < n; ++i) partial[0] += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+  double total = 0;
+  for (double s : partial) total += s;
+  return total;
+}
+
+}  // namespace
+
+SPOOL_OPTIM_CLONES void sgd_update(float* p, const float* g, float* m, std::int64_t n, const SgdParams& k) {
+  sgd_run(p, g, m, n, k);
+}
+SPOOL_OPTIM_CLONES void sgd_update(double* p, const double* g, double* m, std::int64_t n, const SgdParams& k) {
+  sgd_run(p, g, m, n, k);
+}
+SPOOL_OPTIM_CLONES void adam_update(float* p, const float* g, float* m, float* v, float* vhat, std::int64_t n,
+                                    const AdamParams& k) {
+  adam_run(p, g, m, v, vhat, n, k);
+}
+SPOOL_OPTIM_CLONES void adam_update(double* p, const double* g, double* m, double* v, double* vhat, std::int64_t n,
+                                    const AdamParams& k) {
+  adam_run(p, g, m, v, vhat, n, k);
+}
+SPOOL_OPTIM_CLONES void rmsprop_update(float* p, const float* g, float* v, float* avg, float* m, std::int64_t n,
+                                       const RmspropParams& k) {
+  rmsprop_run(p, g, v, avg, m, n, k);
+}
+SPOOL_OPTIM_CLONES void rmsprop_update(double* p, const double* g, double* v, double* avg, double* m,
+                                       std::int64_t n, const RmspropParams& k) {
+  rmsprop_run(p, g, v, avg, m, n, k);
+}
+SPOOL_OPTIM_CLONES void adagrad_update(float* p, const float* g, float* acc, std::int64_t n,
+                                       const AdagradParams& k) {
+  adagrad_run(p, g, acc, n, k);
+}
+SPOOL_OPTIM_CLONES void adagrad_update(double* p, const double* g, double* acc, std::int64_t n,
+                                       const AdagradParams& k) {
+  adagrad_run(p, g, acc, n, k);
+}
+SPOOL_OPTIM_CLONES double sum_squares(const float* g, std::int64_t n) { return sum_squares_run(g, n); }
+SPOOL_OPTIM_CLONES double sum_squares(const double* g, std::int64_t n) { return sum_squares_run(g, n); }
+
+}  // namespace spool::autodiff::detail

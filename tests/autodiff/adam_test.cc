@@ -1,0 +1,69 @@
+// Adam and AMSGrad against Keras' update equations (values from a plain f64
+// transcription of keras.optimizers.Adam.update_step).
+#include "spool/autodiff/optim/adam.h"
+
+#include <gtest/gtest.h>
+
+#include "optimizer_test_support.h"
+
+namespace spool::autodiff {
+namespace {
+
+using testing::expect_trajectory;
+using testing::kGrads;
+using testing::trajectory;
+
+TEST(Adam, FirstStepsMatchKeras) {
+  Adam adam(AdamOptions().learning_rate(0.1));
+  expect_trajectory(trajectory(adam, {1.0, -2.0}, kGrads), {{0.9000006324515321, -1.900000316226766},
+                                                            {0.8042521342980318, -1.8488978670466378},
+                                                            {0.7793935622578767, -1.8158246743851219}});
+  EXPECT_EQ(adam.iterations(), 3);
+}
+
+TEST(Adam, EpsilonIsSettable) {
+  Adam adam(AdamOptions().learning_rate(0.1).epsilon(1e-3));
+  expect_trajectory(trajectory(adam, {1.0, -2.0}, kGrads), {{0.9059483487151976, -1.9030653430031716},
+                                                            {0.8151266415734046, -1.8535004178181451},
+                                                            {0.7913326845130806, -1.8214181655149415}});
+}
+
+TEST(Adam, DefaultsAreKeras) {
+  const AdamOptions o;
+  EXPECT_EQ(o.common().learning_rate.at(0), 1e-3);
+  EXPECT_EQ(o.beta_1(), 0.9);
+  EXPECT_EQ(o.beta_2(), 0.999);
+  EXPECT_EQ(o.epsilon(), 1e-7);
+  EXPECT_FALSE(o.amsgrad());
+}
+
+TEST(Adam, AmsgradKeepsTheLargestSecondMoment) {
+  // beta_2 = 0.5 lets v shrink after the large first gradient; AMSGrad keeps the max.
+  const testing::Trajectory grads{{2.0}, {0.1}, {0.1}};
+  Adam plain(AdamOptions().learning_rate(0.1).beta_2(0.5));
+  expect_trajectory(trajectory(plain, {0.0}, grads),
+                    {{-0.09999999292893269}, {-0.18638682686990138}, {-0.27408594499334304}});
+  Adam ams(AdamOptions().learning_rate(0.1).beta_2(0.5).amsgrad(true));
+  expect_trajectory(trajectory(ams, {0.0}, grads),
+                    {{-0.09999999292893269}, {-0.16123723216838542}, {-0.2054144418953867}});
+  EXPECT_EQ(ams.state().size(), 4u) << "m, v, vhat and iterations";
+}
+
+TEST(Adam, F32FollowsTheF64Trajectory) {
+  Adam adam(AdamOptions().learning_rate(0.1));
+  const std::vector<Variable> w{Variable("w", Tensor::from_vector<float>({1.0f, -2.0f}))};
+  for (const auto& g : kGrads)
+    adam.apply_gradients(std::vector<Tensor>{Tensor::from_vector<float>({float(g[0]), float(g[1])})}, w);
+  const std::vector<float> got = w[0].unwatched_value().to_vector<float>();
+  EXPECT_NEAR(got[0], 0.7793935622578767, 1e-6);
+  EXPECT_NEAR(got[1], -1.8158246743851219, 1e-6);
+}
+
+TEST(Adam, RefusesBadHyperparameters) {
+  EXPECT_THROW(Adam(AdamOptions().beta_1(1.0)), InvalidArgument);
+  EXPECT_THROW(Adam(AdamOptions().beta_2(-0.1)), InvalidArgument);
+  EXPECT_THROW(Adam(AdamOptions().epsilon(-1)), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace spool::autodiff
