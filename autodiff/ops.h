@@ -11,6 +11,8 @@
 #include "spool/autodiff/ops/activation.h"
 #include "spool/autodiff/ops/arithmetic.h"
 #include "spool/autodiff/ops/conv.h"
+#include "spool/autodiff/ops/cross_entropy.h"
+#include "spool/autodiff/ops/dense.h"
 #include "spool/autodiff/ops/dropout.h"
 #include "spool/autodiff/ops/gather.h"
 #include "spool/autodiff/ops/math.h"

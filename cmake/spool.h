@@ -16,6 +16,11 @@
 
 #include "spool/autodiff/checkpoint.h"
 #include "spool/autodiff/custom_gradient.h"
+#include "spool/autodiff/layers.h"
+#include "spool/autodiff/layers/sequential.h"
+#include "spool/autodiff/losses.h"
+#include "spool/autodiff/metrics.h"
+#include "spool/autodiff/model.h"
 #include "spool/autodiff/ops.h"
 #include "spool/autodiff/optim.h"
 #include "spool/autodiff/record.h"

@@ -137,6 +137,14 @@ std::vector<Row> rows() {
       {"avg_pool2d", {{Shape{2, 4, 4, 3}}}, [](const Inputs& x) { return ops::avg_pool2d(x[0], Pool2DOptions(2)); }},
       {"avg_pool2d_same_stride", {{Shape{1, 5, 5, 2}}},
        [](const Inputs& x) { return ops::avg_pool2d(x[0], Pool2DOptions(3).stride(2).padding(Padding::kSame)); }},
+      {"dense_bias_relu", {{Shape{4, 3}}, {Shape{3, 5}}, {Shape{5}}},
+       [](const Inputs& x) { return ops::dense(x[0], x[1], x[2], Activation::kRelu); }},
+      {"dense_bias_sigmoid", {{Shape{3, 4}}, {Shape{4, 2}}, {Shape{2}}},
+       [](const Inputs& x) { return ops::dense(x[0], x[1], x[2], Activation::kSigmoid); }},
+      {"dense_no_bias", {{Shape{2, 3}}, {Shape{3, 4}}},
+       [](const Inputs& x) { return ops::dense(x[0], x[1], Tensor()); }},
+      {"sparse_softmax_cross_entropy", {{Shape{4, 5}, -3, 3}},
+       [](const Inputs& x) { return ops::sparse_softmax_cross_entropy(x[0], i64s({4, 0, 2, 2}, Shape{4})); }},
       {"mlp_cross_entropy", {{Shape{4, 6}}, {Shape{6, 5}}, {Shape{5}}},
        [](const Inputs& x) {
          const Tensor h = ops::relu(ops::add(ops::matmul(x[0], x[1]), x[2]));

@@ -1,0 +1,56 @@
+#include "spool/autodiff/layers/batch_normalization.h"
+
+#include <cstdint>
+#include <vector>
+
+#include "spool/autodiff/ops/arithmetic.h"
+#include "spool/autodiff/ops/math.h"
+#include "spool/autodiff/ops/reduce.h"
+#include "spool/autodiff/tape.h"
+#include "spool/tensor/kernels/elementwise.h"
+
+namespace spool::layers {
+
+BatchNormalization::BatchNormalization(BatchNormalizationOptions options)
+    : Layer(options.name()), options_(std::move(options)) {
+  SPOOL_CHECK(options_.momentum() >= 0 && options_.momentum() <= 1, InvalidArgument, "BatchNormalization: momentum ",
+              options_.momentum(), " outside [0, 1]");
+  SPOOL_CHECK(options_.epsilon() > 0, InvalidArgument, "BatchNormalization: epsilon must be positive, got ",
+              options_.epsilon());
+}
+
+Shape BatchNormalization::build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& /*gen*/) {
+  if (input_shape.rank() < 1) shape_error(input_shape, "needs a channel axis");
+  const Shape c{input_shape[-1]};
+  if (options_.scale()) gamma_ = add_variable(arena, "gamma", Tensor::ones(c, DType::kF32));
+  if (options_.center()) beta_ = add_variable(arena, "beta", Tensor::zeros(c, DType::kF32));
+  moving_mean_ = add_variable(arena, "moving_mean", Tensor::zeros(c, DType::kF32), false);
+  moving_variance_ = add_variable(arena, "moving_variance", Tensor::ones(c, DType::kF32), false);
+  return input_shape;
+}
+
+Tensor BatchNormalization::call(const Tensor& x, const CallContext& context) {
+  std::vector<std::int64_t> axes;  // every axis but the channels
+  for (std::int64_t a = 0; a + 1 < x.rank(); ++a) axes.push_back(a);
+  Tensor centered, variance;
+  if (context.training) {
+    const Tensor mean = ops::mean(x, axes);
+    centered = ops::sub(x, mean);
+    variance = ops::mean(ops::mul(centered, centered), axes);
+    const double m = options_.momentum();
+    const Tensor batch_mean = autodiff::stop_gradient(mean), batch_variance = autodiff::stop_gradient(variance);
+    moving_mean_.assign(spool::add(spool::mul(moving_mean_.unwatched_value(), m), spool::mul(batch_mean, 1 - m)));
+    moving_variance_.assign(
+        spool::add(spool::mul(moving_variance_.unwatched_value(), m), spool::mul(batch_variance, 1 - m)));
+  } else {
+    centered = ops::sub(x, moving_mean_.unwatched_value());
+    variance = moving_variance_.unwatched_value();
+  }
+  // gamma / sqrt(var + eps) per channel first: [C] work instead of [N, ..., C].
+  Tensor inv = ops::div(1.0, ops::sqrt(ops::add(variance, options_.epsilon())));
+  if (gamma_.defined()) inv = ops::mul(inv, gamma_);
+  Tensor y = ops::mul(centered, inv);
+  return beta_.defined() ? ops::add(y, beta_) : y;
+}
+
+}  // namespace spool::layers

@@ -1,0 +1,11 @@
+// <spool/autodiff/metrics.h>: Keras' streaming metrics in namespace spool::metrics
+// (metrics/metrics.h): Mean and the sparse, categorical and binary accuracies.
+//
+//   metrics::SparseCategoricalAccuracy accuracy;
+//   accuracy.update(labels, logits);
+//   double a = accuracy.result();
+//
+// Thread-safety: a metric is updated by one thread at a time.
+#pragma once
+
+#include "spool/autodiff/metrics/metrics.h"
