@@ -16,6 +16,8 @@
 #include "spool/data/io/feature_view.h"
 #include "spool/data/io/tfrecord_reader.h"
 #include "spool/data/image/decode_image.h"
+#include "spool/data/image/jpeg.h"
+#include "spool/data/image/resize.h"
 #include "spool/data/ops/parse_example_fn.h"
 #include "spool/data/sources/idx_dataset.h"
 #include "spool/data/sources/image_folder_dataset.h"
@@ -33,7 +35,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kUsage =
     "usage: spool bench --source tfrecord:GLOB | idx:IMAGES,LABELS | images:DIR\n"
-    "                   [--parse example] [--decode] [--normalize MEAN,STD] [--map-parallelism N|auto]\n"
+    "                   [--parse example] [--decode [--resize WxH]] [--normalize MEAN,STD]\n"
+    "                   [--map-parallelism N|auto]\n"
     "                   [--shuffle N] [--batch N] [--prefetch N|auto] [--repeat]\n"
     "                   [--steps N] [--warmup N] [--compression C] [--json]\n"
     "\n"
@@ -57,7 +60,9 @@ constexpr std::string_view kUsage =
     "--map-parallelism sets the map's worker threads (1, the default, maps inline).\n"
     "--decode (images only) decodes each PNG or JPEG file to u8 [height,width,3] (RGB, as\n"
     "Keras' default color_mode) and yields {image, label}; batching then needs images of\n"
-    "one size. --resize is refused until the image transforms land.\n"
+    "one size. --resize WxH (with --decode) then resizes each image to WxH with bilinear\n"
+    "interpolation (tf.image.resize; a JPEG large enough is first decoded at 1/2, 1/4 or\n"
+    "1/8 in the DCT domain) and converts it to f32 in [0,1]: decode -> resize -> f32.\n"
     "\n"
     "--steps N counts what the pipeline delivers: batches with --batch, elements\n"
     "without. Without --steps the run is one pass (--repeat then needs --steps).\n"
@@ -83,6 +88,7 @@ struct Config {
   std::string source_arg;
   bool parse = false;
   bool decode = false;
+  std::optional<data::ImageSize> resize;
   std::optional<std::pair<double, double>> normalize;  // mean, std
   std::int64_t map_parallelism = 1;
   std::int64_t shuffle = 0;  // 0: no such stage
@@ -114,7 +120,6 @@ std::int64_t parse_count(const po::variables_map& vm, const std::string& flag, b
 }
 
 Config read_config(const po::variables_map& vm) {
-  if (vm.count("resize") > 0) throw UsageError("--resize is not available yet: it arrives with the image transforms");
   Config c;
   if (vm.count("source") == 0) throw UsageError("--source is required (see --help)");
   const std::string source = vm["source"].as<std::string>();
@@ -154,6 +159,25 @@ Config read_config(const po::variables_map& vm) {
   if (vm.count("decode") > 0) {
     if (c.source_kind != "images") throw UsageError("--decode needs an images:DIR source");
     c.decode = true;
+  }
+  if (vm.count("resize") > 0) {
+    const std::string text = vm["resize"].as<std::string>();
+    const std::size_t x = text.find('x');
+    std::int64_t w = 0, h = 0;
+    std::size_t used_w = 0, used_h = 0;
+    try {
+      if (x != std::string::npos) {
+        w = std::stoll(text.substr(0, x), &used_w);
+        h = std::stoll(text.substr(x + 1), &used_h);
+      }
+    } catch (const std::exception&) {
+      used_h = 0;
+    }
+    if (x == std::string::npos || used_w != x || used_h != text.size() - x - 1 || w <= 0 || h <= 0) {
+      throw UsageError("--resize '" + text + "' is not WxH with positive sizes");
+    }
+    if (!c.decode) throw UsageError("--resize needs --decode (it resizes decoded images)");
+    c.resize = data::ImageSize{h, w};
   }
   if (vm.count("map-parallelism") > 0) {
     c.map_parallelism = parse_count(vm, "map-parallelism", /*allow_auto=*/true);
@@ -219,11 +243,23 @@ data::MapFn normalize_fn(double mean, double stddev) {
 }
 
 // {image (file bytes), label, path} -> {image u8[h,w,3], label}: the path is dropped so
-// that decoded images of one size batch.
-data::MapFn decode_fn() {
-  return [](data::Element e) {
-    Tensor image =
-        data::decode_image(e["image"].as_string_view(), e["path"].as_string_view(), data::DecodeOptions().channels(3));
+// that decoded images of one size batch. With a size: -> {image f32[h,w,3] in [0,1], label},
+// a JPEG decoded at the largest DCT ratio that keeps the size.
+data::MapFn decode_fn(std::optional<data::ImageSize> size) {
+  return [size](data::Element e) {
+    const std::string_view bytes = e["image"].as_string_view();
+    const std::string_view path = e["path"].as_string_view();
+    data::DecodeOptions options = data::DecodeOptions().channels(3);
+    if (size && data::detect_image_format(bytes, path) == data::ImageFormat::kJpeg) {
+      const data::ImageInfo info = data::read_image_info(bytes, path);
+      options.ratio(data::jpeg_ratio_for(info.height, info.width, size->height, size->width));
+    }
+    Tensor image = data::decode_image(bytes, path, options);
+    if (size) {
+      image = data::resize(image, *size);
+      float* p = image.data<float>();
+      for (std::int64_t i = 0, n = image.numel(); i < n; ++i) p[i] *= 1.0f / 255.0f;
+    }
     return data::Element({std::move(image), e["label"]}, {"image", "label"});
   };
 }
@@ -247,7 +283,7 @@ data::Dataset build(const Config& c, std::string& description) {
   } else {
     ds = data::ImageFolderDataset(c.source_arg);
     description = "images";
-    if (c.decode) map_fn = decode_fn();
+    if (c.decode) map_fn = decode_fn(c.resize);
   }
   if (c.shuffle > 0) {
     ds = ds->shuffle(c.shuffle, /*seed=*/0);
@@ -260,7 +296,9 @@ data::Dataset build(const Config& c, std::string& description) {
   if (map_fn) {
     const std::string name = c.parse ? "parse_example" : c.decode ? "decode" : "normalize";
     ds = ds->map(map_fn, data::MapOptions().parallelism(c.map_parallelism).name(name));
-    description += " -> " + name + "(parallelism " + count_text(c.map_parallelism) + ")";
+    const std::string resized =
+        c.resize ? ", resize " + std::to_string(c.resize->width) + "x" + std::to_string(c.resize->height) + " f32" : "";
+    description += " -> " + name + "(parallelism " + count_text(c.map_parallelism) + resized + ")";
   }
   if (c.batch > 0) {
     ds = ds->batch(c.batch);
@@ -362,7 +400,7 @@ int run_bench(const Args& args) {
         ("parse", po::value<std::string>()->value_name("example"), "parse records as tf.train.Example (inferred spec)")  //
         ("normalize", po::value<std::string>()->value_name("MEAN,STD"), "idx: image to f32 (x/255 - MEAN)/STD")  //
         ("decode", "decode PNG/JPEG images (images source) to u8 RGB")  //
-        ("resize", po::value<std::string>()->value_name("HxW"), "resize images (not yet available)")  //
+        ("resize", po::value<std::string>()->value_name("WxH"), "with --decode: resize to WxH (bilinear) as f32 in [0,1]")  //
         ("map-parallelism", po::value<std::string>()->value_name("N|auto"), "worker threads of the map")  //
         ("shuffle", po::value<std::string>()->value_name("N"), "shuffle buffer of N elements (seed 0)")  //
         ("batch", po::value<std::string>()->value_name("N"), "batches of N (the last may be smaller)")  //

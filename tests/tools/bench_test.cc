@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "spool/data/image/jpeg.h"
 #include "spool/data/image/png.h"
 #include "test_support.h"
 #include "tools/run_spool.h"
@@ -156,17 +157,41 @@ TEST(BenchCommandTest, ReadableFormHasFiguresAndTable) {
   }
 }
 
-TEST(BenchCommandTest, ResizeIsRefusedAndDecodeNeedsAnImageFolder) {
+TEST(BenchCommandTest, ResizeNeedsDecodeAndDecodeNeedsAnImageFolder) {
   TempDir dir;
   const std::string path = dir.file("a.tfrecord");
   write_records(path, fashion_like_records(1));
   RunResult r = run_spool({"bench", "--source", "tfrecord:" + path, "--resize", "28x28"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
-  EXPECT_NE(r.err.find("--resize is not available yet"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err, "spool bench: --resize needs --decode (it resizes decoded images)\n");
   r = run_spool({"bench", "--source", "tfrecord:" + path, "--decode"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "spool bench: --decode needs an images:DIR source\n");
+  for (const char* bad : {"28", "0x5", "5x", "x5", "5x5x5", "ax5"}) {
+    r = run_spool({"bench", "--source", "images:" + dir.path().string(), "--decode", "--resize", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("is not WxH"), std::string::npos) << bad << ": " << r.err;
+  }
+}
+
+// Images of different sizes (PNG and JPEG) resized to one WxH batch as f32 in [0, 1].
+TEST(BenchCommandTest, ResizesDecodedImagesToOneSizeAsFloats) {
+  TempDir dir;
+  const std::filesystem::path root = dir.file("images");
+  for (const char* cls : {"cats", "dogs"}) std::filesystem::create_directories(root / cls);
+  write_file((root / "cats" / "a.png").string(), data::encode_png(Tensor::full(Shape{6, 9, 3}, 255, DType::kU8)));
+  write_file((root / "cats" / "b.png").string(), data::encode_png(Tensor::zeros(Shape{3, 4, 1}, DType::kU8)));
+  write_file((root / "dogs" / "c.jpg").string(), data::encode_jpeg(Tensor::full(Shape{40, 64, 3}, 128, DType::kU8)));
+  write_file((root / "dogs" / "d.jpeg").string(), data::encode_jpeg(Tensor::zeros(Shape{5, 5, 3}, DType::kU8)));
+  json::object o = bench_json({"--source", "images:" + root.string(), "--decode", "--resize", "5x4",
+                               "--map-parallelism", "2", "--batch", "4"});
+  EXPECT_EQ(number(o, "elements"), 4);
+  EXPECT_EQ(number(o, "batches"), 1);
+  EXPECT_EQ(names_after(o, "image_folder"), (std::vector<std::string>{"decode", "batch"}));
+  // One batch of 4 x (4 x 5 x 3 floats + an int64 label): every image got the size.
+  EXPECT_EQ(o.at("stages").as_array().back().at("bytes").to_number<std::int64_t>(), 4 * (4 * 5 * 3 * 4 + 8));
+  EXPECT_NE(std::string(o.at("pipeline").as_string()).find("resize 5x4 f32"), std::string::npos);
 }
 
 // Two classes of 3x4 PNGs (RGB, gray and RGBA files: all decode to 3 channels).
