@@ -23,6 +23,7 @@ constexpr std::string_view kUsage =
     "  index     write FILE.idx, one 'offset size' line per record\n"
     "  demo      write a small TFRecord file of tf.train.Example records\n"
     "  bench     run an input pipeline and print its throughput per stage\n"
+    "  convert   turn an IDX pair or a folder of images into TFRecord shards\n"
     "\n"
     "spool <command> --help describes a command's options.\n"
     "spool --version prints the version.\n"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   if (command == "index") return run_index(args);
   if (command == "demo") return run_demo(args);
   if (command == "bench") return run_bench(args);
+  if (command == "convert") return run_convert(args);
   std::cerr << "spool: unknown command '" << command << "' (see spool --help)\n";
   return kExitUsage;
 }

@@ -10,5 +10,6 @@ int run_verify(const Args& args);   // verify.cc
 int run_index(const Args& args);    // index.cc
 int run_demo(const Args& args);     // demo.cc
 int run_bench(const Args& args);    // bench.cc
+int run_convert(const Args& args);  // convert.cc
 
 }  // namespace spool::cli
