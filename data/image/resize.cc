@@ -176,33 +176,54 @@ AxisWeights weights_for(ResizeMethod method, bool antialias, std::int64_t in, st
   SPOOL_THROW(InternalError, "resize: no weights for nearest");
 }
 
+// The horizontal pass of one row: out[x][ch] = sum_k w[x][k] * row[idx[x][k]][ch].
+// kTaps / kC > 0 fix the tap and channel counts at compile time (the common bilinear
+// RGB case unrolls fully); 0 means "read them at run time".
+template <std::int64_t kTaps, std::int64_t kC, typename In>
+void horizontal_row(const In* row, const AxisWeights& wx, std::int64_t out_w, std::int64_t c_rt, float* out) {
+  const std::int64_t taps = kTaps > 0 ? kTaps : wx.taps;
+  const std::int64_t c = kC > 0 ? kC : c_rt;
+  const std::int32_t* idx = wx.idx.data();
+  const float* w = wx.w.data();
+  for (std::int64_t x = 0; x < out_w; ++x, idx += taps, w += taps, out += c) {
+    for (std::int64_t ch = 0; ch < c; ++ch) {
+      float sum = 0.0f;
+      for (std::int64_t k = 0; k < taps; ++k) sum += w[k] * static_cast<float>(row[static_cast<std::int64_t>(idx[k]) * c + ch]);
+      out[ch] = sum;
+    }
+  }
+}
+
 // One image: rows [H_in, W_in, C] of In -> tmp [H_in, W_out, C] -> out [H_out, W_out, C].
-// The horizontal pass reads the source type directly, so u8 input needs no f32 copy.
+// The horizontal pass reads the source type directly, so u8 input needs no f32 copy;
+// only the input rows some output row uses are computed.
 template <typename In>
 void resize_one(const In* src, std::int64_t in_w, std::int64_t c, const AxisWeights& wy, const AxisWeights& wx,
                 std::int64_t in_h, std::int64_t out_h, std::int64_t out_w, float* tmp, float* dst) {
-  const std::int64_t tx = wx.taps;
+  std::vector<char> needed(static_cast<std::size_t>(in_h), 0);
+  for (std::size_t k = 0; k < wy.idx.size(); ++k) {
+    if (wy.w[k] != 0.0f) needed[static_cast<std::size_t>(wy.idx[k])] = 1;
+  }
+  const std::int64_t row_len = out_w * c;
   for (std::int64_t y = 0; y < in_h; ++y) {
+    if (!needed[static_cast<std::size_t>(y)]) continue;
     const In* row = src + y * in_w * c;
-    float* t = tmp + y * out_w * c;
-    for (std::int64_t x = 0; x < out_w; ++x) {
-      const std::int32_t* ix = &wx.idx[static_cast<std::size_t>(x * tx)];
-      const float* w = &wx.w[static_cast<std::size_t>(x * tx)];
-      float* o = t + x * c;
-      for (std::int64_t ch = 0; ch < c; ++ch) o[ch] = 0.0f;
-      for (std::int64_t k = 0; k < tx; ++k) {
-        const In* p = row + static_cast<std::int64_t>(ix[k]) * c;
-        for (std::int64_t ch = 0; ch < c; ++ch) o[ch] += w[k] * static_cast<float>(p[ch]);
-      }
+    float* t = tmp + y * row_len;
+    if (wx.taps == 2 && c == 3) {
+      horizontal_row<2, 3>(row, wx, out_w, c, t);
+    } else if (wx.taps == 2 && c == 1) {
+      horizontal_row<2, 1>(row, wx, out_w, c, t);
+    } else {
+      horizontal_row<0, 0>(row, wx, out_w, c, t);
     }
   }
   const std::int64_t ty = wy.taps;
-  const std::int64_t row_len = out_w * c;
   for (std::int64_t y = 0; y < out_h; ++y) {
     float* o = dst + y * row_len;
     std::fill(o, o + row_len, 0.0f);
     for (std::int64_t k = 0; k < ty; ++k) {
       const float w = wy.w[static_cast<std::size_t>(y * ty + k)];
+      if (w == 0.0f) continue;
       const float* t = tmp + static_cast<std::int64_t>(wy.idx[static_cast<std::size_t>(y * ty + k)]) * row_len;
       for (std::int64_t j = 0; j < row_len; ++j) o[j] += w * t[j];
     }

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""horses-vs-humans through Spool beside a torchvision/PIL DataLoader on the same work.
+
+The training folder (300x300 PNG, two class folders): decode -> resize to 150x150
+(bilinear) -> float32 in [0, 1] -> batches of 32, with 1 and 2 workers; images/s.
+Spool runs `spool bench --source images:DIR --decode --resize 150x150 --batch 32
+--map-parallelism N`; torchvision runs ImageFolder with Resize((150, 150)) + ToTensor()
+in a DataLoader(batch_size=32, num_workers=N). The decode-only ceiling is
+`spool bench --decode --batch 32 --map-parallelism N` (PNG decode to u8 and batch,
+nothing else) in the same run. Goals: Spool >= 1.5x torchvision, and Spool with
+resize >= 90 % of the decode-only ceiling.
+
+Both sides do one untimed warm-up epoch (worker start-up, page cache), then EPOCHS
+timed epochs without shuffling; each configuration runs REPEATS times, interleaved,
+and the median is reported (the host is shared).
+
+    bench/image/hvh_compare.sh build-rel              # sets the peer's environment
+    python3 bench/image/hvh_compare.py --spool build/tools/spool
+
+Exits 0 with "skipped: ..." when torchvision, PIL or the data is absent.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+BATCH = 32
+SIZE = 150
+
+
+def spool_images_per_s(spool, folder, workers, epochs, n_files, resize):
+    steps_per_epoch = n_files // BATCH
+    args = [spool, "bench", "--source", "images:" + folder, "--decode", "--batch", str(BATCH),
+            "--map-parallelism", str(workers), "--repeat", "--warmup", str(steps_per_epoch),
+            "--steps", str(steps_per_epoch * epochs), "--prefetch", "2", "--json"]
+    if resize:
+        args[5:5] = ["--resize", f"{SIZE}x{SIZE}"]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["elements_per_sec"]
+
+
+def torch_images_per_s(folder, workers, epochs):
+    import torch
+    import torchvision
+    from torchvision import transforms
+
+    torch.set_num_threads(1)
+    ds = torchvision.datasets.ImageFolder(
+        folder, transform=transforms.Compose([transforms.Resize((SIZE, SIZE)), transforms.ToTensor()]))
+    loader = torch.utils.data.DataLoader(ds, batch_size=BATCH, shuffle=False, num_workers=workers,
+                                         persistent_workers=True, prefetch_factor=2)
+    for _ in loader:  # warm-up epoch: worker start-up and page cache
+        pass
+    images = 0
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for x, _y in loader:
+            images += x.shape[0]
+    return images / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spool", default="build/tools/spool")
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser.add_argument("--data", default=os.path.join(here, "..", "..", "..", "shared", "data", "horse-or-human",
+                                                       "train"))
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    try:
+        import torch  # noqa: F401
+        import torchvision  # noqa: F401
+        import PIL  # noqa: F401
+    except ImportError as e:
+        print(f"skipped: {e} (apt-get install python3-torchvision python3-pil)")
+        return 0
+    if not os.path.isdir(args.data):
+        print(f"skipped: {args.data} is absent")
+        return 0
+    n_files = sum(len(files) for _, _, files in os.walk(args.data))
+    print(f"horses-vs-humans {args.data}: {n_files} files, batch {BATCH}, {SIZE}x{SIZE} f32, "
+          f"{args.epochs} timed epochs, median of {args.repeats}; load: {os.getloadavg()}")
+    for workers in args.workers:
+        runs = {"spool": [], "ceiling": [], "torch": []}
+        for _ in range(args.repeats):
+            runs["spool"].append(spool_images_per_s(args.spool, args.data, workers, args.epochs, n_files, True))
+            runs["ceiling"].append(spool_images_per_s(args.spool, args.data, workers, args.epochs, n_files, False))
+            runs["torch"].append(torch_images_per_s(args.data, workers, args.epochs))
+        med = {k: statistics.median(v) for k, v in runs.items()}
+        print(f"workers {workers}: spool {med['spool']:.0f} images/s, decode-only ceiling {med['ceiling']:.0f}, "
+              f"torchvision {med['torch']:.0f}; spool/torchvision {med['spool'] / med['torch']:.2f}x, "
+              f"spool/ceiling {100 * med['spool'] / med['ceiling']:.1f} %")
+        print("  runs: " + ", ".join(f"{k} {[round(x) for x in v]}" for k, v in runs.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
