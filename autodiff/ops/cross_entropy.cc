@@ -23,7 +23,7 @@ void forward_rows(const T* x, const std::int64_t* label, std::int64_t n, std::in
     for (std::int64_t j = 1; j < c; ++j) hi = std::max(hi, x[j]);
     double total = 0;
     for (std::int64_t j = 0; j < c; ++j) {
-      p[j] = static_cast<T>(std::exp(static_cast<double>(x[j] - hi)));
+      p[j] = std::exp(x[j] - hi);  // expf for f32: the row sum is what needs the double
       total += p[j];
     }
     const T inv = static_cast<T>(1.0 / total);
