@@ -30,7 +30,8 @@ int run_convert(const Args& args) {
     std::cout << kUsage << kConvertOutputHelp << '\n';
     return kExitOk;
   }
-  std::cerr << "spool convert: " << (kind.empty() ? "no source kind given" : "unknown source kind '" + std::string(kind) + "'")
+  std::cerr << "spool convert: "
+            << (kind.empty() ? "no source kind given" : "unknown source kind '" + std::string(kind) + "'")
             << ": expected idx or images (see spool convert --help)\n";
   return kExitUsage;
 }

@@ -46,9 +46,11 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::vector<std::string> class_names(const std::string& option, const std::string& images_path, std::int64_t max_label) {
-  const std::string mode = option == "auto" ? (lower(images_path).find("fashion") != std::string::npos ? "fashion-mnist" : "digits")
-                                            : option;
+std::vector<std::string> class_names(const std::string& option, const std::string& images_path,
+                                     std::int64_t max_label) {
+  const std::string mode = option == "auto"
+                               ? (lower(images_path).find("fashion") != std::string::npos ? "fashion-mnist" : "digits")
+                               : option;
   if (mode == "fashion-mnist") return kFashionMnistClasses;
   std::vector<std::string> names;
   if (mode == "digits") {
@@ -96,17 +98,19 @@ int run_convert_idx(const Args& args) {
                 spool::quoted(images_path), " holds ", images.shape(), " ", dtype_name(images.dtype()),
                 " values, not u8 images [N, H, W] or [N, H, W, C]");
     const std::int64_t channels = images.rank() == 4 ? images.dim(3) : 1;
-    SPOOL_CHECK(channels >= 1 && channels <= 4, DataLossError, spool::quoted(images_path), " holds images of ", channels,
-                " channels, not 1..4");
-    SPOOL_CHECK(labels.rank() == 1 && labels.dim(0) == images.dim(0), DataLossError, spool::quoted(labels_path), " holds ",
-                labels.shape(), " labels for the ", images.dim(0), " images of ", spool::quoted(images_path));
+    SPOOL_CHECK(channels >= 1 && channels <= 4, DataLossError, spool::quoted(images_path), " holds images of ",
+                channels, " channels, not 1..4");
+    SPOOL_CHECK(labels.rank() == 1 && labels.dim(0) == images.dim(0), DataLossError, spool::quoted(labels_path),
+                " holds ", labels.shape(), " labels for the ", images.dim(0), " images of ",
+                spool::quoted(images_path));
     const std::vector<std::int64_t> label_values = labels.to_vector<std::int64_t>();
-    const std::int64_t max_label = label_values.empty() ? 0 : *std::max_element(label_values.begin(), label_values.end());
+    const std::int64_t max_label =
+        label_values.empty() ? 0 : *std::max_element(label_values.begin(), label_values.end());
     const std::vector<std::string> classes = class_names(vm["class-names"].as<std::string>(), images_path, max_label);
     for (std::size_t i = 0; i < label_values.size(); ++i) {
       SPOOL_CHECK(label_values[i] >= 0 && label_values[i] < static_cast<std::int64_t>(classes.size()), DataLossError,
-                  "label ", label_values[i], " of image ", i, " in ", spool::quoted(labels_path), " has no class name (",
-                  classes.size(), " classes)");
+                  "label ", label_values[i], " of image ", i, " in ", spool::quoted(labels_path),
+                  " has no class name (", classes.size(), " classes)");
     }
 
     const std::int64_t n = images.dim(0);
@@ -131,7 +135,13 @@ int run_convert_idx(const Args& args) {
       const std::int64_t label = label_values[static_cast<std::size_t>(i)];
       const std::string filename = job.name(i);
       ImageRecord record{format == "png" ? std::string_view(png) : image.as_string_view(),
-                         format, height, width, channels, label, classes[static_cast<std::size_t>(label)], filename};
+                         format,
+                         height,
+                         width,
+                         channels,
+                         label,
+                         classes[static_cast<std::size_t>(label)],
+                         filename};
       return Converted{encode_image_example(record), label, height, width, channels};
     };
     return run_job(job, common);

@@ -57,7 +57,7 @@ struct ImageOptions {
   std::string format;  // png, jpeg, raw
   int quality = 95;
   int png_level = 6;
-  int channels = 0;  // 0: as stored
+  int channels = 0;                                             // 0: as stored
   std::optional<std::pair<std::int64_t, std::int64_t>> resize;  // height, width
   bool verify = true;
 };
@@ -102,8 +102,8 @@ int decoded_channels(const data::ImageInfo& info, int wanted) {
   return info.format == data::ImageFormat::kJpeg && info.channels == 4 ? 3 : info.channels;  // CMYK -> RGB
 }
 
-Converted convert_image(const ImageOptions& o, const std::string& path, const std::string& filename,
-                        std::int64_t label, const std::string& class_name) {
+Converted convert_image(const ImageOptions& o, const std::string& path, const std::string& filename, std::int64_t label,
+                        const std::string& class_name) {
   const std::string bytes = read_whole_file(path);
   const data::ImageInfo info = data::read_image_info(bytes, path);
   int wanted = o.channels;
@@ -137,12 +137,14 @@ ImageOptions image_options_of(const po::variables_map& vm, const CommonOptions& 
     throw UsageError("--format '" + o.format + "' is not one of png, jpeg, raw");
   }
   o.quality = vm["quality"].as<int>();
-  if (o.quality < 1 || o.quality > 100) throw UsageError("--quality " + std::to_string(o.quality) + " is not in [1, 100]");
+  if (o.quality < 1 || o.quality > 100)
+    throw UsageError("--quality " + std::to_string(o.quality) + " is not in [1, 100]");
   o.channels = vm["channels"].as<int>();
   if (o.channels != 0 && o.channels != 1 && o.channels != 3 && o.channels != 4) {
     throw UsageError("--channels " + std::to_string(o.channels) + " is not one of 0 (as stored), 1, 3, 4");
   }
-  if (o.format == "jpeg" && o.channels == 4) throw UsageError("--format jpeg takes --channels 1 or 3 (JPEG has no alpha)");
+  if (o.format == "jpeg" && o.channels == 4)
+    throw UsageError("--format jpeg takes --channels 1 or 3 (JPEG has no alpha)");
   if (vm.count("resize") > 0) {
     o.resize = parse_size(vm["resize"].as<std::string>());
   }
@@ -190,7 +192,8 @@ int run_convert_images(const Args& args) {
     job.options["channels"] = image_options.channels;
     job.options["verify"] = image_options.verify;
     if (image_options.resize) {
-      job.options["resize"] = std::to_string(image_options.resize->second) + "x" + std::to_string(image_options.resize->first);
+      job.options["resize"] =
+          std::to_string(image_options.resize->second) + "x" + std::to_string(image_options.resize->first);
     }
     if (splitting) {
       const double fraction = vm["validation-split"].as<double>();
@@ -205,7 +208,8 @@ int run_convert_images(const Args& args) {
       const auto train_n = static_cast<std::int64_t>(subsets[0].paths.size());
       const auto validation_n = static_cast<std::int64_t>(subsets[1].paths.size());
       const auto scaled = std::lround(shards_for(common, std::int64_t{1} << 30) * fraction);
-      int validation_shards = static_cast<int>(std::clamp<std::int64_t>(std::min<std::int64_t>(scaled, validation_n), 1, 99999));
+      int validation_shards =
+          static_cast<int>(std::clamp<std::int64_t>(std::min<std::int64_t>(scaled, validation_n), 1, 99999));
       if (vm.count("validation-shards") > 0) validation_shards = vm["validation-shards"].as<int>();
       if (validation_shards < 1 || validation_shards > 99999) {
         throw UsageError("--validation-shards " + std::to_string(validation_shards) + " is not in [1, 99999]");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -134,10 +135,31 @@ class SizeTally {
   bool uniform_ = true;
 };
 
+// Ctrl-C or kill stops the run between two items, so the temporary files are removed
+// instead of being left behind by the default action (which ends the process at once).
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void on_interrupt(int /*signal*/) { g_interrupted = 1; }
+
+class InterruptGuard {
+ public:
+  InterruptGuard() : old_int_(std::signal(SIGINT, on_interrupt)), old_term_(std::signal(SIGTERM, on_interrupt)) {}
+  ~InterruptGuard() {
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTERM, old_term_);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  void (*old_int_)(int);
+  void (*old_term_)(int);
+};
+
 json::object feature_kinds() {
-  return {{"image/encoded", "bytes"},      {"image/format", "bytes"},     {"image/height", "int64"},
-          {"image/width", "int64"},        {"image/channels", "int64"},   {"image/class/label", "int64"},
-          {"image/class/text", "bytes"},   {"image/filename", "bytes"}};
+  return {{"image/encoded", "bytes"},    {"image/format", "bytes"},   {"image/height", "int64"},
+          {"image/width", "int64"},      {"image/channels", "int64"}, {"image/class/label", "int64"},
+          {"image/class/text", "bytes"}, {"image/filename", "bytes"}};
 }
 
 }  // namespace
@@ -153,6 +175,7 @@ int run_job(const Job& job, const CommonOptions& common) {
   const auto total = static_cast<std::int64_t>(split_of_item.size());
   ConvertOutput out(common.out, common.overwrite, shards, data::WriterOptions().compression(common.compression));
 
+  const InterruptGuard interrupt_guard;
   ProgressBar bar(total, "images");
   SizeTally sizes;
   std::vector<std::vector<std::int64_t>> class_counts(job.splits.size(),
@@ -166,7 +189,9 @@ int run_job(const Job& job, const CommonOptions& common) {
       return {std::nullopt, e.what()};
     }
   };
-  const std::function<void(std::int64_t, Outcome&&)> consume = [&](std::int64_t item, Outcome&& outcome) {
+  const std::function<void(std::int64_t, Outcome &&)> consume = [&](std::int64_t item, Outcome&& outcome) {
+    SPOOL_CHECK(g_interrupted == 0, Cancelled, "interrupted after ", item, " of ", total, " items; ",
+                spool::quoted(common.out), " is left as it was");
     const int split = split_of_item[static_cast<std::size_t>(item)];
     if (outcome.value) {
       out.write(split, outcome.value->record);

@@ -52,17 +52,17 @@ std::string encode_image_example(const ImageRecord& image);
 extern const std::string_view kConvertOutputHelp;
 
 struct ConvertSplit {
-  std::string prefix;        // shard prefix and split name: train, validation, test
+  std::string prefix;         // shard prefix and split name: train, validation, test
   std::int64_t examples = 0;  // items in this split
   int shards = 1;
 };
 
 struct Job {
-  std::string source;                 // "idx" or "images", for dataset_info.json
+  std::string source;  // "idx" or "images", for dataset_info.json
   std::vector<std::string> classes;
   std::vector<ConvertSplit> splits;
-  std::string image_format;           // png, jpeg, raw
-  boost::json::object options;        // the command's options, for dataset_info.json
+  std::string image_format;                             // png, jpeg, raw
+  boost::json::object options;                          // the command's options, for dataset_info.json
   std::function<Converted(std::int64_t item)> convert;  // called concurrently
   std::function<std::string(std::int64_t item)> name;   // the item's file, for skip reports
 };

@@ -36,12 +36,12 @@ void run_ordered(std::int64_t n, int threads, std::int64_t window, const std::fu
   }
   using Slot = std::variant<T, std::exception_ptr>;
   std::mutex mu;
-  std::condition_variable ready;     // a slot was filled
-  std::condition_variable has_room;  // consume advanced, or stop
+  std::condition_variable ready;      // a slot was filled
+  std::condition_variable has_room;   // consume advanced, or stop
   std::map<std::int64_t, Slot> done;  // guarded by mu
-  std::int64_t next_item = 0;        // guarded by mu
-  std::int64_t consumed = 0;         // guarded by mu
-  bool stop = false;                 // guarded by mu
+  std::int64_t next_item = 0;         // guarded by mu
+  std::int64_t consumed = 0;          // guarded by mu
+  bool stop = false;                  // guarded by mu
 
   const auto work = [&] {
     for (;;) {

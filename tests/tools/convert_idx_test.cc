@@ -49,7 +49,8 @@ struct IdxPair {
 IdxPair write_pair(const TempDir& dir, int count, bool gzip, const std::string& name = "train") {
   const std::string ext = gzip ? ".gz" : "";
   IdxPair pair{dir.file(name + "-images-idx3-ubyte" + ext), dir.file(name + "-labels-idx1-ubyte" + ext)};
-  write_idx(pair.images, {static_cast<std::uint32_t>(count), std::uint32_t{kHeight}, std::uint32_t{kWidth}}, pixels_of(count), gzip);
+  write_idx(pair.images, {static_cast<std::uint32_t>(count), std::uint32_t{kHeight}, std::uint32_t{kWidth}},
+            pixels_of(count), gzip);
   write_idx(pair.labels, {static_cast<std::uint32_t>(count)}, labels_of(count), gzip);
   return pair;
 }
@@ -129,8 +130,10 @@ TEST(ConvertIdxTest, ShardNamesCountsAndDatasetInfo) {
                                                      "train-00003-of-00004.tfrecord"}));
   const std::vector<std::size_t> expected_counts{3, 3, 2, 2};
   std::size_t k = 0;
-  for (const auto& [name, examples] : read_shards(out, "train")) EXPECT_EQ(examples.size(), expected_counts[k++]) << name;
+  for (const auto& [name, examples] : read_shards(out, "train"))
+    EXPECT_EQ(examples.size(), expected_counts[k++]) << name;
   EXPECT_EQ(lines(r.out).size(), 1u);
+  EXPECT_EQ(r.err, "") << "no progress bar when stderr is not a terminal";
   EXPECT_NE(r.out.find("wrote 10 examples (train 10) in 4 shards"), std::string::npos) << r.out;
 
   const json::object info = read_info(out);
@@ -178,7 +181,7 @@ TEST(ConvertIdxTest, TestPrefixFromT10kNamesAndSplitOption) {
   const IdxPair pair = write_pair(dir, 4, true, "t10k");
   ASSERT_EQ(convert(pair, dir.file("auto"), {"--shards", "2"}).exit_code, 0);
   EXPECT_EQ(files_in(dir.file("auto")), (std::vector<std::string>{"dataset_info.json", "test-00000-of-00002.tfrecord",
-                                                                   "test-00001-of-00002.tfrecord"}));
+                                                                  "test-00001-of-00002.tfrecord"}));
   EXPECT_TRUE(read_info(dir.file("auto")).at("splits").as_object().contains("test"));
   ASSERT_EQ(convert(pair, dir.file("forced"), {"--shards", "1", "--split", "train"}).exit_code, 0);
   EXPECT_EQ(files_in(dir.file("forced")),
@@ -200,8 +203,8 @@ TEST(ConvertIdxTest, ClassNames) {
   std::filesystem::create_directory(fashion_dir.path() / "Fashion");
   const std::string images = fashion_dir.file("Fashion/train-images-idx3-ubyte");
   std::filesystem::copy_file(pair.images, images);
-  const RunResult r = run_spool({"convert", "idx", "--images", images, "--labels", pair.labels, "--out",
-                                 fashion_dir.file("out")});
+  const RunResult r =
+      run_spool({"convert", "idx", "--images", images, "--labels", pair.labels, "--out", fashion_dir.file("out")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_info(fashion_dir.file("out")).at("classes").as_array()[9], "Ankle boot");
 
@@ -264,8 +267,8 @@ TEST(ConvertIdxTest, OutputBytesDoNotDependOnTheThreadCount) {
   TempDir dir;
   const IdxPair pair = write_pair(dir, 50, true);
   for (const std::string threads : {"1", "2", "5"}) {
-    const RunResult r = convert(pair, dir.file("t" + threads), {"--threads", threads, "--shards", "3", "--compression",
-                                                                "gzip"});
+    const RunResult r =
+        convert(pair, dir.file("t" + threads), {"--threads", threads, "--shards", "3", "--compression", "gzip"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   for (const std::string& name : files_in(dir.file("t1"))) {
@@ -310,8 +313,8 @@ TEST(ConvertIdxTest, FashionMnistTestSplit) {
   }
   TempDir tmp;
   const std::string out = tmp.file("out");
-  const RunResult r = run_spool({"convert", "idx", "--images", images, "--labels", labels, "--out", out,
-                                 "--format", "png", "--shards", "4"});
+  const RunResult r = run_spool(
+      {"convert", "idx", "--images", images, "--labels", labels, "--out", out, "--format", "png", "--shards", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json::object info = read_info(out);
   EXPECT_EQ(info.at("splits").at("test").at("examples"), 10000);

@@ -183,7 +183,8 @@ TEST(ConvertImagesTest, ResizeIsBilinearRoundedBackToU8) {
 TEST(ConvertImagesTest, ResizeReencodesEvenInTheSameFormat) {
   TempDir dir;
   make_folder(dir.path() / "in");
-  const RunResult r = convert(dir.file("in"), dir.file("out"), {"--resize", "7x3", "--format", "jpeg", "--shards", "1"});
+  const RunResult r =
+      convert(dir.file("in"), dir.file("out"), {"--resize", "7x3", "--format", "jpeg", "--shards", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const data::Example& ex : read_examples(dir.file("out") + "/train-00000-of-00001.tfrecord")) {
     const std::string name = bytes_feature(ex, "image/filename");
