@@ -2,6 +2,7 @@
 // shards of tf.train.Example images (convert_job.h).
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <sstream>
@@ -80,6 +81,7 @@ int run_convert_idx(const Args& args) {
     po::variables_map vm;
     if (!parse_args(args, options, vm, std::string(kUsage) + std::string(kConvertOutputHelp), false)) return kExitOk;
     if (!files_of(vm).empty()) throw UsageError("unexpected operand '" + files_of(vm).front() + "'");
+    const auto started = std::chrono::steady_clock::now();
     const CommonOptions common = common_options_of(vm);
     const std::string format = vm["format"].as<std::string>();
     if (format != "png" && format != "raw") throw UsageError("--format '" + format + "' is not one of png, raw");
@@ -117,6 +119,7 @@ int run_convert_idx(const Args& args) {
     const std::int64_t height = images.dim(1);
     const std::int64_t width = images.dim(2);
     Job job;
+    job.started = started;
     job.source = "idx";
     job.classes = classes;
     job.splits = {{split, n, shards_for(common, n)}};

@@ -4,6 +4,7 @@
 // validation_split/subset/seed split it.
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -170,6 +171,7 @@ int run_convert_images(const Args& args) {
     po::variables_map vm;
     if (!parse_args(args, options, vm, std::string(kUsage) + std::string(kConvertOutputHelp), false)) return kExitOk;
     if (!files_of(vm).empty()) throw UsageError("unexpected operand '" + files_of(vm).front() + "'");
+    const auto started = std::chrono::steady_clock::now();
     const CommonOptions common = common_options_of(vm);
     const ImageOptions image_options = image_options_of(vm, common);
     const std::string from = vm["from"].as<std::string>();
@@ -182,6 +184,7 @@ int run_convert_images(const Args& args) {
     // The subsets, as ImageFolderDataset lists them.
     std::vector<data::ImageFolderFiles> subsets;
     Job job;
+    job.started = started;
     job.source = "images";
     job.image_format = image_options.format;
     job.options = common_options_json(common);

@@ -165,7 +165,6 @@ json::object feature_kinds() {
 }  // namespace
 
 int run_job(const Job& job, const CommonOptions& common) {
-  const Clock::time_point start = Clock::now();
   std::vector<SplitShards> shards;
   std::vector<int> split_of_item;  // split index of each item
   for (std::size_t s = 0; s < job.splits.size(); ++s) {
@@ -235,7 +234,7 @@ int run_job(const Job& job, const CommonOptions& common) {
   const std::size_t skipped_count = info.at("skipped").as_array().size();
   out.commit(info);
 
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(Clock::now() - job.started).count();
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.2f s, %.0f images/s", seconds,
                 seconds > 0 ? static_cast<double>(total) / seconds : 0.0);

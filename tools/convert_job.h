@@ -15,6 +15,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -65,6 +66,8 @@ struct Job {
   boost::json::object options;                          // the command's options, for dataset_info.json
   std::function<Converted(std::int64_t item)> convert;  // called concurrently
   std::function<std::string(std::int64_t item)> name;   // the item's file, for skip reports
+  // When the command started: the summary's rate covers listing files and reading IDX too.
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 struct CommonOptions {
