@@ -33,13 +33,18 @@ ConvertOutput::ConvertOutput(std::string dir, bool overwrite, std::vector<SplitS
     SPOOL_CHECK(!ec, IoError, "cannot create the output folder ", spool::quoted(dir_), ": ", ec.message());
     created_dir_ = true;
   }
-  for (SplitShards& names : splits) {
-    Split split{std::move(names), {}, 0};
-    for (int i = 0; i < split.names.shards; ++i) {
-      const fs::path path = fs::path(dir_) / shard_file_name(split.names.prefix, i, split.names.shards);
-      split.writers.emplace_back(path.string(), options);
+  try {
+    for (SplitShards& names : splits) {
+      Split split{std::move(names), {}, 0};
+      for (int i = 0; i < split.names.shards; ++i) {
+        const fs::path path = fs::path(dir_) / shard_file_name(split.names.prefix, i, split.names.shards);
+        split.writers.emplace_back(path.string(), options);
+      }
+      splits_.push_back(std::move(split));
     }
-    splits_.push_back(std::move(split));
+  } catch (...) {
+    discard();  // the destructor does not run for a half-made object
+    throw;
   }
 }
 

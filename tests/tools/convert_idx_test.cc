@@ -239,6 +239,13 @@ TEST(ConvertIdxTest, RefusesANonEmptyOutputUnlessOverwrite) {
   EXPECT_EQ(files_in(out), (std::vector<std::string>{"dataset_info.json", "train-00000-of-00002.tfrecord",
                                                      "train-00001-of-00002.tfrecord"}));
   EXPECT_EQ(in_input_order(read_shards(out, "train")).size(), 6u);
+
+  write_file(dir.file("plain"), "a file");
+  const RunResult file = convert(pair, dir.file("plain"), {"--overwrite"});
+  EXPECT_EQ(file.exit_code, 1);
+  EXPECT_NE(file.err.find("output '" + dir.file("plain") + "' exists and is not a folder"), std::string::npos)
+      << file.err;
+  EXPECT_EQ(read_file(dir.file("plain")), "a file");
 }
 
 TEST(ConvertIdxTest, BadHeadersFailNamingTheFileAndLeaveNothing) {
