@@ -81,6 +81,10 @@ Tensor Layer::operator()(const Tensor& x, const CallContext& context) {
                      std::equal(dims.begin() + 1, dims.end(), input_shape_.dims().begin());
   SPOOL_CHECK(match, InvalidArgument, type(), " ", quoted(name_), ": input ", x.shape().to_string(),
               " does not match the built input shape ", batch_shape_string(input_shape_));
+  const bool floating = x.dtype() == DType::kF32 || x.dtype() == DType::kF64;
+  SPOOL_CHECK(!floating || variables_.empty() || x.dtype() == variables_[0].dtype(), InvalidArgument, type(), " ",
+              quoted(name_), ": input is ", dtype_name(x.dtype()), ", its variables ",
+              dtype_name(variables_[0].dtype()));
   return call(x, context);
 }
 

@@ -144,6 +144,9 @@ TEST(Layers, ShapeErrorsNameTheLayerAndTheShapes) {
   EXPECT_NE(pooled.find("MaxPooling2D 'max_pooling2d'"), std::string::npos) << pooled;
   EXPECT_NE(pooled.find("(None, 2, 2, 1)"), std::string::npos) << pooled;
 
+  const std::string typed = error_of([&] { dense(Tensor::zeros(Shape{2, 4}, DType::kF64)); });
+  EXPECT_NE(typed.find("Dense 'dense': input is f64, its variables f32"), std::string::npos) << typed;
+
   EXPECT_THROW(DenseOptions(3).activation("swishy"), InvalidArgument);
   EXPECT_THROW(DenseOptions(3).kernel_initializer("glorot_uniformm"), InvalidArgument);
 }
