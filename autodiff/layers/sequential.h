@@ -75,7 +75,9 @@ class Sequential {
   std::int64_t trainable_params() const;
   std::int64_t non_trainable_params() const { return count_params() - trainable_params(); }
 
-  // The table Keras' model.summary() prints (line length 65), one line per '\n'.
+  // The table tf.keras 2.x prints for a Sequential (the classic layout up to TF 2.8:
+  // line length 65, columns ending at 29/55/65, a cell cut to fit, '_' rules between
+  // rows; row counts plain, totals with thousands commas), one line per '\n'.
   std::string summary() const;
   void print_summary(std::ostream& out) const;
 
