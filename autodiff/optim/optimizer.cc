@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "spool/autodiff/optim/detail/update_kernels.h"
+#include "spool/tensor/thread_pool.h"
 
 namespace spool::autodiff {
 namespace {
@@ -139,10 +140,26 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
     Run run{first.variable.dtype(), param, grad, {}, n, pending[i].scale};
     for (std::size_t s = 0; s < slot_specs_.size(); ++s)
       run.slots[s] = static_cast<char*>(groups_[first.group][s].raw_data()) + first.offset * element;
-    if (n > 0) update(run, lr, iterations_ + 1);
+    if (n > 0) update_in_chunks(run, lr);
     i = j;
   }
   ++iterations_;
+}
+
+void Optimizer::update_in_chunks(const Run& run, double learning_rate) {
+  // Each element's update is independent of the others, so the cut changes nothing
+  // in the result; it only spreads a large model over the kernel pool.
+  const std::size_t element = dtype_size(run.dtype);
+  parallel_for(run.n, kParallelGrain, [&](std::int64_t begin, std::int64_t end) {
+    Run part = run;
+    const std::size_t skip = static_cast<std::size_t>(begin) * element;
+    part.param = static_cast<char*>(run.param) + skip;
+    part.grad = static_cast<const char*>(run.grad) + skip;
+    for (std::size_t s = 0; s < kMaxSlots; ++s)
+      if (run.slots[s] != nullptr) part.slots[s] = static_cast<char*>(run.slots[s]) + skip;
+    part.n = end - begin;
+    update(part, learning_rate, iterations_ + 1);
+  });
 }
 
 std::string Optimizer::slot_name(std::size_t slot, const Variable& v) const {
