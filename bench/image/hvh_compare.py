@@ -15,6 +15,8 @@ timed epochs without shuffling; each configuration runs REPEATS times, interleav
 and the median is reported (the host is shared).
 
     bench/image/hvh_compare.sh build-rel              # sets the peer's environment
+    bench/image/hvh_compare.sh build-rel --bench-image build-rel/bench/bench_image
+    (the second form takes the Spool side from BM_HorsesVsHumans when tools/ is not built)
     python3 bench/image/hvh_compare.py --spool build/tools/spool
 
 Exits 0 with "skipped: ..." when torchvision, PIL or the data is absent.
@@ -42,6 +44,14 @@ def spool_images_per_s(spool, folder, workers, epochs, n_files, resize):
     return json.loads(out)["elements_per_sec"]
 
 
+def bench_image_figures(bench_image, workers):
+    """(images/s with resize, decode-only images/s) from bench_image's BM_HorsesVsHumans."""
+    out = subprocess.run([bench_image, f"--benchmark_filter=BM_HorsesVsHumans/{workers}/",
+                          "--benchmark_format=json"], check=True, capture_output=True, text=True).stdout
+    row = json.loads(out)["benchmarks"][0]
+    return row["images_per_s"], row["ceiling_images_per_s"]
+
+
 def torch_images_per_s(folder, workers, epochs):
     import torch
     import torchvision
@@ -65,6 +75,8 @@ def torch_images_per_s(folder, workers, epochs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spool", default="build/tools/spool")
+    parser.add_argument("--bench-image", default=None,
+                        help="bench/bench_image, used for the Spool side when --spool is not built")
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--data", default=os.path.join(here, "..", "..", "..", "shared", "data", "horse-or-human",
                                                        "train"))
@@ -79,6 +91,9 @@ def main():
     except ImportError as e:
         print(f"skipped: {e} (apt-get install python3-torchvision python3-pil)")
         return 0
+    if not os.path.exists(args.spool) and not (args.bench_image and os.path.exists(args.bench_image)):
+        print(f"skipped: neither {args.spool} nor --bench-image is built")
+        return 0
     if not os.path.isdir(args.data):
         print(f"skipped: {args.data} is absent")
         return 0
@@ -88,8 +103,13 @@ def main():
     for workers in args.workers:
         runs = {"spool": [], "ceiling": [], "torch": []}
         for _ in range(args.repeats):
-            runs["spool"].append(spool_images_per_s(args.spool, args.data, workers, args.epochs, n_files, True))
-            runs["ceiling"].append(spool_images_per_s(args.spool, args.data, workers, args.epochs, n_files, False))
+            if os.path.exists(args.spool):
+                runs["spool"].append(spool_images_per_s(args.spool, args.data, workers, args.epochs, n_files, True))
+                runs["ceiling"].append(spool_images_per_s(args.spool, args.data, workers, args.epochs, n_files, False))
+            else:
+                spool, ceiling = bench_image_figures(args.bench_image, workers)
+                runs["spool"].append(spool)
+                runs["ceiling"].append(ceiling)
             runs["torch"].append(torch_images_per_s(args.data, workers, args.epochs))
         med = {k: statistics.median(v) for k, v in runs.items()}
         print(f"workers {workers}: spool {med['spool']:.0f} images/s, decode-only ceiling {med['ceiling']:.0f}, "
