@@ -24,6 +24,7 @@ constexpr std::string_view kUsage =
     "  demo      write a small TFRecord file of tf.train.Example records\n"
     "  bench     run an input pipeline and print its throughput per stage\n"
     "  convert   turn an IDX pair or a folder of images into TFRecord shards\n"
+    "  train     train a CNN or MLP (Fashion-MNIST by default) and print its test accuracy\n"
     "\n"
     "spool <command> --help describes a command's options.\n"
     "spool --version prints the version.\n"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   if (command == "demo") return run_demo(args);
   if (command == "bench") return run_bench(args);
   if (command == "convert") return run_convert(args);
+  if (command == "train") return run_train(args);
   std::cerr << "spool: unknown command '" << command << "' (see spool --help)\n";
   return kExitUsage;
 }

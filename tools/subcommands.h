@@ -11,5 +11,6 @@ int run_index(const Args& args);    // index.cc
 int run_demo(const Args& args);     // demo.cc
 int run_bench(const Args& args);    // bench.cc
 int run_convert(const Args& args);  // convert.cc
+int run_train(const Args& args);    // train.cc
 
 }  // namespace spool::cli

@@ -1,0 +1,165 @@
+// fit: Keras' model.fit for those who don't want their own loop — a GradientTape step
+// per batch, an optimizer, a loss and an accuracy, validation after each epoch,
+// callbacks, a progress bar — and evaluate / predict beside it.
+//
+//   layers::Sequential model = ...;  model.build(Shape{28, 28, 1}, seed);
+//   autodiff::Adam adam(autodiff::AdamOptions().learning_rate(1e-3));
+//   losses::SparseCategoricalCrossentropy loss(losses::LossOptions().from_logits(true));
+//   distribute::Trainer trainer(model, loss, adam, distribute::Accuracy::kSparseCategorical);
+//   History h = trainer.fit(train_batches, FitOptions().epochs(5).validation(test_batches)
+//                                              .callback(std::make_shared<StopAtAccuracy>(0.95)));
+//   double acc = trainer.evaluate(test_batches).accuracy;
+//
+// Data: elements {x, y} (features first, labels second; more components are ignored),
+// already batched. One iterator over train.repeat() serves every epoch, so the
+// shuffle reshuffles per epoch (tf.data semantics) and the iterator's saved state
+// resumes mid-run exactly; an epoch is steps_per_epoch batches, by default the
+// dataset's cardinality (a dataset of unknown cardinality needs steps_per_epoch, as
+// Keras asks for it with repeated datasets).
+// Determinism: Dropout takes Generator(seed, step) at each step, so the same seed,
+// data and thread count give the same weights, and a resumed run continues the
+// very numbers an uninterrupted one would have used.
+// Resume: FitOptions::resume_from(TrainingState) (restore_checkpoint's result) continues
+// from its step and iterator state; ModelCheckpoint (callbacks.h) writes them.
+// Thread-safety: one thread drives a Trainer; kernels use the process pool.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spool/autodiff/checkpoint.h"
+#include "spool/autodiff/model.h"
+#include "spool/autodiff/optim/optimizer.h"
+#include "spool/data/dataset.h"
+#include "spool/distribute/progress_bar.h"
+
+namespace spool::distribute {
+
+class Trainer;
+
+// What one epoch (or one evaluation) measured. Validation fields are NaN without
+// validation data; accuracy is NaN with Accuracy::kNone.
+struct EpochLogs {
+  int epoch = 0;  // 1-based
+  double loss = 0;
+  double accuracy = 0;
+  double val_loss = 0;
+  double val_accuracy = 0;
+  double examples_per_sec = 0;  // training examples over the epoch's training time
+  double seconds = 0;           // the epoch's wall time, validation included
+  std::int64_t examples = 0;
+  std::int64_t step = 0;  // optimizer steps taken so far, over all epochs
+};
+
+struct History {
+  std::vector<EpochLogs> epochs;
+};
+
+// Callbacks in Keras' spirit; the trainer is passed so a callback can stop training,
+// save the model or read the iterator position.
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void on_train_begin(Trainer&) {}
+  virtual void on_batch_end(std::int64_t /*step*/, Trainer&) {}
+  virtual void on_epoch_end(const EpochLogs& /*logs*/, Trainer&) {}
+  virtual void on_train_end(const History& /*history*/, Trainer&) {}
+};
+
+// Which accuracy the trainer reports beside the loss.
+enum class Accuracy { kNone, kSparseCategorical, kCategorical, kBinary, kBinaryFromLogits };
+
+class FitOptions {
+ public:
+  FitOptions& epochs(int n) { return set(epochs_, n); }
+  FitOptions& steps_per_epoch(std::int64_t n) { return set(steps_per_epoch_, n); }
+  FitOptions& validation(data::Dataset ds) { return set(validation_, std::optional<data::Dataset>(std::move(ds))); }
+  FitOptions& callback(std::shared_ptr<Callback> c) {
+    callbacks_.push_back(std::move(c));
+    return *this;
+  }
+  FitOptions& seed(std::uint64_t s) { return set(seed_, s); }
+  FitOptions& progress(ProgressBar::Mode m) { return set(progress_, m); }
+  FitOptions& progress_stream(std::ostream* out) { return set(progress_stream_, out); }
+  FitOptions& resume_from(autodiff::TrainingState state) {
+    return set(resume_, std::optional<autodiff::TrainingState>(std::move(state)));
+  }
+
+  int epochs() const { return epochs_; }
+  std::int64_t steps_per_epoch() const { return steps_per_epoch_; }
+  const std::optional<data::Dataset>& validation() const { return validation_; }
+  const std::vector<std::shared_ptr<Callback>>& callbacks() const { return callbacks_; }
+  std::uint64_t seed() const { return seed_; }
+  ProgressBar::Mode progress() const { return progress_; }
+  std::ostream* progress_stream() const { return progress_stream_; }
+  const std::optional<autodiff::TrainingState>& resume() const { return resume_; }
+
+ private:
+  template <typename F, typename V>
+  FitOptions& set(F& field, V value) {
+    field = std::move(value);
+    return *this;
+  }
+  int epochs_ = 1;
+  std::int64_t steps_per_epoch_ = 0;  // 0: the dataset's cardinality
+  std::optional<data::Dataset> validation_;
+  std::vector<std::shared_ptr<Callback>> callbacks_;
+  std::uint64_t seed_ = 0;
+  ProgressBar::Mode progress_ = ProgressBar::Mode::kAuto;
+  std::ostream* progress_stream_ = nullptr;  // null: std::cerr
+  std::optional<autodiff::TrainingState> resume_;
+};
+
+class Trainer {
+ public:
+  // The trainer keeps references: model, loss and optimizer must outlive it.
+  Trainer(layers::Sequential& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
+          Accuracy accuracy = Accuracy::kNone);
+
+  History fit(const data::Dataset& train, const FitOptions& options = {});
+  // Loss and accuracy over one pass of `ds` (inference mode); epoch and timing fields
+  // describe the pass.
+  EpochLogs evaluate(const data::Dataset& ds);
+  // The model's outputs for x [N, ...], batch_size examples at a time, concatenated.
+  Tensor predict(const Tensor& x, std::int64_t batch_size = 32);
+
+  // One training step on one batch: returns the (reduced) loss. Public so that a
+  // custom loop can mix its own steps with fit's bookkeeping.
+  double train_step(const Tensor& x, const Tensor& y);
+
+  layers::Sequential& model() { return model_; }
+  autodiff::Optimizer& optimizer() { return optimizer_; }
+  // Optimizer steps so far (resumed runs count from the checkpoint's step).
+  std::int64_t step() const { return step_; }
+  // Completed epochs (resumed runs count from the checkpoint's).
+  int epoch() const { return epoch_; }
+  // The training iterator's position, for checkpoints; empty outside fit().
+  std::string iterator_state();
+  // The state a checkpoint saves besides the weights (step, epoch, seed, iterator).
+  autodiff::TrainingState training_state();
+  // Set by a callback to end fit() after the current epoch.
+  bool stop_training = false;
+
+ private:
+  void update_accuracy(const Tensor& y, const Tensor& predictions);
+  double accuracy_result() const;
+  void reset_accuracy();
+
+  layers::Sequential& model_;
+  const losses::Loss& loss_;
+  autodiff::Optimizer& optimizer_;
+  Accuracy accuracy_kind_;
+  metrics::SparseCategoricalAccuracy sparse_accuracy_;
+  metrics::CategoricalAccuracy categorical_accuracy_;
+  metrics::BinaryAccuracy binary_accuracy_;
+  std::int64_t step_ = 0;
+  int epoch_ = 0;
+  std::uint64_t seed_ = 0;
+  data::Iterator* train_iterator_ = nullptr;
+};
+
+}  // namespace spool::distribute

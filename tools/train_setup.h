@@ -1,0 +1,48 @@
+// What `spool train` trains: the data sets it knows (Fashion-MNIST IDX files, an image
+// folder with train/ and validation/ such as horses-vs-humans) as batched pipelines of
+// {f32 images scaled to [0, 1], labels}, and the course's models for them.
+// Thread-safety: plain functions; the datasets are immutable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "spool/autodiff/model.h"
+#include "spool/data/dataset.h"
+#include "spool/distribute/fit.h"
+
+namespace spool::cli {
+
+struct TrainData {
+  std::string name;          // "fashion-mnist", "horses-or-humans"
+  data::Dataset train;       // shuffled per epoch, batched
+  data::Dataset validation;  // in file order, batched (Fashion-MNIST: the test set)
+  std::int64_t train_examples = 0;
+  std::int64_t validation_examples = 0;
+  Shape input_shape;  // per example: [28, 28, 1], [150, 150, 3]
+  bool binary = false;
+};
+
+// DIR holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k-
+// pair (the Debian package's layout and Zalando's).
+TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed);
+
+// DIR holds train/ and validation/, each with one sub-folder per class (two classes),
+// as the course's horse-or-human download; images are resized to side x side RGB.
+TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed,
+                            std::int64_t side, int decode_workers);
+
+// "mlp": Flatten-Dense128(relu)-Dense(classes); "cnn": the course's
+// Conv32-Pool-Conv64-Pool-Dense128 for Fashion-MNIST, or for a binary image folder
+// Conv16-Pool-Conv32-Pool-Conv64-Pool-Dense128-Dense1. Logits out (losses from_logits).
+layers::Sequential make_model(const std::string& kind, const TrainData& data, std::uint64_t seed);
+
+// The loss and accuracy that go with the data: sparse categorical for classes,
+// binary for two.
+struct TrainObjective {
+  std::unique_ptr<losses::Loss> loss;
+  distribute::Accuracy accuracy;
+};
+TrainObjective make_objective(const TrainData& data);
+
+}  // namespace spool::cli
