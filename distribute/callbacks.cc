@@ -60,14 +60,20 @@ void EarlyStopping::on_epoch_end(const EpochLogs& logs, Trainer& trainer) {
     waited_ = 0;
     return;
   }
-  if (++waited_ > patience_) {
+  // Keras counts the epoch without improvement itself: patience 2 stops at the second
+  // such epoch in a row (0 and 1 both stop at the first).
+  if (++waited_ >= patience_) {
     trainer.stop_training = true;
     stopped_epoch_ = logs.epoch;
   }
 }
 
 StopAtAccuracy::StopAtAccuracy(double target, std::string monitor)
-    : target_(target), monitor_(check_monitor(std::move(monitor), "StopAtAccuracy")) {}
+    : target_(target), monitor_(check_monitor(std::move(monitor), "StopAtAccuracy")) {
+  // A loss "reaching" a target from below would stop at once: only accuracies go up.
+  SPOOL_CHECK(monitor_.find("accuracy") != std::string::npos, InvalidArgument, "StopAtAccuracy: monitors ",
+              "accuracy or val_accuracy, not '", monitor_, "'");
+}
 
 void StopAtAccuracy::on_epoch_end(const EpochLogs& logs, Trainer& trainer) {
   if (monitored_value(logs, monitor_) >= target_) {
@@ -77,7 +83,9 @@ void StopAtAccuracy::on_epoch_end(const EpochLogs& logs, Trainer& trainer) {
 }
 
 ModelCheckpoint::ModelCheckpoint(std::string dir, std::int64_t every_steps, std::map<std::string, std::string> metadata)
-    : dir_(std::move(dir)), every_steps_(every_steps), metadata_(std::move(metadata)) {}
+    : dir_(std::move(dir)), every_steps_(every_steps), metadata_(std::move(metadata)) {
+  SPOOL_CHECK(every_steps >= 0, InvalidArgument, "ModelCheckpoint: every_steps must be >= 0, got ", every_steps);
+}
 
 void ModelCheckpoint::save(Trainer& trainer) {
   autodiff::TrainingState state = trainer.training_state();

@@ -24,7 +24,8 @@ namespace spool::distribute {
 double monitored_value(const EpochLogs& logs, const std::string& name);
 
 // Stops when the monitored value has not improved by more than min_delta for
-// `patience` epochs; "loss"-like names improve downwards, accuracies upwards.
+// `patience` epochs in a row (as Keras: 0 and 1 both stop at the first such epoch);
+// "loss"-like names improve downwards, accuracies upwards.
 class EarlyStopping : public Callback {
  public:
   explicit EarlyStopping(std::string monitor = "val_loss", int patience = 0, double min_delta = 0);
@@ -43,7 +44,8 @@ class EarlyStopping : public Callback {
   int stopped_epoch_ = 0;
 };
 
-// Stops once the monitored accuracy reaches `target` (the course's myCallback:
+// Stops once the monitored accuracy ("accuracy" or "val_accuracy"; a loss is an
+// InvalidArgument) reaches `target` (the course's myCallback:
 // "Reached 95% accuracy so cancelling training!").
 class StopAtAccuracy : public Callback {
  public:

@@ -1,5 +1,6 @@
 #include "spool/distribute/fit.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -91,14 +92,31 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
               "fit: the training dataset's cardinality is unknown or infinite; say how many batches make an "
               "epoch with FitOptions::steps_per_epoch");
   seed_ = options.seed();
+  // Without resume_from, fit trains options.epochs() epochs again, as a second
+  // model.fit in Keras does; the step count (the optimizer's) goes on.
+  epoch_ = 0;
+  epoch_step_ = 0;
   data::Dataset forever = train.repeat();
   data::Iterator it = forever.make_iterator();
   if (const auto& resume = options.resume()) {
     step_ = resume->step;
-    const auto epoch = resume->metadata.find("epoch");
-    epoch_ = epoch == resume->metadata.end() ? static_cast<int>(step_ / steps) : std::stoi(epoch->second);
-    const auto seed = resume->metadata.find("seed");
-    if (seed != resume->metadata.end()) seed_ = std::stoull(seed->second);
+    const auto number = [&](const char* key, std::uint64_t otherwise) -> std::uint64_t {
+      const auto found = resume->metadata.find(key);
+      if (found == resume->metadata.end()) return otherwise;
+      std::uint64_t v = 0;
+      const std::string& text = found->second;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
+      SPOOL_CHECK(error == std::errc() && end == text.data() + text.size(), InvalidArgument,
+                  "fit: the checkpoint's ", key, " is '", text, "', not a number");
+      return v;
+    };
+    epoch_ = static_cast<int>(number("epoch", static_cast<std::uint64_t>(step_ / steps)));
+    // A checkpoint taken mid-epoch (ModelCheckpoint every_steps) resumes mid-epoch.
+    epoch_step_ = static_cast<std::int64_t>(number("epoch_step", 0));
+    seed_ = number("seed", seed_);
+    SPOOL_CHECK(epoch_ >= 0 && epoch_step_ >= 0 && epoch_step_ <= steps, InvalidArgument,
+                "fit: the checkpoint is at epoch ", epoch_, " step ", epoch_step_,
+                " of it, which does not fit epochs of ", steps, " steps");
     if (!resume->iterator_state.empty()) {
       it = forever.make_iterator(data::IteratorState::from_bytes(resume->iterator_state, "checkpoint"));
     }
@@ -122,12 +140,13 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
     metrics::Mean mean_loss;
     reset_accuracy();
     EpochLogs logs;
-    for (std::int64_t s = 0; s < steps; ++s) {
+    for (std::int64_t s = epoch_step_; s < steps; ++s) {
       std::optional<data::Element> batch = it.next();
       SPOOL_CHECK(batch.has_value(), InvalidArgument, "fit: the training dataset ended after ", s,
                   " batches of epoch ", epoch_ + 1, "; it must yield at least one batch");
       auto [x, y] = features_and_labels(*batch, "fit");
       const double batch_loss = train_step(x, y);
+      epoch_step_ = s + 1;
       const auto n = x.shape().rank() > 0 ? x.shape()[0] : 1;
       mean_loss.update(batch_loss, static_cast<double>(n));
       logs.examples += n;
@@ -138,10 +157,12 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
     }
     const double train_seconds = seconds_since(start);
     ++epoch_;
+    epoch_step_ = 0;
     logs.epoch = epoch_;
     logs.step = step_;
-    logs.loss = mean_loss.result();
-    logs.accuracy = accuracy_result();
+    // A resumed epoch whose steps were all done before the checkpoint measured nothing.
+    logs.loss = logs.examples > 0 ? mean_loss.result() : kNaN;
+    logs.accuracy = logs.examples > 0 ? accuracy_result() : kNaN;
     logs.examples_per_sec = train_seconds > 0 ? static_cast<double>(logs.examples) / train_seconds : 0;
     logs.val_loss = logs.val_accuracy = kNaN;
     NamedValues shown{{"loss", logs.loss}};
@@ -213,6 +234,7 @@ autodiff::TrainingState Trainer::training_state() {
   state.step = step_;
   state.iterator_state = iterator_state();
   state.metadata["epoch"] = std::to_string(epoch_);
+  state.metadata["epoch_step"] = std::to_string(epoch_step_);
   state.metadata["seed"] = std::to_string(seed_);
   return state;
 }

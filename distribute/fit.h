@@ -20,7 +20,10 @@
 // data and thread count give the same weights, and a resumed run continues the
 // very numbers an uninterrupted one would have used.
 // Resume: FitOptions::resume_from(TrainingState) (restore_checkpoint's result) continues
-// from its step and iterator state; ModelCheckpoint (callbacks.h) writes them.
+// from its step, epoch, step within the epoch and iterator state; ModelCheckpoint
+// (callbacks.h) writes them. The logs of an epoch resumed in its middle cover the
+// steps run after the checkpoint only. Without resume_from, fit counts epochs from 0
+// again (a second fit trains `epochs` more, as in Keras) while step() goes on.
 // Thread-safety: one thread drives a Trainer; kernels use the process pool.
 #pragma once
 
@@ -139,7 +142,8 @@ class Trainer {
   int epoch() const { return epoch_; }
   // The training iterator's position, for checkpoints; empty outside fit().
   std::string iterator_state();
-  // The state a checkpoint saves besides the weights (step, epoch, seed, iterator).
+  // The state a checkpoint saves besides the weights (step, epoch, step within the
+  // epoch, seed, iterator).
   autodiff::TrainingState training_state();
   // Set by a callback to end fit() after the current epoch.
   bool stop_training = false;
@@ -158,6 +162,7 @@ class Trainer {
   metrics::BinaryAccuracy binary_accuracy_;
   std::int64_t step_ = 0;
   int epoch_ = 0;
+  std::int64_t epoch_step_ = 0;  // steps of the current epoch done (a mid-epoch checkpoint saves it)
   std::uint64_t seed_ = 0;
   data::Iterator* train_iterator_ = nullptr;
 };
