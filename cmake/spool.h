@@ -17,6 +17,7 @@
 #include "spool/autodiff/checkpoint.h"
 #include "spool/autodiff/custom_gradient.h"
 #include "spool/autodiff/layers.h"
+#include "spool/autodiff/layers/model_zoo.h"
 #include "spool/autodiff/layers/sequential.h"
 #include "spool/autodiff/losses.h"
 #include "spool/autodiff/metrics.h"

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "spool/autodiff/layers/model_zoo.h"
 #include "spool/data/sources/idx_dataset.h"
 #include "spool/data/sources/image_folder_dataset.h"
 #include "spool/tensor/error.h"
@@ -94,34 +95,7 @@ TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std
 }
 
 layers::Sequential make_model(const std::string& kind, const TrainData& data, std::uint64_t seed) {
-  using namespace layers;
-  const std::int64_t outputs = data.binary ? 1 : 10;
-  Sequential model(kind);
-  if (kind == "mlp") {
-    model.add(Flatten()).add(Dense(DenseOptions(128).activation("relu"))).add(Dense(DenseOptions(outputs)));
-  } else if (kind == "cnn" && !data.binary) {
-    model.add(Conv2D(Conv2DOptions(32, 3).activation("relu")))
-        .add(MaxPooling2D())
-        .add(Conv2D(Conv2DOptions(64, 3).activation("relu")))
-        .add(MaxPooling2D())
-        .add(Flatten())
-        .add(Dense(DenseOptions(128).activation("relu")))
-        .add(Dense(DenseOptions(outputs)));
-  } else if (kind == "cnn") {
-    model.add(Conv2D(Conv2DOptions(16, 3).activation("relu")))
-        .add(MaxPooling2D())
-        .add(Conv2D(Conv2DOptions(32, 3).activation("relu")))
-        .add(MaxPooling2D())
-        .add(Conv2D(Conv2DOptions(64, 3).activation("relu")))
-        .add(MaxPooling2D())
-        .add(Flatten())
-        .add(Dense(DenseOptions(128).activation("relu")))
-        .add(Dense(DenseOptions(outputs)));
-  } else {
-    SPOOL_THROW(InvalidArgument, "unknown model '", kind, "' (known: mlp, cnn)");
-  }
-  model.build(data.input_shape, seed);
-  return model;
+  return layers::zoo_model(kind, data.input_shape, data.binary ? 1 : 10, seed);
 }
 
 TrainObjective make_objective(const TrainData& data) {

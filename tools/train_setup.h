@@ -32,9 +32,8 @@ TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, st
 TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed,
                             std::int64_t side, int decode_workers);
 
-// "mlp": Flatten-Dense128(relu)-Dense(classes); "cnn": the course's
-// Conv32-Pool-Conv64-Pool-Dense128 for Fashion-MNIST, or for a binary image folder
-// Conv16-Pool-Conv32-Pool-Conv64-Pool-Dense128-Dense1. Logits out (losses from_logits).
+// layers::zoo_model (autodiff/layers/model_zoo.h) for the data: "mlp" or "cnn", ten
+// logits for Fashion-MNIST, one for a binary image folder. Logits out (losses from_logits).
 layers::Sequential make_model(const std::string& kind, const TrainData& data, std::uint64_t seed);
 
 // The loss and accuracy that go with the data: sparse categorical for classes,
