@@ -46,6 +46,8 @@ class IdxInput {
   bool gzip() const { return gzip_; }
   // The size on disk, when known (a regular file); for gzip input the stream's size is unknown.
   std::optional<std::uint64_t> raw_size() const { return gzip_ ? std::nullopt : file_size_; }
+  // The size on disk of a gzip file (a hint for the inflated size, never a bound).
+  std::optional<std::uint64_t> compressed_size() const { return gzip_ ? file_size_ : std::nullopt; }
   std::uint64_t offset() const { return offset_; }
 
  private:
@@ -91,26 +93,32 @@ void to_host_order(std::byte* data, std::size_t count, std::size_t width) {
   }
 }
 
-// Reads exactly `bytes` (checked against the file size for raw input; for gzip input
-// the buffer grows only as bytes arrive); the result owns the buffer without a copy.
+// Reads exactly `bytes` (checked against the file size for raw input). For gzip input
+// the header's count is not trusted: the buffer starts at 8x the compressed size
+// (image data deflates 2-5x, so one allocation is usual) and doubles only as bytes
+// arrive. The buffer is never zero-filled: every byte is read into before use.
 std::shared_ptr<Storage> read_payload(IdxInput& in, std::uint64_t bytes, const std::string& path,
                                       const std::string& what, std::uint64_t header) {
-  auto buffer = std::make_unique<std::vector<std::byte>>();
-  std::uint64_t capacity = in.raw_size() ? bytes : std::min<std::uint64_t>(bytes, std::uint64_t{1} << 20);
+  constexpr std::uint64_t kMinGzipBuffer = std::uint64_t{1} << 20;
+  std::uint64_t capacity =
+      in.raw_size() ? bytes : std::min(bytes, std::max(kMinGzipBuffer, 8 * in.compressed_size().value_or(0)));
+  std::shared_ptr<Storage> buffer = Storage::allocate(static_cast<std::size_t>(capacity));
+  std::uint64_t have = 0;
   for (;;) {
-    const std::size_t have = buffer->size();
-    buffer->resize(static_cast<std::size_t>(capacity));
-    const std::size_t got = in.read(buffer->data() + have, buffer->size() - have);
-    SPOOL_CHECK(have + got == buffer->size(), DataLossError, "idx: ", spool::quoted(path), " is truncated: its header (",
-                what, ") needs ", header + bytes, " bytes, found ", header + have + got);
+    const std::size_t got = in.read(buffer->data() + have, static_cast<std::size_t>(capacity - have));
+    SPOOL_CHECK(have + got == capacity, DataLossError, "idx: ", spool::quoted(path), " is truncated: its header (", what,
+                ") needs ", header + bytes, " bytes, found ", header + have + got);
+    have = capacity;
     if (capacity == bytes) break;
     capacity = std::min<std::uint64_t>(bytes, capacity * 2);
+    std::shared_ptr<Storage> grown = Storage::allocate(static_cast<std::size_t>(capacity));
+    std::memcpy(grown->data(), buffer->data(), static_cast<std::size_t>(have));
+    buffer = std::move(grown);
   }
   std::byte extra{};
   SPOOL_CHECK(in.read(&extra, 1) == 0, DataLossError, "idx: ", spool::quoted(path), " has bytes after the data: its header (",
               what, ") needs ", header + bytes, " bytes, found more");
-  std::vector<std::byte>* owned = buffer.release();
-  return Storage::wrap(owned->data(), owned->size(), [owned](void*) { delete owned; });
+  return buffer;
 }
 
 }  // namespace

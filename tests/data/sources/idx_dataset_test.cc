@@ -140,6 +140,20 @@ TEST_F(IdxTest, GzipCorruptionMatrix) {
             "idx: truncated gzip stream in " + p + " at uncompressed offset 17");
 }
 
+// Data that deflates far better than images (a repeating pattern, ~1000:1) outgrows
+// the first buffer (8x the compressed size, at least 1 MiB) several times: the grown
+// buffer keeps every byte, and a header that claims more than the stream holds is
+// still "truncated" with the exact count.
+TEST_F(IdxTest, GzipDataThatOutgrowsTheFirstBufferIsReadWhole) {
+  const std::string data = counting_bytes(std::size_t{5} << 20);
+  Tensor t = read_idx(put("big.gz", idx_bytes(0x08, {5, 1024, 1024}, data), true));
+  ASSERT_EQ(t.shape(), (Shape{5, 1024, 1024}));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(t.data<std::uint8_t>()), data.size()), data);
+  const std::string p = "'" + dir_.file("bad.gz") + "'";
+  EXPECT_EQ(read_error(idx_bytes(0x08, {6, 1024, 1024}, data), true),
+            "idx: " + p + " is truncated: its header (u8[6, 1024, 1024]) needs 6291472 bytes, found 5242896");
+}
+
 TEST_F(IdxTest, MissingFileIsAnIoError) {
   EXPECT_THROW(read_idx(dir_.file("absent")), IoError);
 }
