@@ -12,7 +12,9 @@ extern char** environ;
 
 namespace spool::testing {
 
-RunResult run_spool(const std::vector<std::string>& args) {
+RunResult run_spool(const std::vector<std::string>& args) { return run_program(SPOOL_CLI_PATH, args); }
+
+RunResult run_program(const std::string& path, const std::vector<std::string>& args) {
   TempDir dir;
   const std::string out_path = dir.file("stdout");
   const std::string err_path = dir.file("stderr");
@@ -24,16 +26,16 @@ RunResult run_spool(const std::vector<std::string>& args) {
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-  std::vector<std::string> argv_strings = {SPOOL_CLI_PATH};
+  std::vector<std::string> argv_strings = {path};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
   pid_t pid = 0;
-  const int spawn_error = posix_spawn(&pid, SPOOL_CLI_PATH, &actions, nullptr, argv.data(), environ);
+  const int spawn_error = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (spawn_error != 0) throw std::runtime_error("cannot start " + std::string(SPOOL_CLI_PATH));
+  if (spawn_error != 0) throw std::runtime_error("cannot start " + path);
   int status = 0;
   if (waitpid(pid, &status, 0) != pid) throw std::runtime_error("waitpid failed");
 

@@ -21,6 +21,8 @@ struct RunResult {
 };
 
 RunResult run_spool(const std::vector<std::string>& args);
+// The same for any program: `path` with `args`.
+RunResult run_program(const std::string& path, const std::vector<std::string>& args);
 
 // `text` split at '\n', without the newlines; a final newline ends the last line.
 std::vector<std::string> lines(const std::string& text);
