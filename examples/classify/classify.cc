@@ -11,6 +11,7 @@
 // is 1 when anything failed, 2 for a usage error.
 #include <spool/autodiff/checkpoint.h>
 #include <spool/autodiff/layers/model_zoo.h>
+#include <spool/autodiff/ops/arithmetic.h>
 #include <spool/data/image/idx.h>
 #include <spool/data/sources/image_folder_dataset.h>
 #include <spool/tensor/error.h>
@@ -88,11 +89,7 @@ class Classifier {
                 ", got ", pixels.shape().to_string());
     // Scaled as spool train scales its batches (times 1/255, not divided by 255), so
     // the inputs, and so the logits, are bit for bit those training and evaluation see.
-    const Tensor f = pixels.cast(DType::kF32);
-    Tensor x = Tensor::empty(Shape{1, want[0], want[1], want[2]}, DType::kF32);
-    const float* in = f.data<float>();
-    float* out = x.data<float>();
-    for (std::int64_t i = 0; i < f.numel(); ++i) out[i] = in[i] * (1.0f / 255.0f);
+    const Tensor x = ops::mul(pixels.cast(DType::kF32), double{1.0f / 255.0f}).reshape({1, want[0], want[1], want[2]});
     const std::vector<float> logits = model_(x, {.training = false}).to_vector<float>();
     if (logits.size() == 1) {  // sigmoid: the probability of class 1
       const double p = 1 / (1 + std::exp(-double{logits[0]}));
