@@ -6,6 +6,7 @@
 // run from them (same flags), giving the weights an uninterrupted run would have.
 #include <boost/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -81,7 +82,9 @@ Flags read_flags(const po::variables_map& vm) {
   f.lr = vm["lr"].as<double>();
   if (!(f.lr > 0 && f.lr < 10)) throw UsageError("--lr must be in (0, 10)");
   f.seed = vm["seed"].as<std::uint64_t>();
-  f.threads = vm.count("threads") ? vm["threads"].as<int>() : static_cast<int>(std::thread::hardware_concurrency());
+  // hardware_concurrency() may be 0 ("unknown"): then one thread.
+  f.threads = vm.count("threads") ? vm["threads"].as<int>()
+                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (f.threads < 1 || f.threads > 1024) throw UsageError("--threads must be in 1..1024");
   f.out = vm.count("out") ? vm["out"].as<std::string>() : "";
   f.resume = vm.count("resume") > 0;
@@ -95,9 +98,11 @@ double number_or_nan(const boost::json::object& o, const char* key) {
 }
 
 // The epochs of OUT/metrics.jsonl up to `last_epoch`, for a resumed run's curves; the
-// file is rewritten with just those lines so that it goes on where the checkpoint is.
+// file is rewritten with just those lines (verbatim: a parse and print could change
+// digits) so that it goes on where the checkpoint is.
 std::vector<distribute::EpochLogs> kept_history(const std::string& path, int last_epoch) {
   std::vector<distribute::EpochLogs> history;
+  std::string kept;
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
@@ -106,19 +111,25 @@ std::vector<distribute::EpochLogs> kept_history(const std::string& path, int las
     if (ec || !v.is_object()) continue;  // a line cut by a crash
     const auto& o = v.as_object();
     distribute::EpochLogs e;
-    e.epoch = static_cast<int>(number_or_nan(o, "epoch"));
-    if (e.epoch < 1 || e.epoch > last_epoch) continue;
+    const double epoch = number_or_nan(o, "epoch");
+    if (!(epoch >= 1 && epoch <= last_epoch)) continue;  // NaN too: no epoch, no place on the curves
+    e.epoch = static_cast<int>(epoch);
     e.loss = number_or_nan(o, "loss");
     e.accuracy = number_or_nan(o, "accuracy");
     e.val_loss = number_or_nan(o, "val_loss");
     e.val_accuracy = number_or_nan(o, "val_accuracy");
     e.examples_per_sec = number_or_nan(o, "examples_per_sec");
     e.seconds = number_or_nan(o, "seconds");
-    e.step = static_cast<std::int64_t>(number_or_nan(o, "step"));
+    const double step = number_or_nan(o, "step");
+    e.step = std::isfinite(step) ? static_cast<std::int64_t>(step) : 0;
     history.push_back(e);
+    kept += line + '\n';
   }
+  in.close();
   std::ofstream rewrite(path, std::ios::trunc);
-  for (const auto& e : history) rewrite << distribute::epoch_logs_json(e) << '\n';
+  rewrite << kept;
+  rewrite.close();
+  SPOOL_CHECK(rewrite.good(), IoError, "--resume: cannot rewrite ", quoted(path));
   return history;
 }
 
@@ -171,11 +182,14 @@ int train(const Flags& f) {
     if (f.resume) {
       SPOOL_CHECK(autodiff::checkpoint_exists(f.out), IoError, "--resume: no checkpoint in ",
                   quoted(f.out), " (", quoted(autodiff::checkpoint_path(f.out)), " is missing)");
-      autodiff::TrainingState state = autodiff::restore_checkpoint(f.out, model.variables(), &adam);
-      const auto saved_model = state.metadata.find("model");
-      SPOOL_CHECK(saved_model == state.metadata.end() || saved_model->second == f.model + "/" + data.name,
+      // What the checkpoint holds first: another model's checkpoint deserves that answer,
+      // not the first variable it lacks (restoring no variables reads the rest only).
+      const autodiff::TrainingState saved = autodiff::restore_checkpoint(f.out, {}, nullptr);
+      const auto saved_model = saved.metadata.find("model");
+      SPOOL_CHECK(saved_model == saved.metadata.end() || saved_model->second == f.model + "/" + data.name,
                   InvalidArgument, "--resume: the checkpoint in ", quoted(f.out), " is of ", saved_model->second,
                   ", not ", f.model, "/", data.name);
+      autodiff::TrainingState state = autodiff::restore_checkpoint(f.out, model.variables(), &adam);
       const int done = std::stoi(state.metadata.count("epoch") ? state.metadata["epoch"] : "0");
       history = kept_history(metrics, done);
       std::printf("resuming after epoch %d (step %lld)\n", done, static_cast<long long>(state.step));

@@ -1,0 +1,347 @@
+// spool train: on small generated Fashion-MNIST-format IDX files (a bright bar whose
+// row is the class) the MLP trains, prints "test accuracy: 0.XXXX" last and writes
+// metrics.jsonl, checkpoint.tensors and curves.png; --resume after one epoch ends
+// with the checkpoint an uninterrupted two-epoch run ends with; usage errors exit 2,
+// missing data 1; a tiny horses-or-humans folder trains the CNN.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+
+#include "spool/data/image/png.h"
+#include "spool/tensor/tensor_file.h"
+#include "test_support.h"
+#include "tools/convert_test_support.h"
+#include "tools/run_spool.h"
+
+namespace spool::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::uint32_t kTrainImages = 300, kTestImages = 100;
+
+// Image i shows class i % 10 as a bright bar on rows 2c+4 and 2c+5 over faint
+// deterministic noise. Every 10th test label is wrong on purpose, so the test
+// accuracy stays below 1 and prints as "0.XXXX".
+void write_fashion_files(const std::string& dir) {
+  const auto images = [](std::uint32_t n) {
+    std::string pixels(static_cast<std::size_t>(n) * 28 * 28, '\0');
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint32_t c = i % 10;
+      for (std::uint32_t r = 0; r < 28; ++r) {
+        for (std::uint32_t col = 0; col < 28; ++col) {
+          const bool bar = (r == 2 * c + 4 || r == 2 * c + 5) && col >= 4 && col < 24;
+          pixels[(i * 28 + r) * 28 + col] = static_cast<char>(bar ? 230 : (i * 7 + r * 13 + col * 17) % 40);
+        }
+      }
+    }
+    return pixels;
+  };
+  const auto labels = [](std::uint32_t n, bool noisy) {
+    std::string out(n, '\0');
+    for (std::uint32_t i = 0; i < n; ++i) out[i] = static_cast<char>(noisy && i % 10 == 3 ? (i + 1) % 10 : i % 10);
+    return out;
+  };
+  // Zalando's gzip files for training, the raw ones for testing: the tool takes both.
+  write_idx(dir + "/train-images-idx3-ubyte.gz", {kTrainImages, 28, 28}, images(kTrainImages), true);
+  write_idx(dir + "/train-labels-idx1-ubyte.gz", {kTrainImages}, labels(kTrainImages, false), true);
+  write_idx(dir + "/t10k-images-idx3-ubyte", {kTestImages, 28, 28}, images(kTestImages), false);
+  write_idx(dir + "/t10k-labels-idx1-ubyte", {kTestImages}, labels(kTestImages, true), false);
+}
+
+std::vector<boost::json::object> read_jsonl(const std::string& path) {
+  std::vector<boost::json::object> out;
+  for (const std::string& line : lines(read_file(path))) out.push_back(boost::json::parse(line).as_object());
+  return out;
+}
+
+// The printed accuracy: the last stdout line, "test accuracy: 0.XXXX".
+std::string printed_accuracy(const RunResult& r) {
+  const std::vector<std::string> out = lines(r.out);
+  if (out.empty()) return "";
+  static const std::regex kLast(R"(test accuracy: (0\.\d{4}))");
+  std::smatch m;
+  return std::regex_match(out.back(), m, kLast) ? m[1].str() : "no match: '" + out.back() + "'";
+}
+
+std::string four_digits(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+// The checkpoint's entries by name.
+std::map<std::string, Tensor> checkpoint_entries(const std::string& out_dir) {
+  std::map<std::string, Tensor> entries;
+  for (NamedTensor& t : load_tensors(out_dir + "/checkpoint.tensors")) entries.emplace(t.name, t.tensor);
+  return entries;
+}
+
+// Entries whose names start with `prefix` are in both and hold the same bytes.
+void expect_same_entries(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b,
+                         const std::string& prefix) {
+  std::set<std::string> names_a, names_b;
+  for (const auto& [name, t] : a) {
+    if (name.rfind(prefix, 0) == 0) names_a.insert(name);
+  }
+  for (const auto& [name, t] : b) {
+    if (name.rfind(prefix, 0) == 0) names_b.insert(name);
+  }
+  ASSERT_FALSE(names_a.empty()) << "no " << prefix << " entries";
+  ASSERT_EQ(names_a, names_b);
+  for (const std::string& name : names_a) {
+    const auto x = a.at(name).bytes(), y = b.at(name).bytes();
+    EXPECT_TRUE(a.at(name).shape() == b.at(name).shape() && std::equal(x.begin(), x.end(), y.begin(), y.end()))
+        << name << " differs";
+  }
+}
+
+std::uint32_t big_endian32(const std::string& bytes, std::size_t at) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<std::uint8_t>(bytes[at + i]);
+  return v;
+}
+
+// One data folder and one uninterrupted two-epoch run ("A") for the whole suite: the
+// resume test compares with it.
+class TrainCommandTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>();
+    fs::create_directory(dir_->path() / "fashion");
+    write_fashion_files(data_dir());
+    full_run_ = std::make_unique<RunResult>(train({"--epochs", "2", "--out", out_dir("A")}));
+  }
+  static void TearDownTestSuite() {
+    full_run_.reset();
+    dir_.reset();
+  }
+
+  static std::string data_dir() { return dir_->file("fashion"); }
+  static std::string out_dir(const std::string& name) { return dir_->file(name); }
+  // spool train on the generated files with the MLP, fixed seed and thread count.
+  static RunResult train(const std::vector<std::string>& more) {
+    std::vector<std::string> args = {"train", "--data", data_dir(), "--model", "mlp", "--seed", "3", "--threads", "2"};
+    args.insert(args.end(), more.begin(), more.end());
+    return run_spool(args);
+  }
+
+  static inline std::unique_ptr<TempDir> dir_;
+  static inline std::unique_ptr<RunResult> full_run_;
+};
+
+TEST_F(TrainCommandTest, TrainsTheMlpAndEndsWithTheTestAccuracy) {
+  const RunResult& r = *full_run_;
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("spool train: fashion-mnist (300 train, 100 test) · model mlp · 2 epochs"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Epoch 1/2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Epoch 2/2\n"), std::string::npos) << r.out;
+  const std::string accuracy = printed_accuracy(r);
+  ASSERT_EQ(accuracy.rfind("0.", 0), 0u) << accuracy;
+  // The bars are easy: well above chance (0.1), and at most 0.9 with the wrong labels.
+  EXPECT_GT(std::stod(accuracy), 0.5);
+  EXPECT_LE(std::stod(accuracy), 0.9);
+
+  // metrics.jsonl: one line per epoch; the printed accuracy is the last validation pass.
+  const std::vector<boost::json::object> metrics = read_jsonl(out_dir("A") + "/metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 2u);
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    for (const char* key : {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "examples_per_sec"}) {
+      ASSERT_TRUE(metrics[i].contains(key) && metrics[i].at(key).is_number())
+          << key << " in " << boost::json::serialize(metrics[i]);
+    }
+    EXPECT_EQ(metrics[i].at("epoch").to_number<int>(), static_cast<int>(i) + 1);
+    EXPECT_GT(metrics[i].at("examples_per_sec").to_number<double>(), 0);
+  }
+  EXPECT_LT(metrics[1].at("loss").to_number<double>(), metrics[0].at("loss").to_number<double>());
+  EXPECT_EQ(four_digits(metrics[1].at("val_accuracy").to_number<double>()), accuracy);
+
+  EXPECT_TRUE(fs::is_regular_file(out_dir("A") + "/checkpoint.tensors"));
+}
+
+TEST_F(TrainCommandTest, CurvesPngIsAValidPng) {
+  ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
+  const std::string png = read_file(out_dir("A") + "/curves.png");
+  ASSERT_GT(png.size(), 33u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(png.substr(12, 4), "IHDR");
+  const std::uint32_t width = big_endian32(png, 16), height = big_endian32(png, 20);
+  const Tensor image = data::decode_png(png, "curves.png");
+  ASSERT_EQ(image.rank(), 3);
+  EXPECT_EQ(image.dim(0), height);
+  EXPECT_EQ(image.dim(1), width);
+  EXPECT_GT(width, height) << "two panels side by side: loss and accuracy";
+  // Not a blank canvas: axes, text and two curves in several colours.
+  const Tensor rgb = image.contiguous();
+  std::set<std::uint32_t> colours;
+  const std::uint8_t* p = rgb.data<std::uint8_t>();
+  for (std::int64_t i = 0; i + 2 < rgb.numel() && colours.size() < 4; i += image.dim(2)) {
+    colours.insert(static_cast<std::uint32_t>(p[i] << 16 | p[i + 1] << 8 | p[i + 2]));
+  }
+  EXPECT_GE(colours.size(), 4u);
+}
+
+TEST_F(TrainCommandTest, ResumeAfterOneEpochEndsWithTheUninterruptedCheckpoint) {
+  ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
+  const std::string out = out_dir("B");
+  const RunResult first = train({"--epochs", "1", "--out", out});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string first_metrics = read_file(out + "/metrics.jsonl");
+  ASSERT_EQ(lines(first_metrics).size(), 1u);
+  // As if the next run had died after logging epoch 2 but before its checkpoint, in
+  // the middle of a line: both lines must go.
+  write_file(out + "/metrics.jsonl", first_metrics + "{\"epoch\":2,\"loss\":123}\n{\"epoch\":3,\"lo");
+  const RunResult resumed = train({"--epochs", "2", "--out", out, "--resume"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_NE(resumed.out.find("resuming after epoch 1 (step 10)\n"), std::string::npos) << resumed.out;
+  EXPECT_EQ(resumed.out.find("Epoch 1/2"), std::string::npos) << "epoch 1 was trained again:\n" << resumed.out;
+  EXPECT_NE(resumed.out.find("Epoch 2/2"), std::string::npos) << resumed.out;
+
+  const auto a = checkpoint_entries(out_dir("A")), b = checkpoint_entries(out);
+  expect_same_entries(a, b, "variables/");
+  expect_same_entries(a, b, "optimizer/");
+  EXPECT_EQ(a.at("step").item_as_double(), b.at("step").item_as_double());
+  EXPECT_EQ(printed_accuracy(resumed), printed_accuracy(*full_run_));
+
+  // The resumed metrics.jsonl goes on where the first run's stopped; epoch 2 is A's.
+  const std::vector<boost::json::object> metrics = read_jsonl(out + "/metrics.jsonl");
+  const std::vector<boost::json::object> full = read_jsonl(out_dir("A") + "/metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_EQ(lines(read_file(out + "/metrics.jsonl"))[0] + "\n", first_metrics) << "the kept line changed";
+  EXPECT_EQ(metrics[0].at("epoch").to_number<int>(), 1);
+  EXPECT_EQ(metrics[1].at("epoch").to_number<int>(), 2);
+  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+    EXPECT_EQ(boost::json::serialize(metrics[1].at(key)), boost::json::serialize(full[1].at(key))) << key;
+    EXPECT_EQ(boost::json::serialize(metrics[0].at(key)), boost::json::serialize(full[0].at(key))) << key;
+  }
+}
+
+TEST_F(TrainCommandTest, ResumeRefusesAnotherModelsCheckpoint) {
+  ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
+  const std::string out = out_dir("C");
+  fs::create_directory(out);
+  fs::copy_file(out_dir("A") + "/checkpoint.tensors", out + "/checkpoint.tensors");
+  const RunResult r = run_spool(
+      {"train", "--data", data_dir(), "--model", "cnn", "--epochs", "3", "--out", out, "--resume", "--threads", "2"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("is of mlp/fashion-mnist, not cnn/fashion-mnist"), std::string::npos) << r.err;
+}
+
+TEST_F(TrainCommandTest, ResumeWithoutACheckpointIsADataError) {
+  const std::string out = out_dir("empty-out");
+  const RunResult r = train({"--epochs", "2", "--out", out, "--resume"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("--resume: no checkpoint in '" + out + "'"), std::string::npos) << r.err;
+}
+
+TEST(TrainCommandUsageTest, BadFlagsExit2WithAMessage) {
+  // Flags are checked before any data is read, so no --data is needed here.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--model", "resnet"}, "--model must be cnn or mlp, not 'resnet'"},
+      {{"--epochs", "0"}, "--epochs must be in 1..100000"},
+      {{"--resume"}, "--resume needs --out DIR"},
+      {{"--dataset", "horses-or-humans"}, "--dataset horses-or-humans needs --data DIR"},
+      {{"--dataset", "cifar"}, "--dataset must be fashion-mnist or horses-or-humans, not 'cifar'"},
+      {{"--batch-size", "0"}, "--batch-size must be in 1..65536"},
+      {{"--lr", "-1"}, "--lr must be in (0, 10)"},
+      {{"--learning-rate", "0.1"}, "learning-rate"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> args = {"train"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const RunResult r = run_spool(args);
+    EXPECT_EQ(r.exit_code, 2) << flags[0] << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("spool train: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST(TrainCommandUsageTest, HelpListsTheFlags) {
+  const RunResult r = run_spool({"train", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--dataset", "--data", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--threads",
+                           "--out", "--resume"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(TrainCommandDataTest, MissingIdxFilesExit1NamingTheFolder) {
+  TempDir dir;
+  const RunResult r = run_spool({"train", "--data", dir.path().string(), "--model", "mlp"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  // Which training file it names first is up to the tool; it names the folder.
+  EXPECT_NE(r.err.find("[.gz] in '" + dir.path().string() + "'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no train-"), std::string::npos) << r.err;
+  // The test files are looked for too.
+  write_fashion_files(dir.path().string());
+  fs::remove(dir.file("t10k-labels-idx1-ubyte"));
+  const RunResult no_test = run_spool({"train", "--data", dir.path().string(), "--model", "mlp"});
+  EXPECT_EQ(no_test.exit_code, 1) << no_test.err;
+  EXPECT_NE(no_test.err.find("no t10k-labels-idx1-ubyte[.gz] in '" + dir.path().string() + "'"), std::string::npos)
+      << no_test.err;
+}
+
+// DIR/train and DIR/validation with horses/ and humans/, `per_class` small PNGs each:
+// horses reddish, humans bluish, with a little per-file variation.
+void write_image_folder(const std::string& dir, int per_class) {
+  for (const char* split : {"train", "validation"}) {
+    for (int cls = 0; cls < 2; ++cls) {
+      const fs::path folder = fs::path(dir) / split / (cls == 0 ? "horses" : "humans");
+      fs::create_directories(folder);
+      for (int k = 0; k < per_class; ++k) {
+        Tensor image = Tensor::empty(Shape{20, 24, 3}, DType::kU8);
+        for (std::int64_t y = 0; y < 20; ++y) {
+          for (std::int64_t x = 0; x < 24; ++x) {
+            const auto shade = static_cast<std::uint8_t>(40 + (x * 5 + y * 3 + k * 11) % 60);
+            image.at<std::uint8_t>({y, x, 0}) = cls == 0 ? 200 : shade;
+            image.at<std::uint8_t>({y, x, 1}) = shade;
+            image.at<std::uint8_t>({y, x, 2}) = cls == 0 ? shade : 200;
+          }
+        }
+        write_file((folder / ("img" + std::to_string(k) + ".png")).string(), data::encode_png(image));
+      }
+    }
+  }
+}
+
+TEST(TrainCommandDataTest, HorsesOrHumansFolderTrainsTheCnn) {
+  TempDir dir;
+  write_image_folder(dir.path().string(), 4);
+  const std::string out = dir.file("out");
+  const RunResult r = run_spool({"train", "--dataset", "horses-or-humans", "--data", dir.path().string(), "--model",
+                                 "cnn", "--epochs", "1", "--batch-size", "4", "--threads", "2", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("spool train: horses-or-humans (8 train, 8 validation) · model cnn"), std::string::npos)
+      << r.out;
+  // 150x150 RGB in: the summary's first layer sees it.
+  EXPECT_NE(r.out.find("(None, 148, 148, 16)"), std::string::npos) << r.out;
+  static const std::regex kLast(R"(test accuracy: [01]\.\d{4})");
+  ASSERT_FALSE(lines(r.out).empty());
+  EXPECT_TRUE(std::regex_match(lines(r.out).back(), kLast)) << lines(r.out).back();
+  const std::vector<boost::json::object> metrics = read_jsonl(out + "/metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 1u);
+  EXPECT_EQ(metrics[0].at("epoch").to_number<int>(), 1);
+  EXPECT_EQ(four_digits(metrics[0].at("val_accuracy").to_number<double>()), lines(r.out).back().substr(15));
+}
+
+TEST(TrainCommandDataTest, AnImageFolderWithoutValidationExit1NamingTheFolder) {
+  TempDir dir;
+  write_image_folder(dir.path().string(), 1);
+  fs::remove_all(dir.path() / "validation");
+  const RunResult r = run_spool({"train", "--dataset", "horses-or-humans", "--data", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("no validation/ folder in '" + dir.path().string() + "'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace spool::testing
