@@ -84,6 +84,27 @@ double Trainer::train_step(const Tensor& x, const Tensor& y) {
   return loss.item_as_double();
 }
 
+void Trainer::restore_position(const autodiff::TrainingState& state, std::int64_t steps) {
+  const auto number = [&](const char* key, std::uint64_t otherwise) -> std::uint64_t {
+    const auto found = state.metadata.find(key);
+    if (found == state.metadata.end()) return otherwise;
+    std::uint64_t v = 0;
+    const std::string& text = found->second;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
+    SPOOL_CHECK(error == std::errc() && end == text.data() + text.size(), InvalidArgument, "fit: the checkpoint's ",
+                key, " is '", text, "', not a number");
+    return v;
+  };
+  step_ = state.step;
+  epoch_ = static_cast<int>(number("epoch", static_cast<std::uint64_t>(step_ / steps)));
+  // A checkpoint taken mid-epoch (ModelCheckpoint every_steps) resumes mid-epoch.
+  epoch_step_ = static_cast<std::int64_t>(number("epoch_step", 0));
+  seed_ = number("seed", seed_);
+  SPOOL_CHECK(epoch_ >= 0 && epoch_step_ >= 0 && epoch_step_ <= steps, InvalidArgument,
+              "fit: the checkpoint is at epoch ", epoch_, " step ", epoch_step_,
+              " of it, which does not fit epochs of ", steps, " steps");
+}
+
 History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
   SPOOL_CHECK(options.epochs() >= 1, InvalidArgument, "fit: epochs must be at least 1, got ", options.epochs());
   std::int64_t steps = options.steps_per_epoch();
@@ -96,31 +117,14 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
   // model.fit in Keras does; the step count (the optimizer's) goes on.
   epoch_ = 0;
   epoch_step_ = 0;
-  data::Dataset forever = train.repeat();
-  data::Iterator it = forever.make_iterator();
-  if (const auto& resume = options.resume()) {
-    step_ = resume->step;
-    const auto number = [&](const char* key, std::uint64_t otherwise) -> std::uint64_t {
-      const auto found = resume->metadata.find(key);
-      if (found == resume->metadata.end()) return otherwise;
-      std::uint64_t v = 0;
-      const std::string& text = found->second;
-      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
-      SPOOL_CHECK(error == std::errc() && end == text.data() + text.size(), InvalidArgument,
-                  "fit: the checkpoint's ", key, " is '", text, "', not a number");
-      return v;
-    };
-    epoch_ = static_cast<int>(number("epoch", static_cast<std::uint64_t>(step_ / steps)));
-    // A checkpoint taken mid-epoch (ModelCheckpoint every_steps) resumes mid-epoch.
-    epoch_step_ = static_cast<std::int64_t>(number("epoch_step", 0));
-    seed_ = number("seed", seed_);
-    SPOOL_CHECK(epoch_ >= 0 && epoch_step_ >= 0 && epoch_step_ <= steps, InvalidArgument,
-                "fit: the checkpoint is at epoch ", epoch_, " step ", epoch_step_,
-                " of it, which does not fit epochs of ", steps, " steps");
-    if (!resume->iterator_state.empty()) {
-      it = forever.make_iterator(data::IteratorState::from_bytes(resume->iterator_state, "checkpoint"));
-    }
-  }
+  const std::optional<autodiff::TrainingState>& resume = options.resume();
+  if (resume) restore_position(*resume, steps);
+  const data::Dataset forever = train.repeat();
+  // One iterator only: one made and then replaced would already be filling shuffle
+  // buffers and caches on its prefetch thread.
+  data::Iterator it = resume && !resume->iterator_state.empty()
+                          ? forever.make_iterator(data::IteratorState::from_bytes(resume->iterator_state, "checkpoint"))
+                          : forever.make_iterator();
   train_iterator_ = &it;
   struct Reset {  // fit's iterator dies with this call
     data::Iterator*& p;

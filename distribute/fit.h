@@ -149,6 +149,8 @@ class Trainer {
   bool stop_training = false;
 
  private:
+  // Step, epoch, step within the epoch and seed from a checkpoint's state.
+  void restore_position(const autodiff::TrainingState& state, std::int64_t steps);
   void update_accuracy(const Tensor& y, const Tensor& predictions);
   double accuracy_result() const;
   void reset_accuracy();

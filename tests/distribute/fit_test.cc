@@ -213,6 +213,29 @@ TEST(FitResumeTest, ACheckpointOfAFinishedRunTrainsNoMore) {
   EXPECT_TRUE(variable_bytes(resumed.model) == variable_bytes(first.model));
 }
 
+TEST(FitResumeTest, RefusesAStateThatDoesNotFit) {
+  const data::Dataset train = batches(blobs(kExamples, 1), kBatch, 3);
+  BlobRun run(7);
+  autodiff::TrainingState state;
+  state.metadata["epoch"] = "two";
+  try {
+    run.trainer.fit(train, silent().epochs(3).resume_from(state));
+    FAIL() << "resumed from epoch 'two'";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("the checkpoint's epoch is 'two', not a number"), std::string::npos)
+        << e.what();
+  }
+  state.metadata = {{"epoch", "1"}, {"epoch_step", "11"}};
+  try {
+    run.trainer.fit(train, silent().epochs(3).resume_from(state));
+    FAIL() << "resumed at step 11 of a 10-step epoch";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("at epoch 1 step 11 of it, which does not fit epochs of 10 steps"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(FitTest, UnknownCardinalityNeedsStepsPerEpoch) {
   const Blobs data = blobs(kExamples, 1);
   // filter() cannot know how many elements pass.
