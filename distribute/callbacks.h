@@ -59,9 +59,10 @@ class StopAtAccuracy : public Callback {
   bool reached_ = false;
 };
 
-// Saves weights, optimizer state, step, epoch, seed and the training iterator's
-// position to DIR (autodiff::save_checkpoint) at the end of every epoch, and every
-// `every_steps` steps when that is > 0, so a killed run resumes where the last save was.
+// Saves weights, optimizer state, step, epoch, step within the epoch, seed and the
+// training iterator's position to DIR (autodiff::save_checkpoint) at the end of every
+// epoch, and every `every_steps` steps when that is > 0, so a killed run resumes where
+// the last save was, in the middle of an epoch too.
 // `metadata` is saved beside the trainer's own (what the model is, say).
 class ModelCheckpoint : public Callback {
  public:

@@ -111,7 +111,8 @@ TEST(StopAtAccuracyTest, StopsAtTheFirstEpochThatReachesTheTarget) {
   BlobRun run(7, 0.003);
   auto stop = std::make_shared<StopAtAccuracy>(0.9);
   const History h = run.trainer.fit(batches(data, kBatch, 3), silent().epochs(30).callback(stop));
-  ASSERT_FALSE(h.epochs.empty());
+  // A slow learner: the first epoch stays below the target, so the stop is a choice.
+  ASSERT_GE(h.epochs.size(), 2u);
   EXPECT_LT(h.epochs.size(), 30u);
   EXPECT_TRUE(stop->reached());
   EXPECT_GE(h.epochs.back().accuracy, 0.9);
