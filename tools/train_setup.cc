@@ -43,6 +43,10 @@ Tensor scaled_images(const Tensor& images) {
 
 data::Element scaled_batch(data::Element batch) { return data::Element{scaled_images(batch[0]), batch[1]}; }
 
+// An image folder's elements carry their file path too; paths differ in length and
+// batch refuses ragged components, and training has no use for them.
+data::Element image_and_label(data::Element e) { return data::Element{e[0], e[1]}; }
+
 }  // namespace
 
 TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed) {
@@ -78,8 +82,10 @@ TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std
     SPOOL_CHECK(fs::is_directory(fs::path(dir) / sub), IoError, "no ", sub, "/ folder in ", quoted(dir),
                 " (an image folder to train on has train/ and validation/, each with one sub-folder per class)");
   }
-  const data::Dataset train = data::ImageFolderDataset((fs::path(dir) / "train").string(), options(true));
-  const data::Dataset validation = data::ImageFolderDataset((fs::path(dir) / "validation").string(), options(false));
+  const data::Dataset train =
+      data::ImageFolderDataset((fs::path(dir) / "train").string(), options(true)).map(image_and_label);
+  const data::Dataset validation =
+      data::ImageFolderDataset((fs::path(dir) / "validation").string(), options(false)).map(image_and_label);
   // Decoding 300x300 PNGs is the slow part and the folder is small: decode once, keep
   // the pixels, replay them each epoch (the shuffle comes from the folder dataset's
   // file order, which cache() freezes, so shuffle the cached examples instead).
