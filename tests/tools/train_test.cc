@@ -291,6 +291,17 @@ TEST(TrainCommandDataTest, MissingIdxFilesExit1NamingTheFolder) {
       << no_test.err;
 }
 
+TEST(TrainCommandDataTest, IdxFilesThatDisagreeExit1) {
+  TempDir dir;
+  write_fashion_files(dir.path().string());
+  write_idx(dir.file("train-labels-idx1-ubyte.gz"), {kTrainImages - 1}, std::string(kTrainImages - 1, '\1'), true);
+  const RunResult r = run_spool({"train", "--data", dir.path().string(), "--model", "mlp"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("has 300 images but '" + dir.file("train-labels-idx1-ubyte.gz") + "' has 299 labels"),
+            std::string::npos)
+      << r.err;
+}
+
 // DIR/train and DIR/validation with horses/ and humans/, `per_class` small PNGs each:
 // horses reddish, humans bluish, with a little per-file variation.
 void write_image_folder(const std::string& dir, int per_class) {
@@ -308,7 +319,10 @@ void write_image_folder(const std::string& dir, int per_class) {
             image.at<std::uint8_t>({y, x, 2}) = cls == 0 ? shade : 200;
           }
         }
-        write_file((folder / ("img" + std::to_string(k) + ".png")).string(), data::encode_png(image));
+        // Names of different lengths, as the real download's (horse01-0.png,
+        // human10-17.png): the paths must not reach the batches.
+        write_file((folder / (std::string(cls == 0 ? "horse" : "human-") + std::to_string(k * 37) + ".png")).string(),
+                   data::encode_png(image));
       }
     }
   }
@@ -332,6 +346,16 @@ TEST(TrainCommandDataTest, HorsesOrHumansFolderTrainsTheCnn) {
   ASSERT_EQ(metrics.size(), 1u);
   EXPECT_EQ(metrics[0].at("epoch").to_number<int>(), 1);
   EXPECT_EQ(four_digits(metrics[0].at("val_accuracy").to_number<double>()), lines(r.out).back().substr(15));
+}
+
+TEST(TrainCommandDataTest, AnImageFolderWithThreeClassesExit1) {
+  TempDir dir;
+  write_image_folder(dir.path().string(), 1);
+  fs::create_directory(dir.path() / "train" / "zebras");
+  fs::copy_file(dir.path() / "train" / "horses" / "horse0.png", dir.path() / "train" / "zebras" / "zebra0.png");
+  const RunResult r = run_spool({"train", "--dataset", "horses-or-humans", "--data", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("needs exactly 2 class folders, '" + dir.file("train") + "' has 3"), std::string::npos) << r.err;
 }
 
 TEST(TrainCommandDataTest, AnImageFolderWithoutValidationExit1NamingTheFolder) {
