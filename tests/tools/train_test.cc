@@ -211,6 +211,9 @@ TEST_F(TrainCommandTest, ResumeAfterOneEpochEndsWithTheUninterruptedCheckpoint) 
   expect_same_entries(a, b, "optimizer/");
   EXPECT_EQ(a.at("step").item_as_double(), b.at("step").item_as_double());
   EXPECT_EQ(printed_accuracy(resumed), printed_accuracy(*full_run_));
+  // The curves draw epoch 1 from the kept metrics and epoch 2 from the resumed run:
+  // the very picture of the uninterrupted run.
+  EXPECT_TRUE(read_file(out + "/curves.png") == read_file(out_dir("A") + "/curves.png")) << "curves.png differs";
 
   // The resumed metrics.jsonl goes on where the first run's stopped; epoch 2 is A's.
   const std::vector<boost::json::object> metrics = read_jsonl(out + "/metrics.jsonl");
@@ -223,6 +226,22 @@ TEST_F(TrainCommandTest, ResumeAfterOneEpochEndsWithTheUninterruptedCheckpoint) 
     EXPECT_EQ(boost::json::serialize(metrics[1].at(key)), boost::json::serialize(full[1].at(key))) << key;
     EXPECT_EQ(boost::json::serialize(metrics[0].at(key)), boost::json::serialize(full[0].at(key))) << key;
   }
+}
+
+TEST_F(TrainCommandTest, ResumingAFinishedRunOnlyEvaluates) {
+  ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
+  const std::string out = out_dir("D");
+  fs::create_directory(out);
+  for (const char* name : {"checkpoint.tensors", "metrics.jsonl", "curves.png"}) {
+    fs::copy_file(out_dir("A") + "/" + name, out + "/" + name);
+  }
+  const RunResult r = train({"--epochs", "2", "--out", out, "--resume"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("resuming after epoch 2 (step 20)\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Epoch "), std::string::npos) << r.out;
+  EXPECT_EQ(printed_accuracy(r), printed_accuracy(*full_run_));
+  EXPECT_EQ(read_file(out + "/metrics.jsonl"), read_file(out_dir("A") + "/metrics.jsonl"));
+  EXPECT_TRUE(read_file(out + "/checkpoint.tensors") == read_file(out_dir("A") + "/checkpoint.tensors"));
 }
 
 TEST_F(TrainCommandTest, ResumeRefusesAnotherModelsCheckpoint) {
