@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "distribute/fit_test_support.h"
 #include "spool/autodiff/checkpoint.h"
@@ -275,6 +277,47 @@ TEST(FitTest, RefusesZeroEpochsAndUnbuiltModels) {
   layers::Sequential unbuilt("unbuilt");
   unbuilt.add(layers::Dense(layers::DenseOptions(2)));
   EXPECT_THROW(Trainer(unbuilt, run.loss, run.adam), InvalidArgument);
+}
+
+TEST(FitTest, CallbacksSeeEveryStepAndEpochInOrder) {
+  class Recorder : public Callback {
+   public:
+    void on_train_begin(Trainer&) override { events.push_back("begin"); }
+    void on_batch_end(std::int64_t step, Trainer&) override { events.push_back("step " + std::to_string(step)); }
+    void on_epoch_end(const EpochLogs& logs, Trainer&) override {
+      events.push_back("epoch " + std::to_string(logs.epoch));
+    }
+    void on_train_end(const History& h, Trainer&) override {
+      events.push_back("end " + std::to_string(h.epochs.size()));
+    }
+    std::vector<std::string> events;
+  };
+  BlobRun run(7);
+  auto recorder = std::make_shared<Recorder>();
+  run.trainer.fit(batches(blobs(48, 1), 16, 3), silent().epochs(2).callback(recorder));
+  const std::vector<std::string> expected = {"begin",  "step 1", "step 2", "step 3",  "epoch 1",
+                                             "step 4", "step 5", "step 6", "epoch 2", "end 2"};
+  EXPECT_EQ(recorder->events, expected);
+}
+
+TEST(FitTest, ProgressGoesToTheGivenStream) {
+  const Blobs data = blobs(64, 1);
+  BlobRun run(7);
+  std::ostringstream out;
+  run.trainer.fit(
+      batches(data, 16, 3),
+      FitOptions().epochs(2).validation(in_order(data, 32)).progress(ProgressBar::Mode::kPlain).progress_stream(&out));
+  const std::string text = out.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4) << text;  // a title and a bar per epoch
+  EXPECT_EQ(text.rfind("Epoch 1/2\n", 0), 0u) << text;
+  EXPECT_NE(text.find("Epoch 2/2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("4/4 ["), std::string::npos) << text;
+  EXPECT_NE(text.find(" - val_loss: "), std::string::npos) << text;
+  EXPECT_NE(text.find(" - val_accuracy: "), std::string::npos) << text;
+
+  std::ostringstream quiet;
+  run.trainer.fit(batches(data, 16, 3), silent().progress_stream(&quiet));
+  EXPECT_EQ(quiet.str(), "");
 }
 
 TEST(FitTest, IteratorStateExistsOnlyDuringFit) {
