@@ -55,7 +55,7 @@ class Classifier {
   explicit Classifier(const std::string& checkpoint_dir) {
     SPOOL_CHECK(autodiff::checkpoint_exists(checkpoint_dir), IoError, "no checkpoint in ", quoted(checkpoint_dir), " (",
                 quoted(autodiff::checkpoint_path(checkpoint_dir)), " is missing; spool train --out writes it)");
-    // The metadata says which model to build; restoring no variables reads just that.
+    // The metadata says which model to build; a restore into no variables returns it.
     const auto metadata = autodiff::restore_checkpoint(checkpoint_dir, {}, nullptr).metadata;
     const auto model = metadata.find("model");
     SPOOL_CHECK(model != metadata.end(), InvalidArgument, "the checkpoint in ", quoted(checkpoint_dir),

@@ -17,7 +17,8 @@ if(MODE STREQUAL "find_package")
     message(FATAL_ERROR "install did not put headers under include/spool/")
   endif()
   run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${build} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
-      -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCONSUMER_MODE=find_package)
+      -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCONSUMER_MODE=find_package
+      -DSPOOL_SOURCE_DIR=${SPOOL_SOURCE_DIR})  # only for the examples' sources
 elseif(MODE STREQUAL "add_subdirectory")
   run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${build} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
       -DCONSUMER_MODE=add_subdirectory -DSPOOL_SOURCE_DIR=${SPOOL_SOURCE_DIR})

@@ -1,6 +1,6 @@
-// Runs the built `spool` binary (SPOOL_CLI_PATH) as a child process and captures what
-// it prints, so the tests check the real command line contract: exit codes, stdout
-// lines and the one-line stderr message.
+// Runs the built `spool` binary (SPOOL_CLI_PATH), or with run_program any other (the
+// examples), as a child process and captures what it prints, so the tests check the
+// real command line contract: exit codes, stdout lines and the one-line stderr message.
 //
 //   RunResult r = run_spool({"verify", path});
 //   EXPECT_EQ(r.exit_code, 0);
