@@ -1,6 +1,6 @@
-// The callbacks: EarlyStopping's patience and direction on made-up logs and in
-// a stalled fit, StopAtAccuracy at its target, ModelCheckpoint's files and what
-// they restore, MetricsJsonl's lines read back with Boost.JSON.
+// The callbacks: EarlyStopping's patience and direction on made-up logs and in a
+// stalled fit, StopAtAccuracy at its target, ModelCheckpoint's files and what they
+// restore, MetricsJsonl's lines read back with Boost.JSON.
 #include "spool/distribute/callbacks.h"
 
 #include <gtest/gtest.h>
@@ -23,8 +23,8 @@ using spool::testing::TempDir;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::int64_t kExamples = 300, kBatch = 32, kStepsPerEpoch = 10;
 
-// Feeds `values` of `monitor` to `callback` one epoch at a time; returns the
-// epoch after which the trainer was told to stop (0: never).
+// Feeds `values` of `monitor` to `callback` one epoch at a time; returns the epoch
+// after which the trainer was told to stop (0: never).
 int stop_epoch(Callback& callback, const std::string& monitor, const std::vector<double>& values) {
   BlobRun run(7);
   callback.on_train_begin(run.trainer);
@@ -98,8 +98,7 @@ TEST(EarlyStoppingTest, StopsAStalledFitAndLetsALearningOneRun) {
   const History h = stalled.trainer.fit(batches(train, kBatch, 3), options);
   EXPECT_EQ(h.epochs.size(), 3u);
   EXPECT_EQ(es->stopped_epoch(), 3);
-  // The same callback object starts afresh in the next fit, where the loss
-  // falls.
+  // The same callback object starts afresh in the next fit, where the loss falls.
   BlobRun learning(7, 0.01);
   const History l = learning.trainer.fit(batches(train, kBatch, 3), FitOptions(options).epochs(4));
   EXPECT_EQ(l.epochs.size(), 4u);

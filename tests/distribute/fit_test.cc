@@ -1,7 +1,7 @@
-// Trainer::fit / evaluate / predict on gaussian blobs (fit_test_support.h): it
-// learns, History describes what happened, the same seed gives the same
-// weights, and a run resumed from a checkpoint (taken at an epoch's end or in
-// the middle of one) ends with the very bytes an uninterrupted run ends with.
+// Trainer::fit / evaluate / predict on gaussian blobs (fit_test_support.h): it learns,
+// History describes what happened, the same seed gives the same weights, and a run
+// resumed from a checkpoint (taken at an epoch's end or in the middle of one) ends with
+// the very bytes an uninterrupted run ends with.
 #include "spool/distribute/fit.h"
 
 #include <gtest/gtest.h>
@@ -64,8 +64,7 @@ TEST(FitTest, ValidationFieldsAreWhatEvaluateMeasures) {
   BlobRun run(7);
   const History h = run.trainer.fit(batches(train, kBatch, 3), silent().epochs(2).validation(in_order(validation, 64)));
   ASSERT_EQ(h.epochs.size(), 2u);
-  // Inference is deterministic, so the last epoch's validation equals a pass
-  // now.
+  // Inference is deterministic, so the last epoch's validation equals a pass now.
   const EpochLogs now = run.trainer.evaluate(in_order(validation, 64));
   EXPECT_EQ(h.epochs.back().val_loss, now.loss);
   EXPECT_EQ(h.epochs.back().val_accuracy, now.accuracy);
@@ -137,9 +136,8 @@ TEST(FitTest, ASecondFitTrainsItsEpochsAgain) {
 }
 
 // Trains kEpochs straight, and again as: `interrupted` options (which leave a
-// checkpoint in dir), then a fresh model (other initial weights) and optimizer
-// restored from it and fit(resume_from) up to kEpochs. Returns the resumed
-// history.
+// checkpoint in dir), then a fresh model (other initial weights) and optimizer restored
+// from it and fit(resume_from) up to kEpochs. Returns the resumed history.
 History expect_resume_is_exact(const FitOptions& interrupted, const TempDir& dir, bool crashes) {
   constexpr int kEpochs = 4;
   const Blobs data = blobs(kExamples, 1);
@@ -160,8 +158,7 @@ History expect_resume_is_exact(const FitOptions& interrupted, const TempDir& dir
   BlobRun resumed(99);
   const autodiff::TrainingState state =
       autodiff::restore_checkpoint(dir.path().string(), resumed.model.variables(), &resumed.adam);
-  // No seed here: the checkpoint's seed must be the one the dropout masks come
-  // from.
+  // No seed here: the checkpoint's seed must be the one the dropout masks come from.
   const History rest = resumed.trainer.fit(train, silent().epochs(kEpochs).resume_from(state));
   EXPECT_TRUE(variable_bytes(resumed.model) == variable_bytes(straight.model));
   EXPECT_EQ(resumed.trainer.step(), straight.trainer.step());
@@ -187,9 +184,8 @@ TEST(FitResumeTest, FromAnEpochCheckpointIsBitIdentical) {
 }
 
 TEST(FitResumeTest, FromAMidEpochCheckpointIsBitIdentical) {
-  // Saved every 3 steps; the crash at step 15 is in the middle of epoch 2 (10
-  // steps an epoch), right after a save. The resumed run does the rest of epoch
-  // 2 only.
+  // Saved every 3 steps; the crash at step 15 is in the middle of epoch 2 (10 steps an
+  // epoch), right after a save. The resumed run does the rest of epoch 2 only.
   TempDir dir;
   const FitOptions crashing =
       silent().epochs(4).seed(5).callback(std::make_shared<ModelCheckpoint>(dir.path().string(), 3));
@@ -355,8 +351,8 @@ TEST(EvaluateTest, MatchesOnePassByHand) {
 }
 
 TEST(EvaluateTest, DoesNotDisturbTheRunningTrainingAccuracy) {
-  // evaluate() in the middle of an epoch (a callback) must leave the epoch's
-  // metrics alone.
+  // evaluate() in the middle of an epoch (a callback) must leave the epoch's metrics
+  // alone.
   class EvaluateEveryBatch : public Callback {
    public:
     explicit EvaluateEveryBatch(data::Dataset ds) : ds_(std::move(ds)) {}

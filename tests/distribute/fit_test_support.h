@@ -1,7 +1,6 @@
-// What the fit and callbacks tests share: a learnable in-memory problem
-// (gaussian blobs, one per class, far enough apart that a small MLP separates
-// them in a few epochs), the model for it, and a trainer bundled with its loss
-// and optimizer.
+// What the fit and callbacks tests share: a learnable in-memory problem (gaussian
+// blobs, one per class, far enough apart that a small MLP separates them in a few
+// epochs), the model for it, and a trainer bundled with its loss and optimizer.
 //
 //   Blobs data = blobs(300, /*seed=*/1);
 //   BlobRun run(/*seed=*/7);
@@ -33,10 +32,9 @@ struct Blobs {
   Tensor y;  // i64 [n], class ids
 };
 
-// Class c is centred at 4·e_c with unit-variance noise, so the classes are
-// separable up to a tiny Bayes error. mt19937 and our own Box-Muller (not
-// std::normal_distribution, whose algorithm is the library's choice) make the
-// data the same everywhere.
+// Class c is centred at 4·e_c with unit-variance noise, so the classes are separable up
+// to a tiny Bayes error. mt19937 and our own Box-Muller (not std::normal_distribution,
+// whose algorithm is the library's choice) make the data the same everywhere.
 inline Blobs blobs(std::int64_t n, std::uint32_t seed) {
   std::mt19937 gen(seed);
   const auto uniform = [&] { return (static_cast<double>(gen() >> 8) + 0.5) / 16777216.0; };
@@ -64,8 +62,8 @@ inline data::Dataset in_order(const Blobs& b, std::int64_t batch_size) {
   return data::Dataset::from_tensor_slices({b.x, b.y}).batch(batch_size);
 }
 
-// Dense16(relu)-Dropout-Dense(kClasses) logits; Dropout makes a resumed run
-// depend on the trainer restoring the step its masks are drawn from.
+// Dense16(relu)-Dropout-Dense(kClasses) logits; Dropout makes a resumed run depend on
+// the trainer restoring the step its masks are drawn from.
 inline layers::Sequential blob_model(std::uint64_t seed, double dropout = 0.2) {
   layers::Sequential model("blobs");
   model.add(layers::Dense(layers::DenseOptions(16).activation("relu")))
@@ -91,8 +89,8 @@ struct BlobRun {
   BlobRun& operator=(const BlobRun&) = delete;
 };
 
-// A process dying at `step`: throws from the step's on_batch_end, after the
-// callbacks registered before it (a checkpoint) ran.
+// A process dying at `step`: throws from the step's on_batch_end, after the callbacks
+// registered before it (a checkpoint) ran.
 class CrashAtStep : public Callback {
  public:
   explicit CrashAtStep(std::int64_t step) : step_(step) {}
@@ -107,8 +105,7 @@ class CrashAtStep : public Callback {
 // FitOptions that print nothing (tests read History, not the bar).
 inline FitOptions silent() { return FitOptions().progress(ProgressBar::Mode::kSilent); }
 
-// Every variable's bytes, in arena order: equal strings are bit-identical
-// weights.
+// Every variable's bytes, in arena order: equal strings are bit-identical weights.
 inline std::string variable_bytes(const layers::Sequential& model) {
   const Tensor flat = model.arena().flat();
   return std::string(reinterpret_cast<const char*>(flat.raw_data()), flat.numel() * flat.element_size());
