@@ -13,8 +13,8 @@ Sequential zoo_model(const std::string& kind, const Shape& input_shape, std::int
   if (kind == "mlp") {
     model.add(Flatten()).add(Dense(DenseOptions(128).activation("relu"))).add(Dense(DenseOptions(outputs)));
   } else if (kind == "cnn") {
-    // 150x150 binary inputs get a third block, which brings the Flatten down
-    // from 36x36x32 to 17x17x64 values.
+    // 150x150 binary inputs get a third block, which brings the Flatten down from
+    // 36x36x32 to 17x17x64 values.
     const std::vector<std::int64_t> filters =
         outputs > 1 ? std::vector<std::int64_t>{32, 64} : std::vector<std::int64_t>{16, 32, 64};
     for (const std::int64_t f : filters) model.add(Conv2D(Conv2DOptions(f, 3).activation("relu"))).add(MaxPooling2D());

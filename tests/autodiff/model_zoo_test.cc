@@ -1,6 +1,6 @@
-// zoo_model: each named architecture has the layers and Keras parameter counts
-// `spool train` has always trained (its checkpoints restore only into these),
-// and bad names are refused with the known ones listed.
+// zoo_model: each named architecture has the layers and Keras parameter counts that
+// `spool train` has always trained (its checkpoints restore only into these), and bad
+// names are refused with the known ones listed.
 #include "spool/autodiff/layers/model_zoo.h"
 
 #include <gtest/gtest.h>
@@ -18,8 +18,7 @@ std::vector<std::int64_t> params_per_layer(const Sequential& model) {
   return out;
 }
 
-// Hand-computed as Keras does: kh·kw·in·out + out per conv, in·out + out per
-// dense.
+// Hand-computed as Keras does: kh·kw·in·out + out per conv, in·out + out per dense.
 TEST(ModelZoo, MlpIsFlattenDense128DenseOutputs) {
   const Sequential model = zoo_model("mlp", Shape{28, 28, 1}, 10, 1);
   EXPECT_EQ(model.name(), "mlp");
