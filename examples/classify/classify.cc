@@ -79,14 +79,15 @@ class Classifier {
     const auto options = data::ImageFolderOptions()
                              .color_mode(spec_->channels == 1 ? "grayscale" : "rgb")
                              .image_size({spec_->side, spec_->side});
-    return classify(data::load_image_file(path, options));  // f32 [side, side, C] in [0, 255]
+    return classify(data::load_image_file(path, options), path);  // f32 [side, side, C] in [0, 255]
   }
 
   // Pixels [side, side, channels] in [0, 255], u8 or f32 (u8 as an IDX file holds them).
-  Prediction classify(const Tensor& pixels) {
+  // `source` names the image in messages.
+  Prediction classify(const Tensor& pixels, const std::string& source) {
     const Shape want{spec_->side, spec_->side, spec_->channels};
-    SPOOL_CHECK(pixels.shape() == want, InvalidArgument, "classify: expected an image of shape ", want.to_string(),
-                ", got ", pixels.shape().to_string());
+    SPOOL_CHECK(pixels.shape() == want, InvalidArgument, quoted(source), " is ", pixels.shape().to_string(),
+                " but the model takes ", spec_->name, " images, ", want.to_string());
     // Scaled as spool train scales its batches (times 1/255, not divided by 255), so
     // the inputs, and so the logits, are bit for bit those training and evaluation see.
     const Tensor x = ops::mul(pixels.cast(DType::kF32), double{1.0f / 255.0f}).reshape({1, want[0], want[1], want[2]});
@@ -160,7 +161,8 @@ int main(int argc, char** argv) {
       SPOOL_CHECK(all.shape().rank() == 3 && index < all.shape()[0], OutOfRange, "--index ", index,
                   " out of range for ", spool::quoted(idx), " of shape ", all.shape().to_string());
       const Tensor image = all.select(0, index).reshape({all.shape()[1], all.shape()[2], 1});
-      print(idx + "#" + std::to_string(index), classifier.classify(image));
+      const std::string name = idx + "#" + std::to_string(index);
+      print(name, classifier.classify(image, name));
     }
   } catch (const Error& e) {
     std::fprintf(stderr, "spool_classify: %s\n", e.what());

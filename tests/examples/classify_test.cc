@@ -32,6 +32,13 @@ const char* const kFashionNames[kClasses] = {"T-shirt/top", "Trouser", "Pullover
 
 RunResult classify(const std::vector<std::string>& args) { return run_program(SPOOL_CLASSIFY_PATH, args); }
 
+// A checkpoint of `model` in `dir` that says it holds `name`, as spool train's do.
+void save_as(const std::string& dir, const layers::Sequential& model, const std::string& name) {
+  autodiff::TrainingState state;
+  state.metadata["model"] = name;
+  autodiff::save_checkpoint(dir, model.variables(), nullptr, state);
+}
+
 std::string usage() {
   const RunResult help = classify({"--help"});
   EXPECT_EQ(help.exit_code, 0);
@@ -156,6 +163,13 @@ TEST_F(Classify, IdxImageByIndex) {
   const RunResult past = classify({checkpoint(), "--idx", test_images(), "--index", "20"});
   EXPECT_EQ(past.exit_code, 1);
   EXPECT_EQ(past.err, "spool_classify: --index 20 out of range for '" + test_images() + "' of shape [20, 28, 28]\n");
+
+  TempDir dir;  // an IDX image is 28x28 gray: not what a 150x150 RGB model takes
+  save_as(dir.file("hh"), layers::zoo_model("cnn", Shape{150, 150, 3}, 1, 0), "cnn/horses-or-humans");
+  const RunResult wrong = classify({dir.file("hh"), "--idx", test_images(), "--index", "0"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_EQ(wrong.err, "spool_classify: '" + test_images() +
+                           "#0' is [28, 28, 1] but the model takes horses-or-humans images, [150, 150, 3]\n");
 }
 
 TEST_F(Classify, UnreadableImagesAreReportedAndTheOthersStillClassified) {
@@ -190,9 +204,7 @@ TEST(ClassifyCheckpoint, MissingCheckpointIsAnError) {
 TEST(ClassifyCheckpoint, CheckpointOfAnotherModelIsRefused) {
   TempDir dir;
   layers::Sequential model = layers::zoo_model("mlp", Shape{kSide, kSide, 1}, kClasses, 0);
-  autodiff::TrainingState state;
-  state.metadata["model"] = "mlp/cifar-10";
-  autodiff::save_checkpoint(dir.file("other"), model.variables(), nullptr, state);
+  save_as(dir.file("other"), model, "mlp/cifar-10");
   autodiff::save_checkpoint(dir.file("unnamed"), model.variables(), nullptr, {});
 
   const RunResult other = classify({dir.file("other"), "a.png"});
@@ -220,9 +232,7 @@ TEST(ClassifyCheckpoint, HorsesOrHumansUsesTheSigmoidAndRgb150) {
     autodiff::Variable output_bias = model.variables().back();  // a handle: assigns in the model
     output_bias.assign(Tensor::from_vector<float>({bias}));
     const std::string ck = dir.file(bias > 0 ? "humans" : "horses");
-    autodiff::TrainingState state;
-    state.metadata["model"] = "cnn/horses-or-humans";
-    autodiff::save_checkpoint(ck, model.variables(), nullptr, state);
+    save_as(ck, model, "cnn/horses-or-humans");
 
     Tensor x = Tensor::empty(Shape{1, 150, 150, 3}, DType::kF32);
     for (std::int64_t k = 0; k < x.numel(); ++k) x.data<float>()[k] = loaded.data<float>()[k] * (1.0f / 255.0f);
