@@ -9,7 +9,11 @@ batches (the first 8192 training images scaled to f32 [0, 1]), examples/s, for
        Dense(128, relu)-Dense(10), batch 64
 on 1 and 2 threads. Spool and libtorch come from build/bench/bench_training
 (train_step/<model>/threads:<T>, both in the same iterations); PyTorch runs the same
-loop in a child of this script. Each configuration is measured --repeat times, the
+loop in a child of this script, with glibc malloc set as the `spool` command and
+bench_training set it for themselves (spool::tune_malloc_for_streaming, given here
+through GLIBC_TUNABLES), and once more with glibc's defaults ("pytorch dflt"): on this
+VM a page fault costs ~13 us, and with the defaults every large tensor is a fresh mmap
+(conv1's forward alone: 0.5 ms tuned, ~45 ms default). Each configuration is measured --repeat times, the
 three peers back to back each time, and the best of each counts. With --epochs, the
 `spool train --epochs 1` figure (metrics.jsonl's examples_per_sec: the whole input
 pipeline included) is added. Goals: mlp batch 32 >= 2x libtorch, cnn batch 64 >= 1.2x.
@@ -17,7 +21,8 @@ pipeline included) is added. Goals: mlp batch 32 >= 2x libtorch, cnn batch 64 >=
 Peak memory: /usr/bin/time -v of `spool train --model cnn --epochs 1 --threads 2`
 beside this script's --one-epoch-cnn (the same run in PyTorch: the IDX files read into
 u8 tensors, each shuffled batch scaled to f32 as it is drawn, one epoch of the CNN with
-Adam, then the test set evaluated), Maximum resident set size of each. Goal: Spool's
+Adam, then the test set evaluated), Maximum resident set size of each; PyTorch with
+glibc's defaults (as a user runs it) and with Spool's malloc settings. Goal: Spool's
 below PyTorch's.
 
     bench/training/train_compare.sh build-rel        # sets the peers' environment
@@ -45,6 +50,8 @@ BATCH = {"mlp": 32, "cnn": 64}
 EXAMPLES = 8192  # kept in memory, as bench_training does
 BLOCK = 2048  # examples per timed block
 MIN_SECONDS = {"mlp": 2.0, "cnn": 3.0}
+# spool::tune_malloc_for_streaming's settings (tensor/malloc_tuning.cc) as glibc tunables.
+SPOOL_MALLOC = "glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=67108864:glibc.malloc.mmap_threshold=33554432"
 
 
 def read_idx(path, limit=None):
@@ -145,9 +152,11 @@ def one_epoch_cnn(data_dir, threads):
     print(f"{len(train_y) / seconds:.0f} examples/s; test accuracy: {correct / len(test_y):.4f}")
 
 
-def peer_env(threads):
+def peer_env(threads, spool_malloc=False):
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(threads)
+    if spool_malloc:
+        env["GLIBC_TUNABLES"] = SPOOL_MALLOC
     return env
 
 
@@ -165,10 +174,10 @@ def bench_training(bench, threads):
     return rates
 
 
-def pytorch_rate(python, kind, threads, data_dir):
+def pytorch_rate(python, kind, threads, data_dir, spool_malloc):
     out = subprocess.run([python, os.path.abspath(__file__), "--pytorch-steps", kind, "--threads", str(threads),
                           "--data", data_dir], check=True, capture_output=True, text=True,
-                         env=peer_env(threads)).stdout
+                         env=peer_env(threads, spool_malloc)).stdout
     return float(out.strip())
 
 
@@ -244,7 +253,8 @@ def main():
             for kind, (spool, libtorch) in rates.items():
                 got = {"spool": spool, "libtorch": libtorch}
                 if torch_ok:
-                    got["pytorch"] = pytorch_rate(args.python, kind, threads, args.data)
+                    got["pytorch"] = pytorch_rate(args.python, kind, threads, args.data, True)
+                    got["pytorch_dflt"] = pytorch_rate(args.python, kind, threads, args.data, False)
                 if args.epochs:
                     got["spool_train"] = spool_train_epoch(args.spool, kind, threads, args.data)
                 cell = best.setdefault((kind, threads), {})
@@ -257,14 +267,14 @@ def main():
 
     print(f"\nexamples/s, best of {args.repeat} rounds (load average {os.getloadavg()[0]:.2f}):")
     header = (f"{'model':5} {'batch':>5} {'thr':>3} {'spool':>10} {'libtorch':>10} {'pytorch':>10} "
-              f"{'vs libtorch':>11} {'vs pytorch':>10}")
+              f"{'vs libtorch':>11} {'vs pytorch':>10} {'pytorch dflt':>12}")
     if args.epochs:
         header += f" {'spool train':>11}"
     print(header)
     for (kind, threads), cell in sorted(best.items()):
         s, lt, pt = cell.get("spool"), cell.get("libtorch"), cell.get("pytorch")
         line = (f"{kind:5} {BATCH[kind]:5} {threads:3} {fmt(s)} {fmt(lt)} {fmt(pt)} {ratio(s, lt):>11} "
-                f"{ratio(s, pt):>10}")
+                f"{ratio(s, pt):>10} {fmt(cell.get('pytorch_dflt')):>12}")
         if args.epochs:
             line += f" {fmt(cell.get('spool_train')):>11}"
         print(line)
@@ -290,6 +300,8 @@ def main():
     torch_cmd = [args.python, os.path.abspath(__file__), "--one-epoch-cnn", "--threads", "2", "--data", args.data]
     torch_rss, torch_wall = max_rss_kib(torch_cmd, env=peer_env(2))
     print(f"  pytorch {torch_rss / 1024:8.1f} MiB  ({torch_wall} wall)  {' '.join(torch_cmd)}")
+    tuned_rss, tuned_wall = max_rss_kib(torch_cmd, env=peer_env(2, spool_malloc=True))
+    print(f"  pytorch {tuned_rss / 1024:8.1f} MiB  ({tuned_wall} wall)  the same with GLIBC_TUNABLES={SPOOL_MALLOC}")
     print(f"goal spool below pytorch: {spool_rss / torch_rss:.2f}x of PyTorch's -> "
           f"{'met' if spool_rss < torch_rss else 'NOT met'}")
     return 0
