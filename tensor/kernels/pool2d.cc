@@ -30,6 +30,76 @@ Span2D window_at(const Window2D& g, std::int64_t oy, std::int64_t ox) {
   return s;
 }
 
+// GCC 12 at -O2 vectorises a loop only at a known trip count and without run-time alias
+// checks (see elementwise_loops.h): the channel loops below run blocks of kBlock
+// channels through local arrays, then the same expression for the remaining channels.
+constexpr std::int64_t kBlock = 16;
+
+// The maximum of one window per channel into best[0, C), with strict '>' from the
+// window's first element (a NaN there stays; later NaNs never win).
+void window_max(const Window2D& g, const Span2D& s, const float* image, std::int64_t first, float* best) {
+  const std::int64_t c = g.channels;
+  std::int64_t k0 = 0;
+  for (; k0 + kBlock <= c; k0 += kBlock) {
+    float b[kBlock];
+    for (std::int64_t k = 0; k < kBlock; ++k) b[k] = image[first + k0 + k];
+    for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+      for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
+        const float* p = image + (iy * g.in_w + ix) * c + k0;
+        for (std::int64_t k = 0; k < kBlock; ++k) b[k] = p[k] > b[k] ? p[k] : b[k];
+      }
+    }
+    for (std::int64_t k = 0; k < kBlock; ++k) best[k0 + k] = b[k];
+  }
+  for (std::int64_t k = k0; k < c; ++k) {
+    float b = image[first + k];
+    for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+      for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
+        const float v = image[(iy * g.in_w + ix) * c + k];
+        b = v > b ? v : b;
+      }
+    }
+    best[k] = b;
+  }
+}
+
+// The argmax of one window, given its maximum: the first position in scan order whose
+// value equals the maximum, which is where the strict-'>' scan stopped (ties keep the
+// first; -0 and +0 compare equal, and the scan cannot pass from one to the other). A NaN
+// first element stays the maximum and equals nothing, so the index stays `first`.
+// Found by scanning the window backwards so the earliest match is written last; the
+// blocks hold offsets from `first` in 32 bits (one element width with the floats, so
+// the select vectorises), which needs the window to span less than 2^31 elements.
+void window_argmax(const Window2D& g, const Span2D& s, const float* image, const float* best, std::int64_t first,
+                   std::int64_t* arg) {
+  const std::int64_t c = g.channels;
+  const std::int64_t span = ((s.y1 - 1) * g.in_w + s.x1) * c - first;
+  std::int64_t k0 = 0;
+  for (; span < (std::int64_t{1} << 31) && k0 + kBlock <= c; k0 += kBlock) {
+    std::int32_t at[kBlock];
+    for (std::int64_t k = 0; k < kBlock; ++k) at[k] = 0;  // offset from `first`
+    for (std::int64_t iy = s.y1 - 1; iy >= s.y0; --iy) {
+      for (std::int64_t ix = s.x1 - 1; ix >= s.x0; --ix) {
+        const std::int64_t base = (iy * g.in_w + ix) * c;
+        const float* p = image + base + k0;
+        const auto offset = static_cast<std::int32_t>(base - first);
+        for (std::int64_t k = 0; k < kBlock; ++k) at[k] = p[k] == best[k0 + k] ? offset : at[k];
+      }
+    }
+    for (std::int64_t k = 0; k < kBlock; ++k) arg[k0 + k] = first + at[k] + k0 + k;
+  }
+  for (std::int64_t k = k0; k < c; ++k) {
+    std::int64_t found = first + k;
+    for (std::int64_t iy = s.y1 - 1; iy >= s.y0; --iy) {
+      for (std::int64_t ix = s.x1 - 1; ix >= s.x0; --ix) {
+        const std::int64_t base = (iy * g.in_w + ix) * c;
+        if (image[base + k] == best[k]) found = base + k;
+      }
+    }
+    arg[k] = found;
+  }
+}
+
 // Output rows (n, oy) in parallel for the forward passes; no two write the same y.
 template <typename PixelFn>
 void for_output_pixels(const Window2D& g, PixelFn&& fn) {
@@ -69,30 +139,8 @@ void max_pool2d(const Window2D& g, const float* x, float* y, std::int64_t* argma
     }
     // Strict '>' keeps the first maximum in scan order.
     const std::int64_t first = (s.y0 * g.in_w + s.x0) * c;
-    std::memcpy(best, image + first, static_cast<std::size_t>(c) * sizeof(float));
-    if (argmax) {
-      std::int64_t* arg = argmax + at;
-      for (std::int64_t k = 0; k < c; ++k) arg[k] = first + k;
-      for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
-        for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
-          const std::int64_t base = (iy * g.in_w + ix) * c;
-          const float* p = image + base;
-          for (std::int64_t k = 0; k < c; ++k) {
-            if (p[k] > best[k]) {
-              best[k] = p[k];
-              arg[k] = base + k;
-            }
-          }
-        }
-      }
-    } else {
-      for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
-        for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
-          const float* p = image + (iy * g.in_w + ix) * c;
-          for (std::int64_t k = 0; k < c; ++k) best[k] = p[k] > best[k] ? p[k] : best[k];
-        }
-      }
-    }
+    window_max(g, s, image, first, best);
+    if (argmax) window_argmax(g, s, image, best, first, argmax + at);
   });
 }
 

@@ -41,7 +41,8 @@ class BiasActivationTest : public testing::KernelTest {
 };
 
 TEST_F(BiasActivationTest, ForwardMatchesReference) {
-  for (const Shape& shape : {Shape{5, 7}, Shape{2, 3, 4, 6}, Shape{9}}) {
+  // 37 channels: two vector blocks of 16 and a scalar tail of 5 in each row.
+  for (const Shape& shape : {Shape{5, 7}, Shape{2, 3, 4, 6}, Shape{9}, Shape{3, 37}}) {
     const Tensor x = random_uniform(shape, -4, 4, gen_);
     const Tensor b = random_uniform(Shape{shape[-1]}, -1, 1, gen_);
     for (Activation act : kActivations) {

@@ -167,6 +167,40 @@ TEST_F(Pool2dTest, MaxBackwardRoutesTiesToTheFirstMaximum) {
   expect_close_tol(max_pool2d_backward(dy, max_pool2d_with_argmax(xt, p.options()).argmax, p.input()), want, "ties");
 }
 
+// 16 channels and more run in vector blocks of 16 (then a scalar tail): the same maxima
+// and the same first-maximum argmax as the reference, on random values, on many ties,
+// and with NaN (kept only as a window's first element) and -0/+0 (equal: the first wins).
+TEST_F(Pool2dTest, WideChannelsGiveTheReferenceMaximumAndArgmax) {
+  for (const PoolCase& p : {PoolCase{2, 6, 7, 37, 2, 2, 2, 2, Padding::kValid},
+                            PoolCase{1, 5, 5, 40, 3, 3, 2, 2, Padding::kSame}}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      Tensor x = random_uniform(p.input(), -1, 1, gen_);
+      std::span<float> v(x.data<float>(), static_cast<std::size_t>(x.numel()));
+      if (variant == 1) {
+        for (float& e : v) e = std::round(e * 2);  // values -2..2: ties in most windows
+      } else if (variant == 2) {
+        for (std::size_t i = 0; i < v.size(); i += 7) v[i] = std::nanf("");
+        for (std::size_t i = 3; i < v.size(); i += 11) v[i] = (i % 2) ? -0.0f : 0.0f;
+      }
+      const auto [want, want_arg] = ref_max(p, to_doubles(x));
+      const MaxPool2DResult r = max_pool2d_with_argmax(x, p.options());
+      const auto got = r.output.to_vector<float>();
+      const auto got_arg = r.argmax.to_vector<std::int64_t>();
+      const std::int64_t image = p.h * p.w * p.c;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        if (std::isnan(want[i])) {
+          ASSERT_TRUE(std::isnan(got[i])) << "variant " << variant << " element " << i;
+        } else {
+          ASSERT_EQ(got[i], want[i]) << "variant " << variant << " element " << i;
+        }
+        ASSERT_EQ(got_arg[i], want_arg[i] % image) << "variant " << variant << " element " << i;
+      }
+      const auto plain = max_pool2d(x, p.options()).to_vector<float>();
+      ASSERT_EQ(std::memcmp(plain.data(), got.data(), got.size() * sizeof(float)), 0) << "variant " << variant;
+    }
+  }
+}
+
 TEST_F(Pool2dTest, AverageExcludesPadding) {
   // With TF's rule every output of a constant input is that constant, borders too.
   const Tensor y = avg_pool2d(Tensor::full(Shape{1, 5, 4, 2}, 3.0, DType::kF32),
