@@ -242,6 +242,9 @@ def main():
         if not os.access(path, os.X_OK):
             print(f"train_compare: no {path} (build {target}, or pass --{target.split('_')[0]})", file=sys.stderr)
             return 1
+    if "openblas" not in os.environ.get("LD_LIBRARY_PATH", ""):
+        print("note: LD_LIBRARY_PATH names no openblas folder: the peers may run on the reference BLAS "
+              "(train_compare.sh sets it)")
     torch_ok = have_torch(args.python)
     if not torch_ok:
         print(f"PyTorch: skipped ({args.python} cannot import torch; Debian: python3-torch)")
@@ -262,7 +265,7 @@ def main():
                     if rate:
                         cell[peer] = max(cell.get(peer, 0), rate)
         print(f"round {r + 1}/{args.repeat} done, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
-    if not any("libtorch" in cell for cell in best.values()):
+    if best and not any("libtorch" in cell for cell in best.values()):
         print("libtorch: skipped (bench_training was built without libtorch-dev)")
 
     print(f"\nexamples/s, best of {args.repeat} rounds (load average {os.getloadavg()[0]:.2f}):")
