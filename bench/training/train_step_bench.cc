@@ -1,28 +1,24 @@
-// Whole training steps (forward + backward + Adam, as Trainer::train_step runs
-// them) on in-memory Fashion-MNIST batches, Spool next to the same model
-// written with libtorch's C++ API in the same iteration:
+// Whole training steps (forward + backward + Adam, as Trainer::train_step runs them) on
+// in-memory Fashion-MNIST batches, Spool next to the same model written with libtorch's
+// C++ API in the same iteration:
 //   train_step/mlp/threads:<T>   Flatten-Dense(128, relu)-Dense(10), batch 32
-//   train_step/cnn/threads:<T>   Conv2D(32, 3×3, relu)-MaxPool2-Conv2D(64, 3×3,
-//   relu)-
-//                                MaxPool2-Flatten-Dense(128, relu)-Dense(10),
-//                                batch 64
-// Both: Adam lr 1e-3 (epsilon 1e-7, Keras' default, on both sides), sparse
-// categorical cross-entropy from logits, the batch's accuracy counted, the loss
-// read back as a double. The data: the first 8192 training images scaled to f32
-// [0, 1], cut into batches before timing; an iteration runs a block of 2048
-// examples (64 MLP steps, 32 CNN steps) on Spool, then the same block on
-// libtorch. Blocks, not single steps, so that the threads one side leaves
-// spinning after its last kernel do not eat into the other side's time (2
-// cores). Counters: spool_ex_per_s, libtorch_ex_per_s, and spool_vs_libtorch =
-// libtorch time / Spool time (> 1: Spool is faster). Without libtorch only the
-// Spool counter is set. The time column is Spool's (manual time).
+//   train_step/cnn/threads:<T>   Conv2D(32, 3×3, relu)-MaxPool2-Conv2D(64, 3×3, relu)-
+//                                MaxPool2-Flatten-Dense(128, relu)-Dense(10), batch 64
+// The Spool models are layers::zoo_model's, as `spool train` builds them. Both sides:
+// Adam lr 1e-3 (epsilon 1e-7, Keras' default), sparse categorical cross-entropy from
+// logits, the batch's accuracy counted, the loss read back as a double. The data: the
+// first 8192 training images scaled to f32 [0, 1], cut into batches before timing; an
+// iteration runs a block of 2048 examples (64 MLP steps, 32 CNN steps) on Spool, then
+// the same block on libtorch. Blocks, not single steps, so that the threads one side
+// leaves spinning after its last kernel do not eat into the other side's time (2 cores).
+// Counters: spool_ex_per_s, libtorch_ex_per_s, and spool_vs_libtorch = libtorch time /
+// Spool time (> 1: Spool is faster). Without libtorch only the Spool counter is set.
+// The time column is Spool's (manual time).
 //
-// Debian's libtorch runs its GEMMs on the reference BLAS unless OpenBLAS is
-// preloaded; bench/training/train_compare.sh sets that up, or by hand (one
-// command line):
+// Debian's libtorch runs its GEMMs on the reference BLAS unless OpenBLAS is preloaded;
+// bench/training/train_compare.sh sets that up, or by hand (one command line):
 //   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=1
-//     OPENBLAS_NUM_THREADS=1 build/bench/bench_training
-//     --benchmark_filter='train_step/.*/threads:1'
+//     OPENBLAS_NUM_THREADS=1 build/bench/bench_training --benchmark_filter='train_step/.*/threads:1/'
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -32,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "spool/autodiff/layers.h"
+#include "spool/autodiff/layers/model_zoo.h"
 #include "spool/autodiff/losses.h"
 #include "spool/autodiff/optim/adam.h"
 #include "spool/data/image/idx.h"
@@ -49,51 +45,26 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::int64_t kExamples = 8192; // kept in memory, in batches
-constexpr std::int64_t kBlock = 2048;    // examples per side per iteration
-constexpr const char *kFashionDir = "/usr/share/datasets/fashion-mnist";
+constexpr std::int64_t kExamples = 8192;  // kept in memory, in batches
+constexpr std::int64_t kBlock = 2048;     // examples per side per iteration
+constexpr const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 
 // The first kExamples training images as f32 [N, 28, 28, 1] in [0, 1] and their
 // labels as i64 [N]; nullopt without the data set.
-const std::optional<std::pair<Tensor, Tensor>> &fashion_mnist() {
-  static const std::optional<std::pair<Tensor, Tensor>> data =
-      []() -> std::optional<std::pair<Tensor, Tensor>> {
+const std::optional<std::pair<Tensor, Tensor>>& fashion_mnist() {
+  static const std::optional<std::pair<Tensor, Tensor>> data = []() -> std::optional<std::pair<Tensor, Tensor>> {
     const std::filesystem::path dir = kFashionDir;
-    const auto images_path = dir / "train-images-idx3-ubyte.gz",
-               labels_path = dir / "train-labels-idx1-ubyte.gz";
-    if (!std::filesystem::exists(images_path) ||
-        !std::filesystem::exists(labels_path))
-      return std::nullopt;
-    const Tensor u8 = data::read_idx(images_path.string())
-                          .narrow(0, 0, kExamples)
-                          .contiguous();
+    const auto images_path = dir / "train-images-idx3-ubyte.gz", labels_path = dir / "train-labels-idx1-ubyte.gz";
+    if (!std::filesystem::exists(images_path) || !std::filesystem::exists(labels_path)) return std::nullopt;
+    const Tensor u8 = data::read_idx(images_path.string()).narrow(0, 0, kExamples).contiguous();
     Tensor images = Tensor::empty(Shape{kExamples, 28, 28, 1}, DType::kF32);
     for (std::int64_t i = 0; i < images.numel(); ++i) {
-      images.data<float>()[i] =
-          static_cast<float>(u8.data<std::uint8_t>()[i]) * (1.0f / 255.0f);
+      images.data<float>()[i] = static_cast<float>(u8.data<std::uint8_t>()[i]) * (1.0f / 255.0f);
     }
-    const Tensor labels = data::read_idx(labels_path.string())
-                              .narrow(0, 0, kExamples)
-                              .cast(DType::kI64);
+    const Tensor labels = data::read_idx(labels_path.string()).narrow(0, 0, kExamples).cast(DType::kI64);
     return std::make_pair(images, labels.contiguous());
   }();
   return data;
-}
-
-layers::Sequential spool_model(bool cnn) {
-  using namespace layers;
-  Sequential model(cnn ? "cnn" : "mlp");
-  if (cnn) {
-    model.add(Conv2D(Conv2DOptions(32, 3).activation("relu")))
-        .add(MaxPooling2D())
-        .add(Conv2D(Conv2DOptions(64, 3).activation("relu")))
-        .add(MaxPooling2D());
-  }
-  model.add(Flatten())
-      .add(Dense(DenseOptions(128).activation("relu")))
-      .add(Dense(DenseOptions(10)));
-  model.build(Shape{28, 28, 1}, /*seed=*/42);
-  return model;
 }
 
 #if SPOOL_BENCH_HAVE_LIBTORCH
@@ -117,14 +88,13 @@ torch::nn::Sequential torch_model(bool cnn) {
 }
 #endif
 
-void bm_train_step(benchmark::State &state, bool cnn) {
+void bm_train_step(benchmark::State& state, bool cnn) {
   const int threads = static_cast<int>(state.range(0));
   const std::int64_t batch = cnn ? 64 : 32;
   const std::int64_t steps = kBlock / batch, batches = kExamples / batch;
-  const auto &data = fashion_mnist();
+  const auto& data = fashion_mnist();
   if (!data) {
-    state.SkipWithError(
-        "no Fashion-MNIST in /usr/share/datasets/fashion-mnist");
+    state.SkipWithError("no Fashion-MNIST in /usr/share/datasets/fashion-mnist");
     for (auto _ : state) {
     }
     return;
@@ -136,12 +106,10 @@ void bm_train_step(benchmark::State &state, bool cnn) {
   }
 
   set_num_threads(threads);
-  layers::Sequential model = spool_model(cnn);
+  layers::Sequential model = layers::zoo_model(cnn ? "cnn" : "mlp", Shape{28, 28, 1}, 10, /*seed=*/42);
   autodiff::Adam adam(autodiff::AdamOptions().learning_rate(1e-3));
-  losses::SparseCategoricalCrossentropy loss(
-      losses::LossOptions().from_logits(true));
-  distribute::Trainer trainer(model, loss, adam,
-                              distribute::Accuracy::kSparseCategorical);
+  losses::SparseCategoricalCrossentropy loss(losses::LossOptions().from_logits(true));
+  distribute::Trainer trainer(model, loss, adam, distribute::Accuracy::kSparseCategorical);
   std::int64_t next = 0;
   const auto spool_block = [&] {
     for (std::int64_t s = 0; s < steps; ++s, next = (next + 1) % batches) {
@@ -153,29 +121,23 @@ void bm_train_step(benchmark::State &state, bool cnn) {
   at::set_num_threads(threads);
   torch::manual_seed(42);
   torch::nn::Sequential net = torch_model(cnn);
-  torch::optim::Adam torch_adam(net->parameters(),
-                                torch::optim::AdamOptions(1e-3).eps(1e-7));
+  torch::optim::Adam torch_adam(net->parameters(), torch::optim::AdamOptions(1e-3).eps(1e-7));
   std::vector<at::Tensor> txs, tys;
   for (std::int64_t b = 0; b < batches; ++b) {
     const std::vector<std::int64_t> dims =
-        cnn ? std::vector<std::int64_t>{batch, 1, 28, 28}
-            : std::vector<std::int64_t>{batch, 28, 28};
+        cnn ? std::vector<std::int64_t>{batch, 1, 28, 28} : std::vector<std::int64_t>{batch, 28, 28};
     txs.push_back(torch::from_blob(xs[b].data<float>(), dims, torch::kFloat32));
-    tys.push_back(
-        torch::from_blob(ys[b].data<std::int64_t>(), {batch}, torch::kInt64));
+    tys.push_back(torch::from_blob(ys[b].data<std::int64_t>(), {batch}, torch::kInt64));
   }
   std::int64_t torch_next = 0, correct = 0;
   const auto torch_block = [&] {
-    for (std::int64_t s = 0; s < steps;
-         ++s, torch_next = (torch_next + 1) % batches) {
+    for (std::int64_t s = 0; s < steps; ++s, torch_next = (torch_next + 1) % batches) {
       torch_adam.zero_grad();
       const at::Tensor logits = net->forward(txs[torch_next]);
-      const at::Tensor l =
-          torch::nn::functional::cross_entropy(logits, tys[torch_next]);
+      const at::Tensor l = torch::nn::functional::cross_entropy(logits, tys[torch_next]);
       l.backward();
       torch_adam.step();
-      correct +=
-          logits.argmax(1).eq(tys[torch_next]).sum().item<std::int64_t>();
+      correct += logits.argmax(1).eq(tys[torch_next]).sum().item<std::int64_t>();
       benchmark::DoNotOptimize(l.item<double>());
     }
   };
@@ -199,8 +161,7 @@ void bm_train_step(benchmark::State &state, bool cnn) {
     torch_s += std::chrono::duration<double>(Clock::now() - t1).count();
 #endif
   }
-  const double examples =
-      static_cast<double>(kBlock) * static_cast<double>(state.iterations());
+  const double examples = static_cast<double>(kBlock) * static_cast<double>(state.iterations());
   state.counters["spool_ex_per_s"] = examples / spool_s;
   if (torch_s > 0) {
     state.counters["libtorch_ex_per_s"] = examples / torch_s;
@@ -226,5 +187,5 @@ BENCHMARK_CAPTURE(bm_train_step, cnn, true)
     ->Arg(1)
     ->Arg(2);
 
-} // namespace
-} // namespace spool
+}  // namespace
+}  // namespace spool
