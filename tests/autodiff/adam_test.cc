@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "optimizer_test_support.h"
 
 namespace spool::autodiff {
@@ -79,6 +81,23 @@ TEST(Adam, F32VectorBodyRoundsLikeTheScalarTail) {
       single.apply_gradients(std::vector<Tensor>{Tensor::from_vector<float>({grad[i]})}, e);
     EXPECT_EQ(got[i], e[0].unwatched_value().to_vector<float>()[0]) << "element " << i;
   }
+}
+
+// The moments of a weight whose gradient stays zero decay geometrically; without the
+// flush to zero they would sink into (and stick in) the slow denormal range.
+TEST(Adam, MomentsNeverBecomeDenormal) {
+  Adam adam(AdamOptions().learning_rate(0.01));
+  const std::vector<Variable> w{Variable("w", Tensor::from_vector<float>({0.5f, 0.5f}))};
+  adam.apply_gradients(std::vector<Tensor>{Tensor::from_vector<float>({1e-30f, 1.0f})}, w);
+  for (int step = 0; step < 3000; ++step)
+    adam.apply_gradients(std::vector<Tensor>{Tensor::from_vector<float>({0.0f, 1.0f})}, w);
+  int slots = 0;
+  for (const NamedTensor& slot : adam.state()) {
+    if (slot.tensor.dtype() != DType::kF32) continue;
+    ++slots;
+    for (float x : slot.tensor.to_vector<float>()) EXPECT_NE(std::fpclassify(x), FP_SUBNORMAL) << slot.name << ": " << x;
+  }
+  EXPECT_EQ(slots, 2) << "m and v";
 }
 
 TEST(Adam, RefusesBadHyperparameters) {
