@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "spool/tensor/kernels/simd_block.h"
 #include "spool/tensor/thread_pool.h"
 
 namespace spool {
@@ -30,10 +31,11 @@ Span2D window_at(const Window2D& g, std::int64_t oy, std::int64_t ox) {
   return s;
 }
 
-// GCC 12 at -O2 vectorises a loop only at a known trip count and without run-time alias
-// checks (see elementwise_loops.h): the channel loops below run blocks of kBlock
-// channels through local arrays, then the same expression for the remaining channels.
-constexpr std::int64_t kBlock = 16;
+// The channel loops run blocks of kBlock channels as kVectors vector values (simd_block.h:
+// GCC 12 left these loops scalar at -O3 and half of them at -O2), then the same
+// expression per remaining channel.
+constexpr std::int64_t kVectors = 4;
+constexpr std::int64_t kBlock = kVectors * simd::kWidth;
 
 // The maximum of one window per channel into best[0, C), with strict '>' from the
 // window's first element (a NaN there stays; later NaNs never win).
@@ -41,15 +43,18 @@ void window_max(const Window2D& g, const Span2D& s, const float* image, std::int
   const std::int64_t c = g.channels;
   std::int64_t k0 = 0;
   for (; k0 + kBlock <= c; k0 += kBlock) {
-    float b[kBlock];
-    for (std::int64_t k = 0; k < kBlock; ++k) b[k] = image[first + k0 + k];
+    simd::F32x4 b[kVectors];
+    for (std::int64_t j = 0; j < kVectors; ++j) b[j] = simd::load(image + first + k0 + j * simd::kWidth);
     for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
       for (std::int64_t ix = s.x0; ix < s.x1; ++ix) {
         const float* p = image + (iy * g.in_w + ix) * c + k0;
-        for (std::int64_t k = 0; k < kBlock; ++k) b[k] = p[k] > b[k] ? p[k] : b[k];
+        for (std::int64_t j = 0; j < kVectors; ++j) {
+          const simd::F32x4 v = simd::load(p + j * simd::kWidth);
+          b[j] = simd::take_where(v > b[j], v, b[j]);
+        }
       }
     }
-    for (std::int64_t k = 0; k < kBlock; ++k) best[k0 + k] = b[k];
+    for (std::int64_t j = 0; j < kVectors; ++j) simd::store(best + k0 + j * simd::kWidth, b[j]);
   }
   for (std::int64_t k = k0; k < c; ++k) {
     float b = image[first + k];
@@ -76,17 +81,23 @@ void window_argmax(const Window2D& g, const Span2D& s, const float* image, const
   const std::int64_t span = ((s.y1 - 1) * g.in_w + s.x1) * c - first;
   std::int64_t k0 = 0;
   for (; span < (std::int64_t{1} << 31) && k0 + kBlock <= c; k0 += kBlock) {
-    std::int32_t at[kBlock];
-    for (std::int64_t k = 0; k < kBlock; ++k) at[k] = 0;  // offset from `first`
+    simd::F32x4 b[kVectors];
+    simd::I32x4 at[kVectors];  // offsets from `first`
+    for (std::int64_t j = 0; j < kVectors; ++j) {
+      b[j] = simd::load(best + k0 + j * simd::kWidth);
+      at[j] = simd::I32x4{};
+    }
     for (std::int64_t iy = s.y1 - 1; iy >= s.y0; --iy) {
       for (std::int64_t ix = s.x1 - 1; ix >= s.x0; --ix) {
         const std::int64_t base = (iy * g.in_w + ix) * c;
-        const float* p = image + base + k0;
-        const auto offset = static_cast<std::int32_t>(base - first);
-        for (std::int64_t k = 0; k < kBlock; ++k) at[k] = p[k] == best[k0 + k] ? offset : at[k];
+        const simd::I32x4 offset = simd::I32x4{} + static_cast<std::int32_t>(base - first);
+        for (std::int64_t j = 0; j < kVectors; ++j) {
+          const simd::F32x4 v = simd::load(image + base + k0 + j * simd::kWidth);
+          at[j] = simd::take_where(v == b[j], offset, at[j]);
+        }
       }
     }
-    for (std::int64_t k = 0; k < kBlock; ++k) arg[k0 + k] = first + at[k] + k0 + k;
+    for (std::int64_t k = 0; k < kBlock; ++k) arg[k0 + k] = first + at[k / simd::kWidth][k % simd::kWidth] + k0 + k;
   }
   for (std::int64_t k = k0; k < c; ++k) {
     std::int64_t found = first + k;
@@ -258,7 +269,7 @@ Tensor max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const Shape& 
               argmax.defined() ? argmax.shape().to_string() : "");
   const Tensor dyc = dy.contiguous();
   const Tensor ac = argmax.contiguous();
-  Tensor dx = Tensor::zeros(input_shape, DType::kF32);
+  Tensor dx = Tensor::empty(input_shape, DType::kF32);  // for_images zeroes each image it fills
   if (dx.numel() > 0) kernels::max_pool2d_backward(g, dyc.data<float>(), ac.data<std::int64_t>(), dx.data<float>());
   return dx;
 }
@@ -275,7 +286,7 @@ Tensor avg_pool2d_backward(const Tensor& dy, const Shape& input_shape, const Poo
   const Window2D g = pool_window(input_shape, options, "avg_pool2d_backward");
   check_grad_shape(dy, g, input_shape, "avg_pool2d_backward");
   const Tensor dyc = dy.contiguous();
-  Tensor dx = Tensor::zeros(input_shape, DType::kF32);
+  Tensor dx = Tensor::empty(input_shape, DType::kF32);  // for_images zeroes each image it fills
   if (dx.numel() > 0) kernels::avg_pool2d_backward(g, dyc.data<float>(), dx.data<float>());
   return dx;
 }
