@@ -25,9 +25,10 @@
 
 #include <cmath>
 
+// x86-64 under GCC or Clang: the MXCSR scope and the AVX2 Adam loop below.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define SPOOL_OPTIM_HAVE_AVX2_ADAM 1
+#define SPOOL_OPTIM_X86 1
 #endif
 
 namespace spool::autodiff::detail {
@@ -49,7 +50,7 @@ constexpr int kLanes = 16;
 
 class FlushDenormalsToZero {
  public:
-#if SPOOL_OPTIM_HAVE_AVX2_ADAM
+#if SPOOL_OPTIM_X86
   FlushDenormalsToZero() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFlushToZero | kDenormalsAreZero); }
   ~FlushDenormalsToZero() { _mm_setcsr(saved_); }
 
@@ -127,7 +128,7 @@ SPOOL_OPTIM_INLINE inline void adam_lanes(T* __restrict p, const T* __restrict g
   }
 }
 
-#if SPOOL_OPTIM_HAVE_AVX2_ADAM
+#if SPOOL_OPTIM_X86
 // Updates the first n - n % 8 elements; returns how many it did.
 __attribute__((target("avx2"))) std::int64_t adam_avx2(float* p, const float* g, float* m, float* v, std::int64_t n,
                                                        float alpha, float c1, float c2, float eps, float scale) {
@@ -264,7 +265,7 @@ SPOOL_OPTIM_CLONES void sgd_update(double* p, const double* g, double* m, std::i
 SPOOL_OPTIM_CLONES void adam_update(float* p, const float* g, float* m, float* v, float* vhat, std::int64_t n,
                                     const AdamParams& k) {
   const FlushDenormalsToZero flush;
-#if SPOOL_OPTIM_HAVE_AVX2_ADAM
+#if SPOOL_OPTIM_X86
   if (vhat == nullptr && have_avx2()) {
     const std::int64_t done =
         adam_avx2(p, g, m, v, n, static_cast<float>(k.alpha), static_cast<float>(k.one_minus_beta_1),
