@@ -32,29 +32,11 @@ Tensor Tensor::empty(Shape shape, DType dtype) {
   return Tensor(Storage::allocate(bytes), dtype, std::move(shape));
 }
 
-void Tensor::check_defined() const {
-  SPOOL_CHECK(defined(), InvalidArgument, "use of an undefined Tensor");
-}
+void Tensor::throw_undefined() { SPOOL_THROW(InvalidArgument, "use of an undefined Tensor"); }
 
-void Tensor::check_dtype(DType wanted) const {
+void Tensor::throw_dtype(DType wanted) const {
   check_defined();
-  SPOOL_CHECK(dtype_ == wanted, InvalidArgument, "tensor has dtype ", dtype_name(dtype_), ", accessed as ",
-              dtype_name(wanted));
-}
-
-DType Tensor::dtype() const {
-  check_defined();
-  return dtype_;
-}
-
-const Shape& Tensor::shape() const {
-  check_defined();
-  return shape_;
-}
-
-const std::vector<std::int64_t>& Tensor::strides() const {
-  check_defined();
-  return strides_;
+  SPOOL_THROW(InvalidArgument, "tensor has dtype ", dtype_name(dtype_), ", accessed as ", dtype_name(wanted));
 }
 
 bool Tensor::is_contiguous() const {

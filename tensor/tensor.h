@@ -59,9 +59,19 @@ class Tensor {
   static Tensor from_bytes(std::string_view bytes);
 
   bool defined() const { return storage_ != nullptr; }
-  DType dtype() const;
-  const Shape& shape() const;
-  const std::vector<std::int64_t>& strides() const;
+  // The accessors below are inline: pipelines call them several times per element.
+  DType dtype() const {
+    check_defined();
+    return dtype_;
+  }
+  const Shape& shape() const {
+    check_defined();
+    return shape_;
+  }
+  const std::vector<std::int64_t>& strides() const {
+    check_defined();
+    return strides_;
+  }
   std::int64_t rank() const { return shape().rank(); }
   std::int64_t dim(std::int64_t axis) const { return shape()[axis]; }
   std::int64_t numel() const { return shape().numel(); }
@@ -128,8 +138,14 @@ class Tensor {
   Tensor with_layout(Shape shape, std::vector<std::int64_t> strides, std::int64_t offset) const;
   std::int64_t element_offset(std::initializer_list<std::int64_t> index) const;
   std::int64_t normalize_axis(std::int64_t axis, std::int64_t rank_plus, const char* op) const;
-  void check_defined() const;
-  void check_dtype(DType wanted) const;
+  void check_defined() const {
+    if (storage_ == nullptr) [[unlikely]] throw_undefined();
+  }
+  void check_dtype(DType wanted) const {
+    if (storage_ == nullptr || dtype_ != wanted) [[unlikely]] throw_dtype(wanted);
+  }
+  [[noreturn]] static void throw_undefined();
+  [[noreturn]] void throw_dtype(DType wanted) const;
   template <typename T>
   void gather(T* out) const;
 

@@ -12,7 +12,12 @@ in the same script run. Goal: Spool >= 10x DataLoader.
 
 DataLoader's shuffle=True permutes the whole epoch; Spool matches it with a buffer of
 60000 (the whole epoch: a uniform shuffle). Loading the files is outside both timings;
-DataLoader's worker start-up and Spool's iterator start-up are inside them.
+DataLoader's worker start-up and Spool's iterator start-up are inside them. Both sides
+time epochs of a running process: DataLoader's best of --epochs epochs in this script,
+and for Spool, in each of --epochs `spool bench` runs, the epoch after a first one
+(`--repeat --warmup` one epoch: the shuffle buffer is filled again for the timed epoch,
+but in memory the process has already touched; a fresh process's first epoch also pays
+its first page faults, ~half the speed on this machine).
 Exits 0 with "skipped: ..." when torch or the data is absent.
 """
 import argparse
@@ -64,8 +69,10 @@ def torch_examples_per_s(images, labels, workers, epochs):
 
 
 def spool_examples_per_s(spool, images_path, labels_path, parallelism, shuffle, epochs):
+    epoch_batches = str((60000 + BATCH - 1) // BATCH)
     cmd = [spool, "bench", "--source", f"idx:{images_path},{labels_path}", "--normalize", f"{MEAN},{STD}",
-           "--map-parallelism", str(parallelism), "--shuffle", str(shuffle), "--batch", str(BATCH), "--json"]
+           "--map-parallelism", str(parallelism), "--shuffle", str(shuffle), "--batch", str(BATCH),
+           "--repeat", "--warmup", epoch_batches, "--steps", epoch_batches, "--json"]
     best = 0.0
     for _ in range(epochs):
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

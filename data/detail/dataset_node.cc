@@ -28,6 +28,16 @@ IteratorBase::IteratorBase(const DatasetNode& node, const IteratorContext& conte
 
 namespace {
 
+// The bytes of a record element's first component, or a null view when that is not a
+// 1-D u8 contiguous tensor (the parsing stage names the element in its error).
+std::string_view view_of(const Element& e) {
+  if (e.empty()) return {};
+  const Tensor& t = e[0];
+  if (!t.defined() || t.rank() != 1 || t.dtype() != DType::kU8 || !t.is_contiguous()) return {};
+  const std::string_view v = t.as_string_view();
+  return v.data() != nullptr ? v : std::string_view("", 0);
+}
+
 std::int64_t total_bytes(const std::vector<Element>& out, std::size_t from) {
   std::int64_t bytes = 0;
   for (std::size_t i = from; i < out.size(); ++i) bytes += out[i].byte_size();
@@ -83,6 +93,38 @@ std::size_t IteratorBase::next_n(std::size_t n, std::vector<Element>& out) {
                });
 }
 
+std::size_t IteratorBase::next_views(std::size_t n, RecordViews& out) {
+  const std::size_t from = out.records.size();
+  if (!timed_) {
+    const std::size_t got = get_next_views(n, out);
+    counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
+    return got;
+  }
+  return timed([&] { return get_next_views(n, out); },
+               [&](std::size_t got) {
+                 std::int64_t bytes = 0;
+                 for (std::size_t i = from; i < out.records.size(); ++i) {
+                   bytes += static_cast<std::int64_t>(out.records[i].size());
+                 }
+                 counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
+                 counters_->bump(counters_->bytes, bytes);
+               });
+}
+
+std::size_t IteratorBase::get_next_views(std::size_t n, RecordViews& out) {
+  // Views are taken once the elements stop moving; an error keeps the ones before it.
+  const std::size_t from = out.elements.size();
+  std::size_t got = 0;
+  try {
+    got = get_next_n(n, out.elements);
+  } catch (...) {
+    for (std::size_t i = from; i < out.elements.size(); ++i) out.records.push_back(view_of(out.elements[i]));
+    throw;
+  }
+  for (std::size_t i = from; i < out.elements.size(); ++i) out.records.push_back(view_of(out.elements[i]));
+  return got;
+}
+
 std::size_t IteratorBase::get_next_n(std::size_t n, std::vector<Element>& out) {
   std::size_t got = 0;
   for (; got < n; ++got) {
@@ -108,6 +150,11 @@ std::optional<Element> IteratorBase::pull(IteratorBase& input) {
 std::size_t IteratorBase::pull_n(IteratorBase& input, std::size_t n, std::vector<Element>& out) {
   const InputAccount account{*this, input};
   return input.next_n(n, out);
+}
+
+std::size_t IteratorBase::pull_views(IteratorBase& input, std::size_t n, RecordViews& out) {
+  const InputAccount account{*this, input};
+  return input.next_views(n, out);
 }
 
 void IteratorBase::save_state(StateWriter& writer) {

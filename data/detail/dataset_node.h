@@ -39,6 +39,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -98,6 +99,22 @@ struct IteratorContext {
   }
 };
 
+// Serialized records as views of their bytes, for stages that parse them
+// (parse_example_batch): a record source fills them without a Tensor per record.
+struct RecordViews {
+  std::vector<std::string_view> records;
+  // What keeps the views valid: the buffers they point into (a record source), or the
+  // elements they view (any other input; a view that is not of a 1-D u8 contiguous
+  // first component has a null data() and its element says what it was).
+  std::vector<std::shared_ptr<Storage>> buffers;
+  std::vector<Element> elements;
+  void clear() {
+    records.clear();
+    buffers.clear();
+    elements.clear();
+  }
+};
+
 class IteratorBase {
  public:
   IteratorBase(const DatasetNode& node, const IteratorContext& context);
@@ -112,6 +129,9 @@ class IteratorBase {
   // batch instead of once per element. Returns how many were appended. When an element
   // fails, the ones before it stay in `out` and the error propagates, as with next().
   std::size_t next_n(std::size_t n, std::vector<Element>& out);
+  // next_n for a stage that parses serialized records: up to n records appended to
+  // `out` as views, counted (bytes: the records' sizes) and timed the same way.
+  std::size_t next_views(std::size_t n, RecordViews& out);
 
   // The stage's name as a state marker, then save()/restore().
   void save_state(StateWriter& writer);
@@ -123,6 +143,8 @@ class IteratorBase {
   virtual std::optional<Element> get_next() = 0;
   // next_n's work; the default calls get_next() up to n times.
   virtual std::size_t get_next_n(std::size_t n, std::vector<Element>& out);
+  // next_views's work; the default views the first component of get_next_n's elements.
+  virtual std::size_t get_next_views(std::size_t n, RecordViews& out);
   virtual void save(StateWriter& writer) = 0;
   virtual void restore(StateReader& reader) = 0;
 
@@ -131,6 +153,8 @@ class IteratorBase {
   std::optional<Element> pull(IteratorBase& input);
   // input.next_n(n, out), accounted the same way.
   std::size_t pull_n(IteratorBase& input, std::size_t n, std::vector<Element>& out);
+  // input.next_views(n, out), accounted the same way.
+  std::size_t pull_views(IteratorBase& input, std::size_t n, RecordViews& out);
   // Time the consumer side spent blocked on a buffer, for stages with threads.
   void add_wait(std::chrono::steady_clock::duration d) { pulled_ns_ += to_ns(d); }
   // Work done on another thread (counted into self time).

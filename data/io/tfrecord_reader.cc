@@ -5,6 +5,7 @@
 #include <istream>
 
 #include "spool/data/io/byte_source.h"
+#include "spool/data/io/read_buffer_pool.h"
 #include "spool/data/io/tfrecord_format.h"
 
 namespace spool::data {
@@ -96,12 +97,13 @@ void TFRecordReader::open_stream(std::unique_ptr<detail::ByteSource> raw) {
   source_ = compression_ == Compression::kNone
                 ? std::move(raw)
                 : detail::make_inflate_source(std::move(raw), compression_, options_.buffer_size(), name_);
+  if (compression_ == Compression::kNone) stream_size_ = source_->size();
 }
 
 std::optional<std::uint64_t> TFRecordReader::remaining() const {
   if (base_ != nullptr) return size_ - pos_;
   if (compression_ != Compression::kNone) return std::nullopt;
-  const std::optional<std::uint64_t> total = source_->size();
+  const std::optional<std::uint64_t> total = stream_size_;
   if (!total) return std::nullopt;
   return *total - std::min(*total, pos_);
 }
@@ -146,7 +148,8 @@ std::uint64_t TFRecordReader::ensure_stream(std::uint64_t n) {
         std::memmove(buf_->data(), buf_->data() + begin_, have);
       } else {
         // A live Record may still view the old buffer: leave it to them.
-        std::shared_ptr<Storage> fresh = Storage::allocate(static_cast<std::size_t>(want));
+        if (!pool_) pool_ = detail::ReadBufferPool::make(options_.buffer_size());
+        std::shared_ptr<Storage> fresh = pool_->take(static_cast<std::size_t>(want));
         if (have > 0) std::memcpy(fresh->data(), buf_->data() + begin_, have);
         buf_ = std::move(fresh);
       }
@@ -166,17 +169,14 @@ void TFRecordReader::advance(std::uint64_t n) {
   if (base_ == nullptr) begin_ += static_cast<std::size_t>(n);
 }
 
-Record TFRecordReader::make_record(std::uint64_t start, std::uint64_t length) {
-  const auto len = static_cast<std::int64_t>(length);
+RecordFrame TFRecordReader::frame_of(std::uint64_t start, std::uint64_t length) const {
   if (base_ != nullptr) {
-    return Record{Tensor(whole_, DType::kU8, Shape{len}, static_cast<std::int64_t>(base_begin_ + start + kHeaderSize)),
-                  start, next_index_};
+    return RecordFrame{&whole_, static_cast<std::size_t>(base_begin_ + start + kHeaderSize), length, start, next_index_};
   }
-  return Record{Tensor(buf_, DType::kU8, Shape{len}, static_cast<std::int64_t>(begin_ + kHeaderSize)), start,
-                next_index_};
+  return RecordFrame{&buf_, begin_ + kHeaderSize, length, start, next_index_};
 }
 
-std::optional<Record> TFRecordReader::next() {
+std::optional<RecordFrame> TFRecordReader::next_frame() {
   while (!done_) {
     const std::uint64_t start = pos_;
     try {
@@ -218,7 +218,7 @@ std::optional<Record> TFRecordReader::next() {
         corruption(start, "data crc mismatch", "", start + frame);
         continue;
       }
-      Record record = make_record(start, length);
+      const RecordFrame record = frame_of(start, length);
       advance(frame);
       if (building_index_) index_.append({start, frame});
       ++next_index_;

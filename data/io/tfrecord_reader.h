@@ -47,6 +47,7 @@ namespace spool::data {
 
 namespace detail {
 class ByteSource;
+class ReadBufferPool;
 }
 
 struct Record {
@@ -55,6 +56,16 @@ struct Record {
   std::uint64_t index = 0;   // 0-based position among the records this file yielded
   std::string_view view() const { return data.as_string_view(); }
   std::uint64_t size() const { return static_cast<std::uint64_t>(data.numel()); }
+};
+
+// A record's place in the reader's bytes, without the Tensor that Record makes of it
+// (for code that moves records between threads: see next_frame()).
+struct RecordFrame {
+  const std::shared_ptr<Storage>* storage = nullptr;  // holds the payload; valid until the next call
+  std::size_t begin = 0;     // of the payload within *storage
+  std::uint64_t length = 0;  // of the payload
+  std::uint64_t offset = 0;  // as Record::offset
+  std::uint64_t index = 0;   // as Record::index
 };
 
 class TFRecordReader {
@@ -75,7 +86,21 @@ class TFRecordReader {
 
   // The next record, or nullopt at the end. Throws DataLossError (policy kFail), or
   // IoError when the operating system fails a read.
-  std::optional<Record> next();
+  std::optional<Record> next() {
+    const std::optional<RecordFrame> frame = next_frame();
+    if (!frame) return std::nullopt;
+    return make_record(*frame);
+  }
+  // next() without making the Tensor: copy *storage to keep the bytes, and turn the
+  // frame into a Record with make_record() (on any thread). A reader thread that hands
+  // records to another thread this way leaves every allocation of the Tensor to the
+  // thread that also frees it, where glibc's per-thread cache serves both.
+  std::optional<RecordFrame> next_frame();
+  static Record make_record(const RecordFrame& frame) {
+    return Record{Tensor(*frame.storage, DType::kU8, Shape{static_cast<std::int64_t>(frame.length)},
+                         static_cast<std::int64_t>(frame.begin)),
+                  frame.offset, frame.index};
+  }
 
   // Positions the reader at the frame header at `offset` of the uncompressed stream,
   // which will be yielded as record `record_index` (from a RecordIndex). Uncompressed
@@ -125,7 +150,7 @@ class TFRecordReader {
   void advance(std::uint64_t n);
   std::optional<std::uint64_t> remaining() const;
   void move_forward(std::uint64_t n);
-  Record make_record(std::uint64_t start, std::uint64_t length);
+  RecordFrame frame_of(std::uint64_t start, std::uint64_t length) const;
   // Under kFail throws; otherwise skips (to resume_at and on to the next valid header,
   // or to the end for kSkipFile) and reports.
   void corruption(std::uint64_t start, const std::string& what, const std::string& tail, std::uint64_t resume_at);
@@ -150,9 +175,11 @@ class TFRecordReader {
   // Streaming mode: source_ feeds buf_; bytes [begin_, end_) of buf_ start at pos_.
   std::unique_ptr<detail::ByteSource> source_;
   std::shared_ptr<Storage> buf_;
+  std::shared_ptr<detail::ReadBufferPool> pool_;  // recycles buffers whose records are gone
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool source_eof_ = false;
+  std::optional<std::uint64_t> stream_size_;  // source_->size() of an uncompressed stream, read once
 
   std::uint64_t pos_ = 0;
   std::uint64_t next_index_ = 0;

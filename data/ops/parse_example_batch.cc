@@ -34,7 +34,7 @@ class ParseBatchNode : public detail::UnaryNode {
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
-  Element parse(const std::vector<Element>& records, std::int64_t first_index) const;
+  Element parse(const detail::RecordViews& records, std::int64_t first_index) const;
   // One record into row r of `out`, marking the features it had in `seen`.
   bool parse_fast(std::string_view record, std::int64_t r, BatchBuilder& out, std::vector<char>& seen,
                   std::size_t& hint) const;
@@ -68,15 +68,15 @@ void fill_default(const FeatureSpecEntry& entry, const BatchBuilder& out, std::s
   }
 }
 
-Element ParseBatchNode::parse(const std::vector<Element>& records, std::int64_t first_index) const {
-  const auto rows = static_cast<std::int64_t>(records.size());
+Element ParseBatchNode::parse(const detail::RecordViews& records, std::int64_t first_index) const {
+  const auto rows = static_cast<std::int64_t>(records.records.size());
   BatchBuilder out;
   out.numeric.resize(spec_.size());
   out.bytes.resize(spec_.size());
   for (std::size_t f = 0; f < spec_.size(); ++f) {
     const FeatureSpecEntry& entry = spec_.entry(f);
     if (entry.kind == FeatureKind::kBytes) {
-      out.bytes[f].resize(records.size());
+      out.bytes[f].resize(records.records.size());
       continue;
     }
     std::vector<std::int64_t> dims{rows};
@@ -87,13 +87,10 @@ Element ParseBatchNode::parse(const std::vector<Element>& records, std::int64_t 
   std::size_t hint = 0;
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::int64_t record_index = first_index + r;
-    const Tensor& record = records[static_cast<std::size_t>(r)][0];
-    SPOOL_CHECK(record.defined() && record.rank() == 1 && record.dtype() == DType::kU8 && record.is_contiguous(),
-                InvalidArgument, "parse_example_batch: record #", record_index, " is not a 1-D u8 record: ",
-                describe_structure(records[static_cast<std::size_t>(r)]));
-    if (!parse_fast(record.as_string_view(), r, out, seen, hint)) {
-      parse_general(record.as_string_view(), r, record_index, out, seen);
-    }
+    const std::string_view record = records.records[static_cast<std::size_t>(r)];
+    SPOOL_CHECK(record.data() != nullptr, InvalidArgument, "parse_example_batch: record #", record_index,
+                " is not a 1-D u8 record: ", describe_structure(records.elements[static_cast<std::size_t>(r)]));
+    if (!parse_fast(record, r, out, seen, hint)) parse_general(record, r, record_index, out, seen);
     for (std::size_t f = 0; f < spec_.size(); ++f) {
       if (seen[f]) continue;
       const FeatureSpecEntry& entry = spec_.entry(f);
@@ -278,19 +275,19 @@ class ParseBatchIterator : public detail::UnaryIterator {
 
  private:
   std::optional<Element> get_next() override {
-    std::vector<Element> records;
-    records.reserve(static_cast<std::size_t>(node_.batch_size_));
+    records_.clear();  // the last batch's records go first, so that pulling reuses their memory
     const std::int64_t first = consumed_;
     try {
-      pull_n(input(), static_cast<std::size_t>(node_.batch_size_), records);
+      pull_views(input(), static_cast<std::size_t>(node_.batch_size_), records_);
     } catch (...) {
-      consumed_ += static_cast<std::int64_t>(records.size()) + 1;  // the failed record counts as taken
+      consumed_ += static_cast<std::int64_t>(records_.records.size()) + 1;  // the failed record counts as taken
       throw;
     }
-    consumed_ += static_cast<std::int64_t>(records.size());
-    if (records.empty()) return std::nullopt;
-    if (node_.drop_remainder_ && static_cast<std::int64_t>(records.size()) < node_.batch_size_) return std::nullopt;
-    return node_.parse(records, first);
+    const auto got = static_cast<std::int64_t>(records_.records.size());
+    consumed_ += got;
+    if (got == 0) return std::nullopt;
+    if (node_.drop_remainder_ && got < node_.batch_size_) return std::nullopt;
+    return node_.parse(records_, first);
   }
   void save(StateWriter& writer) override {
     writer.write_i64(consumed_);
@@ -303,6 +300,9 @@ class ParseBatchIterator : public detail::UnaryIterator {
 
   const ParseBatchNode& node_;
   std::int64_t consumed_ = 0;  // records taken so far, for messages
+  // Kept from batch to batch: fresh vectors of a batch's size are large requests to
+  // glibc malloc, which first consolidates every small chunk the last batch freed.
+  detail::RecordViews records_;
 };
 
 std::unique_ptr<detail::IteratorBase> ParseBatchNode::make_iterator(const detail::IteratorContext& context) const {

@@ -1,5 +1,7 @@
 #include "spool/data/ops/shuffle.h"
 
+#include <algorithm>
+#include <array>
 #include <random>
 
 #include "spool/data/dataset.h"
@@ -47,10 +49,7 @@ class ShuffleIterator : public detail::UnaryIterator {
   std::optional<Element> get_next() override {
     fill();
     if (buffer_.empty()) return std::nullopt;
-    // Draw k uses Philox block k of stream `epoch`: a pure function of (seed, epoch, k).
-    Generator gen(seed_, stream_);
-    gen.set_position(draws_++);
-    const std::uint64_t r = gen.next_u64();
+    const std::uint64_t r = draw(draws_++);
     const auto j = static_cast<std::size_t>(r % buffer_.size());  // bias < size / 2^64
     Element out = std::move(buffer_[j]);
     if (j + 1 != buffer_.size()) buffer_[j] = std::move(buffer_.back());
@@ -58,7 +57,54 @@ class ShuffleIterator : public detail::UnaryIterator {
     const std::int64_t bytes = out.byte_size();
     buffer_bytes_ -= bytes;
     budget().release(bytes);
+    prefetch_ahead();
     return out;
+  }
+
+  // Draw k uses Philox block k of stream `epoch`: a pure function of (seed, epoch, k).
+  // The next kAhead values are kept, as prefetch_ahead() computes them early.
+  std::uint64_t draw(std::uint64_t k) {
+    Ahead& slot = ahead_[k % kAhead];
+    if (slot.draw != k) {
+      Generator gen(seed_, stream_);
+      gen.set_position(k);
+      slot = {k, gen.next_u64()};
+    }
+    return slot.value;
+  }
+
+  // A drawn element sits at a random place in a buffer far larger than the caches:
+  // reading it (its size for the statistics, then its tensors and their bytes in the
+  // next stage) was a chain of three cache misses per element. The draws are known in
+  // advance, so their memory is fetched a few draws early, one link of the chain per
+  // draw: the element 3 draws ahead, the tensors of the one 2 ahead, the bytes of the
+  // next one. A guess can be wrong (the slot refilled in between): that only wastes a
+  // prefetch, the draws themselves are not changed.
+  void prefetch_ahead() {
+    for (std::uint64_t d = kAhead; d >= 1; --d) {
+      // The buffer size at draw draws_ + d - 1, when it stays full or drains as now.
+      const std::size_t size = input_done_ ? buffer_.size() - std::min<std::size_t>(buffer_.size(), d - 1)
+                                           : static_cast<std::size_t>(node_.options_.buffer_size());
+      if (size == 0 || buffer_.empty()) continue;
+      const auto j = static_cast<std::size_t>(draw(draws_ + d - 1) % size);
+      if (j >= buffer_.size()) continue;
+      const Element& e = buffer_[j];
+      if (d == kAhead) {
+        __builtin_prefetch(&e);
+      } else if (d == 2) {
+        const std::vector<Tensor>& components = e.components();
+        const auto* first = reinterpret_cast<const char*>(components.data());
+        const auto* last = reinterpret_cast<const char*>(components.data() + components.size());
+        for (const char* p = first; p < last; p += 64) __builtin_prefetch(p);
+      } else {
+        for (const Tensor& t : e) {
+          if (!t.defined() || !t.is_contiguous()) continue;
+          const auto* data = static_cast<const char*>(t.raw_data());
+          const auto n = std::min<std::size_t>(static_cast<std::size_t>(t.numel()) * t.element_size(), kPrefetchBytes);
+          for (std::size_t b = 0; b < n; b += 64) __builtin_prefetch(data + b);
+        }
+      }
+    }
   }
 
   void save(StateWriter& writer) override {
@@ -73,6 +119,7 @@ class ShuffleIterator : public detail::UnaryIterator {
   void restore(StateReader& reader) override {
     seed_ = reader.read_u64();
     stream_ = reader.read_u64();
+    ahead_ = {};  // computed for the old seed and stream
     draws_ = reader.read_u64();
     input_done_ = reader.read_bool();
     const std::int64_t n = reader.read_i64();
@@ -89,7 +136,15 @@ class ShuffleIterator : public detail::UnaryIterator {
     UnaryIterator::restore(reader);
   }
 
+  static constexpr std::uint64_t kAhead = 3;
+  static constexpr std::size_t kPrefetchBytes = 2048;  // of each tensor of the next element
+  struct Ahead {
+    std::uint64_t draw = ~std::uint64_t{0};
+    std::uint64_t value = 0;
+  };
+
   const ShuffleNode& node_;
+  std::array<Ahead, kAhead> ahead_{};  // draw values computed early; not state (recomputable)
   std::uint64_t seed_;
   std::uint64_t stream_;
   std::uint64_t draws_ = 0;

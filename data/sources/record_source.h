@@ -35,10 +35,11 @@ class RecordSource {
 
   // Begins reading ahead (threaded sources); the inline source reads on demand.
   virtual void start() {}
-  // The next record, or nullopt at the end of the file. Throws the reader's errors
-  // unchanged; after an error the source is finished. `waited` gets the time spent
-  // blocked on the reader thread.
-  virtual std::optional<Record> next(std::chrono::steady_clock::duration& waited) = 0;
+  // The next record's frame (TFRecordReader::make_record makes it a Record; its storage
+  // pointer is valid until the next call), or nullopt at the end of the file. Throws
+  // the reader's errors unchanged; after an error the source is finished. `waited` gets
+  // the time spent blocked on the reader thread.
+  virtual std::optional<RecordFrame> next_frame(std::chrono::steady_clock::duration& waited) = 0;
 
   const std::string& file() const { return file_; }
   RecordPosition position() const { return position_; }
@@ -47,7 +48,7 @@ class RecordSource {
   // A reader at the start position (the open and seek errors are the file's errors).
   TFRecordReader open() const;
   // Records `r` as handed out: the position moves just past its frame.
-  void handed_out(const Record& r);
+  void handed_out(const RecordFrame& r);
 
   const std::string file_;
   const RecordOptions options_;
@@ -59,8 +60,8 @@ class RecordSource {
 // Reads on the caller's thread.
 std::unique_ptr<RecordSource> make_inline_source(std::string file, RecordOptions options, RecordPosition start);
 
-// Reads on its own thread, at most `capacity` records ahead, their bytes counted in
-// `budget`. Cancelling `parent` (or destroying the source) stops and joins the thread.
+// Reads on its own thread, at most `capacity` chunks ahead (a chunk: up to 64 records
+// or 256 KiB, handed over at once), their bytes counted in `budget`. Cancelling `parent` (or destroying the source) stops and joins the thread.
 std::unique_ptr<RecordSource> make_threaded_source(std::string file, RecordOptions options, RecordPosition start,
                                                    std::size_t capacity, MemoryBudget& budget,
                                                    const std::shared_ptr<CancellationToken>& parent);

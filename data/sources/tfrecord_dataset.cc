@@ -21,7 +21,7 @@
 namespace spool::data {
 namespace {
 
-constexpr std::size_t kReadAhead = 16;  // records a reader thread may hold
+constexpr std::size_t kReadAhead = 4;  // chunks (of up to 64 records or 256 KiB) a reader thread may hold
 
 class TFRecordNode : public detail::DatasetNode {
  public:
@@ -66,12 +66,7 @@ class TFRecordIterator : public detail::IteratorBase {
 
  private:
   std::optional<Element> get_next() override {
-    if (!started_) {
-      started_ = true;
-      for (auto& slot : slots_) {
-        if (slot) slot->start();
-      }
-    }
+    start_once();
     for (;;) {
       bool any_open = false;
       for (std::size_t i = 0; i < slots_.size(); ++i) {
@@ -86,22 +81,60 @@ class TFRecordIterator : public detail::IteratorBase {
         continue;
       }
       std::chrono::steady_clock::duration waited{};
-      std::optional<Record> record;
-      try {
-        record = slot->next(waited);
-      } catch (...) {
-        add_wait(waited);
-        slot.reset();  // the file is abandoned; the next call goes on with the next one
-        advance();
-        throw;
-      }
+      const std::optional<RecordFrame> frame = next_frame_of(slot, waited, /*then_advance=*/true);
       add_wait(waited);
-      if (!record) {
-        slot.reset();
-      }
+      if (!frame) slot.reset();
       advance();
-      if (record) return Element(std::move(record->data));
+      if (frame) return Element(TFRecordReader::make_record(*frame).data);
     }
+  }
+
+  void start_once() {
+    if (started_) return;
+    started_ = true;
+    for (auto& slot : slots_) {
+      if (slot) slot->start();
+    }
+  }
+
+  // slot->next_frame(); an error abandons the file (the next call goes on with the
+  // next one) and passes on, its waiting counted.
+  std::optional<RecordFrame> next_frame_of(std::unique_ptr<detail::RecordSource>& slot,
+                                           std::chrono::steady_clock::duration& waited, bool then_advance) {
+    try {
+      return slot->next_frame(waited);
+    } catch (...) {
+      add_wait(waited);
+      slot.reset();
+      if (then_advance) advance();
+      throw;
+    }
+  }
+
+  // One file at a time: the records' views straight from the source's frames, with no
+  // Tensor or Element per record (with parallel reads, the cycle above, via elements).
+  std::size_t get_next_views(std::size_t n, detail::RecordViews& out) override {
+    if (slots_.size() != 1) return IteratorBase::get_next_views(n, out);
+    start_once();
+    std::size_t got = 0;
+    std::chrono::steady_clock::duration waited{};
+    while (got < n) {
+      if (!slots_[0]) refill(0);
+      std::unique_ptr<detail::RecordSource>& slot = slots_[0];
+      if (!slot) break;
+      const std::optional<RecordFrame> frame = next_frame_of(slot, waited, /*then_advance=*/false);
+      if (!frame) {
+        slot.reset();
+        continue;
+      }
+      const std::shared_ptr<Storage>& storage = *frame->storage;
+      if (out.buffers.empty() || out.buffers.back() != storage) out.buffers.push_back(storage);
+      out.records.emplace_back(reinterpret_cast<const char*>(storage->data()) + frame->begin,
+                               static_cast<std::size_t>(frame->length));
+      ++got;
+    }
+    add_wait(waited);
+    return got;
   }
 
   void advance() { cursor_ = (cursor_ + 1) % slots_.size(); }

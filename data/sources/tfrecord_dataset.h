@@ -8,9 +8,10 @@
 // num_parallel_reads > 1 reads that many files at a time on background threads and
 // takes one record from each in turn (deterministic, as tf.data's interleave with
 // cycle_length num_parallel_reads and block_length 1: a file that ends leaves its
-// place, which the next file name takes; each reader thread reads up to 16 records
-// ahead, their bytes within Options::max_buffered_bytes). File names are read from
-// `filenames` as places open, not all up front.
+// place, which the next file name takes; each reader thread reads up to 4 chunks of
+// 64 records (or 256 KiB) ahead, their bytes within Options::max_buffered_bytes).
+// With num_parallel_reads 2 even a single file is read ahead on a thread of its own.
+// File names are read from `filenames` as places open, not all up front.
 // Errors carry the file, the record index and the byte offset (the reader's message,
 // unchanged); after an error the stage abandons that file and the next call goes on
 // with the others (so ignore_errors drops the rest of a corrupt file; the kSkipRecord

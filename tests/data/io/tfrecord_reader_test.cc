@@ -149,6 +149,48 @@ TEST(TFRecordReader, RecordsOutliveLaterReadsAndTheReader) {
   }
 }
 
+TEST(TFRecordReader, NextFrameFindsTheBytesNextWouldView) {
+  const std::vector<std::string> records = {std::string(700, 'a'), "", "bc", std::string(3000, 'd')};
+  for (Compression c : kWritten) {
+    for (Via via : kAllVias) {
+      Opened o = open_via(via, encode(records, c), RecordOptions().buffer_size(1024));
+      std::uint64_t offset = 0;
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        std::optional<RecordFrame> frame = o.reader->next_frame();
+        ASSERT_TRUE(frame) << i;
+        const std::shared_ptr<Storage> storage = *frame->storage;  // kept past the next call
+        EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(storage->data()) + frame->begin, frame->length),
+                  records[i]);
+        EXPECT_EQ(frame->index, i);
+        EXPECT_EQ(frame->offset, offset);
+        EXPECT_EQ(TFRecordReader::make_record(*frame).view(), records[i]);
+        offset += records[i].size() + 16;
+      }
+      EXPECT_FALSE(o.reader->next_frame());
+    }
+  }
+}
+
+// Read buffers are recycled once their records are gone (read_buffer_pool.h): records
+// still alive keep theirs, and their bytes stay as read however many buffers the
+// reader goes through and takes back meanwhile.
+TEST(TFRecordReader, RecycledReadBuffersNeverOverwriteALiveRecord) {
+  std::vector<std::string> records(200);
+  for (std::size_t i = 0; i < records.size(); ++i) records[i].assign(300 + i % 7, static_cast<char>('a' + i % 26));
+  for (Via via : {Via::kPathBuffered, Via::kIstream}) {
+    Opened o = open_via(via, encode(records, Compression::kNone), RecordOptions().buffer_size(1024));
+    std::vector<std::pair<std::size_t, Record>> kept;  // every 9th record, the rest dropped at once
+    std::size_t i = 0;
+    while (std::optional<Record> r = o.reader->next()) {
+      ASSERT_EQ(r->view(), records[i]);
+      if (i % 9 == 0) kept.emplace_back(i, *r);
+      ++i;
+    }
+    EXPECT_EQ(i, records.size());
+    for (const auto& [index, record] : kept) EXPECT_EQ(record.view(), records[index]) << "record " << index;
+  }
+}
+
 TEST(TFRecordReader, MappedRecordsViewTheFileWithoutCopy) {
   const std::string bytes = encode({"abc", "defg"}, Compression::kNone);
   Tensor buffer = Tensor::from_bytes(bytes);

@@ -8,7 +8,10 @@
 #include "spool/data/dataset.h"
 #include "spool/data/io/example.h"
 #include "spool/data/io/protobuf_wire.h"
+#include "spool/data/io/tfrecord_writer.h"
 #include "spool/data/ops/parse_example_fn.h"
+#include "spool/data/sources/tfrecord_dataset.h"
+#include "test_support.h"
 
 namespace spool::data {
 namespace {
@@ -194,6 +197,67 @@ TEST(ParseExampleBatch, UnusualLayoutsParseAsTheGeneralParserParsesThem) {
                                           entry("extra", broken_feature)}});
   const Dataset worse = of_records({malformed});
   EXPECT_THROW(spool::testing::drain(worse.parse_example_batch(s, 1)), DataLossError);
+}
+
+// From TFRecord files the stage takes the records' bytes without a tensor per record:
+// the same batches as from any other source, the stage statistics counting the
+// records' bytes, and a corrupt record's error as the reader gives it.
+TEST(ParseExampleBatch, ReadsTFRecordFilesAsAnyOtherSource) {
+  spool::testing::TempDir dir;
+  const std::string file = dir.file("records.tfrecord");
+  std::int64_t bytes = 0;
+  {
+    TFRecordWriter writer(file);
+    for (const Element& e : spool::testing::drain(records(10))) {
+      writer.write(e[0].as_string_view());
+      bytes += e[0].numel();
+    }
+    writer.close();
+  }
+  const auto expected = spool::testing::drain(records(10).parse_example_batch(spec(), 4));
+  for (std::int64_t reads : {1, 2}) {
+    SCOPED_TRACE(reads);
+    Iterator it = TFRecordDataset({file}, {}, reads).parse_example_batch(spec(), 4).make_iterator();
+    const auto got = spool::testing::drain(it);
+    ASSERT_EQ(got.size(), expected.size());
+    for (std::size_t b = 0; b < got.size(); ++b) EXPECT_EQ(got[b], expected[b]) << "batch " << b;
+    for (const StageStats& s : it.stats().stages) {
+      if (s.name == "tfrecord") {
+        EXPECT_EQ(s.elements, 10);
+        EXPECT_EQ(s.bytes, bytes);
+      }
+    }
+  }
+  // Record 5 corrupt: batch 1 (records 4-7) fails with the reader's message.
+  std::string content = spool::testing::read_file(file);
+  std::uint64_t offset = 0;
+  for (int i = 0; i < 5; ++i) {
+    std::uint64_t length = 0;
+    for (int b = 7; b >= 0; --b) length = (length << 8) | static_cast<unsigned char>(content[offset + b]);
+    offset += 16 + length;
+  }
+  content[offset + 12] ^= 0x20;
+  spool::testing::write_file(file, content);
+  Iterator it = TFRecordDataset({file}).parse_example_batch(spec(), 4).make_iterator();
+  EXPECT_EQ(it.next()->operator[]("label").to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 3, 6, 9}));
+  try {
+    it.next();
+    FAIL() << "expected an error";
+  } catch (const DataLossError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "tfrecord: data crc mismatch in '" + file + "' at record #5 (offset " + std::to_string(offset) + ")");
+  }
+  EXPECT_FALSE(it.next());
+}
+
+TEST(ParseExampleBatch, RefusesElementsThatAreNotSerializedRecords) {
+  try {
+    spool::testing::drain(Dataset::range(3).parse_example_batch(spec(), 2));
+    FAIL() << "expected an error";
+  } catch (const InvalidArgument& error) {
+    EXPECT_EQ(std::string(error.what()).rfind("parse_example_batch: record #0 is not a 1-D u8 record: ", 0), 0u)
+        << error.what();
+  }
 }
 
 TEST(ParseExampleBatch, ResumesExactly) {

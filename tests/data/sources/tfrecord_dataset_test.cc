@@ -165,6 +165,31 @@ TEST_F(TFRecordDatasetTest, CorruptRecordErrorNamesFileRecordAndOffsetThenMovesT
   }
 }
 
+// One file read ahead on its own thread (num_parallel_reads 2), handed over in chunks
+// of records: every record in order, the records before a corrupt one first, then its
+// error, also when the byte budget holds less than a chunk.
+TEST_F(TFRecordDatasetTest, ASingleFileReadAheadYieldsEveryRecordThenTheErrorInPlace) {
+  const std::vector<std::string> files = write({300});
+  for (std::int64_t budget : {0, 100}) {
+    SCOPED_TRACE(budget);
+    const Dataset ds = TFRecordDataset(files, {}, 2).with_options(Options().max_buffered_bytes(budget));
+    EXPECT_EQ(payloads(drain(ds)), in_file_order({300}));
+  }
+  const std::uint64_t offset = corrupt(files[0], 150);
+  Iterator it = TFRecordDataset(files, {}, 2).make_iterator();
+  std::vector<std::string> got;
+  std::string error;
+  try {
+    while (std::optional<Element> e = it.next()) got.emplace_back((*e)[0].as_string_view());
+  } catch (const DataLossError& e) {
+    error = e.what();
+  }
+  const std::vector<std::string> all = in_file_order({300});
+  EXPECT_EQ(got, std::vector<std::string>(all.begin(), all.begin() + 150));
+  EXPECT_EQ(error, "tfrecord: data crc mismatch in '" + files[0] + "' at record #150 (offset " + std::to_string(offset) + ")");
+  EXPECT_FALSE(it.next());  // the file is abandoned after its error
+}
+
 TEST_F(TFRecordDatasetTest, SkippedCorruptRecordsCountInTheStageStats) {
   for (std::int64_t parallel : {1, 3}) {
     SCOPED_TRACE(parallel);
