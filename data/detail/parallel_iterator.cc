@@ -84,7 +84,7 @@ std::int64_t ParallelIterator::reserve_chunk() {
   // Cheap elements go in chunks worth ~kChunkNs of work, so that the locks and the
   // hand-off are paid once per chunk; a chunk never takes more than a fair share of
   // the room, so every thread has work.
-  constexpr std::int64_t kChunkNs = 20'000;
+  constexpr std::int64_t kChunkNs = 100'000;
   const std::int64_t room = capacity_ - in_flight_ - static_cast<std::int64_t>(slots_.size());
   // A quarter of a fair share, so the next chunk finds room while the others run.
   const std::int64_t share = std::max<std::int64_t>(1, capacity_ / (4 * (config_.workers + 1)));
