@@ -8,16 +8,55 @@
 
 namespace spool {
 
+namespace {
+
+// Where the allocator below put the bytes that follow the control block.
+struct TrailingBlock {
+  std::byte* trailing = nullptr;
+};
+
+// The allocator allocate() hands std::allocate_shared: one malloc for the control block
+// (which holds the Storage) and `trailing` bytes after it, where the tensor's bytes go.
+// A tensor was two mallocs (its Storage and its bytes); small tensors are made per
+// element of every pipeline and per op of every step, often freed on another thread.
+template <typename T>
+struct WithTrailingBytes {
+  using value_type = T;
+  std::size_t trailing;
+  TrailingBlock* block;
+  WithTrailingBytes(std::size_t t, TrailingBlock* b) : trailing(t), block(b) {}
+  template <typename U>
+  WithTrailingBytes(const WithTrailingBytes<U>& other) : trailing(other.trailing), block(other.block) {}  // NOLINT
+  T* allocate(std::size_t n) {
+    auto* p = static_cast<std::byte*>(std::malloc(n * sizeof(T) + trailing));
+    if (p == nullptr) throw std::bad_alloc();
+    block->trailing = p + n * sizeof(T);
+    return reinterpret_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  template <typename U>
+  bool operator==(const WithTrailingBytes<U>& other) const {
+    return trailing == other.trailing;
+  }
+};
+
+}  // namespace
+
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
-  // malloc with room to align by hand: aligned_alloc's memalign path splits chunks and
-  // costs several times a plain malloc, and parsed records make many small tensors.
-  SPOOL_CHECK(bytes <= SIZE_MAX - kAlignment, InvalidArgument, "cannot allocate ", bytes, " bytes");
-  void* base = std::malloc(bytes + kAlignment);
-  SPOOL_CHECK(base != nullptr, InvalidArgument, "out of memory allocating ", bytes, " bytes");
-  const auto addr = reinterpret_cast<std::uintptr_t>(base);
-  auto* data = reinterpret_cast<std::byte*>((addr + kAlignment - 1) / kAlignment * kAlignment);
-  // One allocation for Storage and its control block together.
-  return std::make_shared<Storage>(Passkey{}, data, bytes, nullptr, base);
+  // Room to align by hand: aligned_alloc's memalign path splits chunks and costs
+  // several times a plain malloc, and parsed records make many small tensors.
+  SPOOL_CHECK(bytes <= SIZE_MAX - kAlignment - 4096, InvalidArgument, "cannot allocate ", bytes, " bytes");
+  TrailingBlock block;
+  std::shared_ptr<Storage> storage;
+  try {
+    storage = std::allocate_shared<Storage>(WithTrailingBytes<Storage>(bytes + kAlignment, &block), Passkey{},
+                                            nullptr, bytes, nullptr);
+  } catch (const std::bad_alloc&) {
+    SPOOL_THROW(InvalidArgument, "out of memory allocating ", bytes, " bytes");
+  }
+  const auto addr = reinterpret_cast<std::uintptr_t>(block.trailing);
+  storage->data_ = reinterpret_cast<std::byte*>((addr + kAlignment - 1) / kAlignment * kAlignment);
+  return storage;
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* ptr, std::size_t bytes, std::function<void(void*)> deleter) {
@@ -26,8 +65,7 @@ std::shared_ptr<Storage> Storage::wrap(void* ptr, std::size_t bytes, std::functi
 }
 
 Storage::~Storage() {
-  if (deleter_) deleter_(data_);
-  else std::free(base_);
+  if (deleter_) deleter_(data_);  // allocate()'s bytes go with the control block
 }
 
 }  // namespace spool

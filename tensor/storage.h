@@ -31,8 +31,8 @@ class Storage {
   struct Passkey {
     explicit Passkey() = default;
   };
-  Storage(Passkey, std::byte* data, std::size_t size, std::function<void(void*)> deleter, void* base = nullptr)
-      : data_(data), size_(size), deleter_(std::move(deleter)), base_(base) {}
+  Storage(Passkey, std::byte* data, std::size_t size, std::function<void(void*)> deleter)
+      : data_(data), size_(size), deleter_(std::move(deleter)) {}
 
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -45,8 +45,8 @@ class Storage {
  private:
   std::byte* data_;
   std::size_t size_;
-  std::function<void(void*)> deleter_;  // empty for allocate(): base_ is freed with std::free
-  void* base_ = nullptr;                // what malloc returned, for allocate()
+  // Empty for allocate(), whose bytes share one malloc with the control block.
+  std::function<void(void*)> deleter_;
 };
 
 }  // namespace spool

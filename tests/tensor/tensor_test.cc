@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <limits>
+
 namespace spool {
 namespace {
 
@@ -64,6 +67,26 @@ TEST(TensorTest, StorageIsAlignedAndWrappedMemoryIsReleasedByTheLastView) {
   EXPECT_EQ(view.as_string_view(), "de");
   view = Tensor();
   EXPECT_EQ(released, 1);
+}
+
+// allocate() puts the bytes in the same malloc as the Storage and its control block:
+// aligned, clear of the Storage object, every byte writable (ASan checks the bounds),
+// and a size beyond what the header leaves room for is an InvalidArgument.
+TEST(TensorTest, AllocatedBytesAreAlignedAndClearOfTheirStorage) {
+  for (std::size_t bytes : {0u, 1u, 7u, 63u, 64u, 65u, 1000u, 4096u, 100000u}) {
+    SCOPED_TRACE(bytes);
+    auto storage = Storage::allocate(bytes);
+    EXPECT_EQ(storage->size(), bytes);
+    const auto data = reinterpret_cast<std::uintptr_t>(storage->data());
+    EXPECT_EQ(data % Storage::kAlignment, 0u);
+    const auto object = reinterpret_cast<std::uintptr_t>(storage.get());
+    EXPECT_TRUE(data >= object + sizeof(Storage) || data + bytes <= object);
+    std::memset(storage->data(), 0xab, bytes);
+    auto other = Storage::allocate(bytes);  // a neighbour's bytes do not overlap
+    std::memset(other->data(), 0xcd, bytes);
+    for (std::size_t i = 0; i < bytes; ++i) ASSERT_EQ(std::to_integer<int>(storage->data()[i]), 0xab) << i;
+  }
+  EXPECT_THROW(Storage::allocate(std::numeric_limits<std::size_t>::max() - 10), InvalidArgument);
 }
 
 TEST(TensorTest, ViewPastStorageEndIsRejected) {
