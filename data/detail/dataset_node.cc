@@ -46,7 +46,7 @@ std::int64_t total_bytes(const std::vector<Element>& out, std::size_t from) {
 
 }  // namespace
 
-// The timed wrapper of next() and next_n(): `call` returns the elements it produced;
+// The timed wrapper of next() and of counted_run(): `call` returns the elements it produced;
 // `bytes` measures them.
 template <typename Call, typename Bytes>
 auto IteratorBase::timed(Call&& call, Bytes&& bytes) {
@@ -79,49 +79,52 @@ std::optional<Element> IteratorBase::next() {
                });
 }
 
-std::size_t IteratorBase::next_n(std::size_t n, std::vector<Element>& out) {
-  const std::size_t from = out.size();
+// next_n() and next_views(): `call` appends a run and returns its length; `bytes` sums
+// what it appended (asked only when timing, as next() asks an element's size).
+template <typename Call, typename Bytes>
+std::size_t IteratorBase::counted_run(Call&& call, Bytes&& bytes) {
   if (!timed_) {
-    const std::size_t got = get_next_n(n, out);
+    const std::size_t got = call();
     counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
     return got;
   }
-  return timed([&] { return get_next_n(n, out); },
-               [&](std::size_t got) {
-                 counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
-                 counters_->bump(counters_->bytes, total_bytes(out, from));
-               });
+  return timed(call, [&](std::size_t got) {
+    counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
+    counters_->bump(counters_->bytes, bytes());
+  });
+}
+
+std::size_t IteratorBase::next_n(std::size_t n, std::vector<Element>& out) {
+  const std::size_t from = out.size();
+  return counted_run([&] { return get_next_n(n, out); }, [&] { return total_bytes(out, from); });
 }
 
 std::size_t IteratorBase::next_views(std::size_t n, RecordViews& out) {
   const std::size_t from = out.records.size();
-  if (!timed_) {
-    const std::size_t got = get_next_views(n, out);
-    counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
-    return got;
-  }
-  return timed([&] { return get_next_views(n, out); },
-               [&](std::size_t got) {
-                 std::int64_t bytes = 0;
-                 for (std::size_t i = from; i < out.records.size(); ++i) {
-                   bytes += static_cast<std::int64_t>(out.records[i].size());
-                 }
-                 counters_->bump(counters_->elements, static_cast<std::int64_t>(got));
-                 counters_->bump(counters_->bytes, bytes);
-               });
+  return counted_run([&] { return get_next_views(n, out); },
+                     [&] {
+                       std::int64_t bytes = 0;
+                       for (std::size_t i = from; i < out.records.size(); ++i) {
+                         bytes += static_cast<std::int64_t>(out.records[i].size());
+                       }
+                       return bytes;
+                     });
 }
 
 std::size_t IteratorBase::get_next_views(std::size_t n, RecordViews& out) {
   // Views are taken once the elements stop moving; an error keeps the ones before it.
   const std::size_t from = out.elements.size();
+  const auto view_new = [&] {
+    for (std::size_t i = from; i < out.elements.size(); ++i) out.records.push_back(view_of(out.elements[i]));
+  };
   std::size_t got = 0;
   try {
     got = get_next_n(n, out.elements);
   } catch (...) {
-    for (std::size_t i = from; i < out.elements.size(); ++i) out.records.push_back(view_of(out.elements[i]));
+    view_new();
     throw;
   }
-  for (std::size_t i = from; i < out.elements.size(); ++i) out.records.push_back(view_of(out.elements[i]));
+  view_new();
   return got;
 }
 

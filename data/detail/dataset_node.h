@@ -176,6 +176,8 @@ class IteratorBase {
   struct InputAccount;
   template <typename Call, typename Bytes>
   auto timed(Call&& call, Bytes&& bytes);
+  template <typename Call, typename Bytes>
+  std::size_t counted_run(Call&& call, Bytes&& bytes);
 
   IteratorContext context_;
   // The node's own name, not counters_->name: the registry keys counters by node

@@ -81,11 +81,12 @@ class ShuffleIterator : public detail::UnaryIterator {
   // next one. A guess can be wrong (the slot refilled in between): that only wastes a
   // prefetch, the draws themselves are not changed.
   void prefetch_ahead() {
+    if (buffer_.empty()) return;
     for (std::uint64_t d = kAhead; d >= 1; --d) {
       // The buffer size at draw draws_ + d - 1, when it stays full or drains as now.
       const std::size_t size = input_done_ ? buffer_.size() - std::min<std::size_t>(buffer_.size(), d - 1)
                                            : static_cast<std::size_t>(node_.options_.buffer_size());
-      if (size == 0 || buffer_.empty()) continue;
+      if (size == 0) continue;
       const auto j = static_cast<std::size_t>(draw(draws_ + d - 1) % size);
       if (j >= buffer_.size()) continue;
       const Element& e = buffer_[j];

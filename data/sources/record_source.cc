@@ -1,7 +1,6 @@
 #include "spool/data/sources/record_source.h"
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>

@@ -61,7 +61,8 @@ class RecordSource {
 std::unique_ptr<RecordSource> make_inline_source(std::string file, RecordOptions options, RecordPosition start);
 
 // Reads on its own thread, at most `capacity` chunks ahead (a chunk: up to 64 records
-// or 256 KiB, handed over at once), their bytes counted in `budget`. Cancelling `parent` (or destroying the source) stops and joins the thread.
+// or 256 KiB, handed over at once), their bytes counted in `budget`. Cancelling
+// `parent` (or destroying the source) stops and joins the thread.
 std::unique_ptr<RecordSource> make_threaded_source(std::string file, RecordOptions options, RecordPosition start,
                                                    std::size_t capacity, MemoryBudget& budget,
                                                    const std::shared_ptr<CancellationToken>& parent);

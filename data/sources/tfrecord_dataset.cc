@@ -76,16 +76,13 @@ class TFRecordIterator : public detail::IteratorBase {
       }
       if (!any_open) return std::nullopt;
       std::unique_ptr<detail::RecordSource>& slot = slots_[cursor_];
-      if (!slot) {
-        advance();
-        continue;
-      }
+      advance();  // whatever this place gives (a record, its end, an error, nothing), the cursor moves on
+      if (!slot) continue;
       std::chrono::steady_clock::duration waited{};
-      const std::optional<RecordFrame> frame = next_frame_of(slot, waited, /*then_advance=*/true);
+      const std::optional<RecordFrame> frame = next_frame_of(slot, waited);
       add_wait(waited);
-      if (!frame) slot.reset();
-      advance();
       if (frame) return Element(TFRecordReader::make_record(*frame).data);
+      slot.reset();
     }
   }
 
@@ -100,13 +97,12 @@ class TFRecordIterator : public detail::IteratorBase {
   // slot->next_frame(); an error abandons the file (the next call goes on with the
   // next one) and passes on, its waiting counted.
   std::optional<RecordFrame> next_frame_of(std::unique_ptr<detail::RecordSource>& slot,
-                                           std::chrono::steady_clock::duration& waited, bool then_advance) {
+                                           std::chrono::steady_clock::duration& waited) {
     try {
       return slot->next_frame(waited);
     } catch (...) {
       add_wait(waited);
       slot.reset();
-      if (then_advance) advance();
       throw;
     }
   }
@@ -122,7 +118,7 @@ class TFRecordIterator : public detail::IteratorBase {
       if (!slots_[0]) refill(0);
       std::unique_ptr<detail::RecordSource>& slot = slots_[0];
       if (!slot) break;
-      const std::optional<RecordFrame> frame = next_frame_of(slot, waited, /*then_advance=*/false);
+      const std::optional<RecordFrame> frame = next_frame_of(slot, waited);
       if (!frame) {
         slot.reset();
         continue;
