@@ -32,6 +32,11 @@ std::shared_ptr<Storage> ReadBufferPool::take(std::size_t bytes) {
   return Storage::wrap(buffer, buffer_size_, [pool = shared_from_this()](void* p) { pool->give_back(p); });
 }
 
+std::size_t ReadBufferPool::spare_count() {
+  std::lock_guard lock(mu_);
+  return spare_.size();
+}
+
 void ReadBufferPool::give_back(void* buffer) {
   {
     std::lock_guard lock(mu_);

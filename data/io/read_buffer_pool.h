@@ -34,6 +34,9 @@ class ReadBufferPool : public std::enable_shared_from_this<ReadBufferPool> {
   // for this use alone (a record larger than the buffer size).
   std::shared_ptr<Storage> take(std::size_t bytes);
 
+  // Buffers kept idle for the next take(); for tests and diagnostics.
+  std::size_t spare_count();
+
  private:
   ReadBufferPool(std::size_t buffer_size, std::size_t max_spare) : buffer_size_(buffer_size), max_spare_(max_spare) {}
   void give_back(void* buffer);
