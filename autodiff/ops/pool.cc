@@ -16,6 +16,18 @@ Window2D geometry(const Shape& x, const Pool2DOptions& o, const char* op) {
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
+  autodiff::Recording rec{x};
+  if (x.dtype() != DType::kF64 && !rec) return spool::max_pool2d(x, options);
+  if (x.dtype() != DType::kF64 && kernels::pool_windows_disjoint(geometry(x.shape(), options, "max_pool2d"))) {
+    // Windows that never overlap (Keras' default): a 1-byte position within the window
+    // is kept instead of an 8-byte index, and the gradient writes dx in one pass.
+    MaxPool2DResult r = max_pool2d_with_window_argmax(x, options);
+    rec.record(r.output, [position = r.argmax, sx = x.shape(), options](GradContext& g) {
+      g.dx(0) = max_pool2d_backward_window_argmax(g.dy(), position, sx, options);
+      autodiff::record_without_gradient(g.dx(0), {g.dy()}, "max_pool2d's gradient");
+    });
+    return r.output;
+  }
   Tensor y, argmax;
   if (x.dtype() == DType::kF64) {
     detail::MaxPoolF64 r = detail::max_pool2d_f64(x, geometry(x.shape(), options, "max_pool2d"));
@@ -26,7 +38,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
     y = r.output;
     argmax = r.argmax;
   }
-  if (autodiff::Recording rec{x})
+  if (rec)
     rec.record(y, [argmax, sx = x.shape(), options](GradContext& g) {
       g.dx(0) = g.dy().dtype() == DType::kF64
                     ? detail::max_pool2d_backward_f64(g.dy(), argmax, geometry(sx, options, "max_pool2d"))

@@ -4,8 +4,9 @@
 //   Tensor a = ops::avg_pool2d(x, Pool2DOptions(3).stride(1).padding(Padding::kSame));
 //
 // Semantics of tensor/kernels/pool2d.h: max's gradient goes to the first maximum of
-// each window (its argmax is kept from the forward pass, 8 bytes per output); avg's is
-// spread over the input pixels under the window. f32 on the kernels, f64 on plain loops.
+// each window (its argmax is kept from the forward pass: as a 1-byte position within
+// the window when windows never overlap, Keras' default stride = window, otherwise an
+// 8-byte index); avg's is spread over the input pixels under the window. f32 on the kernels, f64 on plain loops.
 // Second derivatives through pooling are not implemented (Unimplemented, as conv2d).
 // Thread-safety: as the kernels; recording goes to the calling thread's tapes.
 #pragma once

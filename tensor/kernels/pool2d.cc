@@ -170,6 +170,138 @@ void max_pool2d_backward(const Window2D& g, const float* dy, const std::int64_t*
   });
 }
 
+bool pool_windows_disjoint(const Window2D& g) {
+  return g.stride_h >= g.kernel_h && g.stride_w >= g.kernel_w && g.kernel_h * g.kernel_w <= kMaxWindowPositions;
+}
+
+namespace {
+
+// One window's maximum and the position (scan order within the clipped window) of its
+// first maximum: strict '>' from the first element, as window_max, so the position is
+// the one window_argmax finds (ties and -0/+0 keep the first; a NaN first element stays).
+void window_max_position(const Window2D& g, const Span2D& s, const float* image, float* best,
+                         std::uint8_t* position) {
+  const std::int64_t c = g.channels;
+  const std::int64_t first = (s.y0 * g.in_w + s.x0) * c;
+  std::int64_t k0 = 0;
+  for (; k0 + kBlock <= c; k0 += kBlock) {
+    simd::F32x4 b[kVectors];
+    simd::I32x4 at[kVectors];
+    for (std::int64_t j = 0; j < kVectors; ++j) {
+      b[j] = simd::load(image + first + k0 + j * simd::kWidth);
+      at[j] = simd::I32x4{};
+    }
+    std::int32_t p = 0;
+    for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+      for (std::int64_t ix = s.x0; ix < s.x1; ++ix, ++p) {
+        const float* v = image + (iy * g.in_w + ix) * c + k0;
+        const simd::I32x4 here = simd::I32x4{} + p;
+        for (std::int64_t j = 0; j < kVectors; ++j) {
+          const simd::F32x4 x = simd::load(v + j * simd::kWidth);
+          const simd::I32x4 greater = x > b[j];
+          b[j] = simd::take_where(greater, x, b[j]);
+          at[j] = simd::take_where(greater, here, at[j]);
+        }
+      }
+    }
+    for (std::int64_t j = 0; j < kVectors; ++j) simd::store(best + k0 + j * simd::kWidth, b[j]);
+    for (std::int64_t k = 0; k < kBlock; ++k) {
+      position[k0 + k] = static_cast<std::uint8_t>(at[k / simd::kWidth][k % simd::kWidth]);
+    }
+  }
+  for (std::int64_t k = k0; k < c; ++k) {
+    float b = image[first + k];
+    std::int32_t at = 0, p = 0;
+    for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+      for (std::int64_t ix = s.x0; ix < s.x1; ++ix, ++p) {
+        const float v = image[(iy * g.in_w + ix) * c + k];
+        if (v > b) {
+          b = v;
+          at = p;
+        }
+      }
+    }
+    best[k] = b;
+    position[k] = static_cast<std::uint8_t>(at);
+  }
+}
+
+// Writes one window's dx: dy at each channel's recorded position, 0 elsewhere.
+void route_window(const Window2D& g, const Span2D& s, const float* d, const std::uint8_t* position,
+                  float* dx_image) {
+  const std::int64_t c = g.channels;
+  std::int64_t k0 = 0;
+  for (; k0 + kBlock <= c; k0 += kBlock) {
+    simd::F32x4 grad[kVectors];
+    simd::I32x4 at[kVectors];
+    for (std::int64_t j = 0; j < kVectors; ++j) {
+      grad[j] = simd::load(d + k0 + j * simd::kWidth);
+      const std::uint8_t* q = position + k0 + j * simd::kWidth;
+      at[j] = simd::I32x4{q[0], q[1], q[2], q[3]};
+    }
+    std::int32_t p = 0;
+    for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+      for (std::int64_t ix = s.x0; ix < s.x1; ++ix, ++p) {
+        float* out = dx_image + (iy * g.in_w + ix) * c + k0;
+        const simd::I32x4 here = simd::I32x4{} + p;
+        for (std::int64_t j = 0; j < kVectors; ++j) {
+          simd::store(out + j * simd::kWidth, simd::take_where(at[j] == here, grad[j], simd::F32x4{}));
+        }
+      }
+    }
+  }
+  for (std::int64_t k = k0; k < c; ++k) {
+    std::int32_t p = 0;
+    for (std::int64_t iy = s.y0; iy < s.y1; ++iy) {
+      for (std::int64_t ix = s.x0; ix < s.x1; ++ix, ++p) {
+        dx_image[(iy * g.in_w + ix) * c + k] = position[k] == p ? d[k] : 0.0f;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void max_pool2d_window_argmax(const Window2D& g, const float* x, float* y, std::uint8_t* position) {
+  const std::int64_t c = g.channels;
+  for_output_pixels(g, [&](std::int64_t n, std::int64_t oy, std::int64_t ox, std::int64_t at) {
+    const Span2D s = window_at(g, oy, ox);
+    if (s.count() == 0) {  // an empty window (only with padding): 0, and no gradient
+      std::fill(y + at, y + at + c, 0.0f);
+      std::fill(position + at, position + at + c, kNoPosition);
+      return;
+    }
+    window_max_position(g, s, x + n * g.in_h * g.in_w * c, y + at, position + at);
+  });
+}
+
+void max_pool2d_backward_window_argmax(const Window2D& g, const float* dy, const std::uint8_t* position,
+                                       float* dx) {
+  SPOOL_CHECK(pool_windows_disjoint(g), InvalidArgument, "max_pool2d_backward: windows of ", g.kernel_h, "x",
+              g.kernel_w, " with strides ", g.stride_h, "x", g.stride_w,
+              " overlap or exceed 255 positions; use the argmax form");
+  const std::int64_t c = g.channels;
+  const std::int64_t image = g.in_h * g.in_w * c;
+  const std::int64_t per_image = g.out_h * g.out_w * c;
+  // Windows that tile the image exactly write every dx element; otherwise zero it first.
+  const bool tiled = g.pad_top == 0 && g.pad_left == 0 && g.stride_h == g.kernel_h && g.stride_w == g.kernel_w &&
+                     g.out_h * g.kernel_h == g.in_h && g.out_w * g.kernel_w == g.in_w;
+  parallel_for(g.batch, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t n = begin; n < end; ++n) {
+      float* dx_image = dx + n * image;
+      if (!tiled) std::fill(dx_image, dx_image + image, 0.0f);
+      for (std::int64_t oy = 0; oy < g.out_h; ++oy) {
+        for (std::int64_t ox = 0; ox < g.out_w; ++ox) {
+          const Span2D s = window_at(g, oy, ox);
+          if (s.count() == 0) continue;
+          const std::int64_t at = n * per_image + (oy * g.out_w + ox) * c;
+          route_window(g, s, dy + at, position + at, dx_image);
+        }
+      }
+    }
+  });
+}
+
 void avg_pool2d(const Window2D& g, const float* x, float* y) {
   const std::int64_t c = g.channels;
   for_output_pixels(g, [&](std::int64_t n, std::int64_t oy, std::int64_t ox, std::int64_t at) {
@@ -271,6 +403,37 @@ Tensor max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const Shape& 
   const Tensor ac = argmax.contiguous();
   Tensor dx = Tensor::empty(input_shape, DType::kF32);  // for_images zeroes each image it fills
   if (dx.numel() > 0) kernels::max_pool2d_backward(g, dyc.data<float>(), ac.data<std::int64_t>(), dx.data<float>());
+  return dx;
+}
+
+MaxPool2DResult max_pool2d_with_window_argmax(const Tensor& x, const Pool2DOptions& options) {
+  const Window2D g = pool_window(x.shape(), options, "max_pool2d");
+  SPOOL_CHECK(kernels::pool_windows_disjoint(g), InvalidArgument, "max_pool2d: windows of ", g.kernel_h, "x",
+              g.kernel_w, " with strides ", g.stride_h, "x", g.stride_w,
+              " overlap or exceed 255 positions; use max_pool2d_with_argmax");
+  const Tensor xc = checked_input(x, "max_pool2d");
+  const Shape out{g.batch, g.out_h, g.out_w, g.channels};
+  MaxPool2DResult r{Tensor::empty(out, DType::kF32), Tensor::empty(out, DType::kU8)};
+  if (r.output.numel() > 0) {
+    kernels::max_pool2d_window_argmax(g, xc.data<float>(), r.output.data<float>(), r.argmax.data<std::uint8_t>());
+  }
+  return r;
+}
+
+Tensor max_pool2d_backward_window_argmax(const Tensor& dy, const Tensor& position, const Shape& input_shape,
+                                         const Pool2DOptions& options) {
+  const Window2D g = pool_window(input_shape, options, "max_pool2d_backward");
+  check_grad_shape(dy, g, input_shape, "max_pool2d_backward");
+  SPOOL_CHECK(position.defined() && position.dtype() == DType::kU8 && position.shape() == dy.shape(),
+              InvalidArgument, "max_pool2d_backward: window positions must be u8 shaped like the gradient ",
+              dy.shape().to_string(), ", got ", position.defined() ? dtype_name(position.dtype()) : "undefined", " ",
+              position.defined() ? position.shape().to_string() : "");
+  const Tensor dyc = dy.contiguous();
+  const Tensor pc = position.contiguous();
+  Tensor dx = Tensor::empty(input_shape, DType::kF32);  // the kernel writes or zeroes every element
+  if (dx.numel() > 0) {
+    kernels::max_pool2d_backward_window_argmax(g, dyc.data<float>(), pc.data<std::uint8_t>(), dx.data<float>());
+  }
   return dx;
 }
 

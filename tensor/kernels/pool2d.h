@@ -16,7 +16,8 @@
 // from the forward pass as an i64 argmax tensor shaped like the output, holding the
 // flat index (y·W + x)·C + c within its image, TensorFlow's max_pool_with_argmax with
 // include_batch_in_index = false. Keeping it (8 bytes per output) is cheaper than
-// re-scanning every window in backward.
+// re-scanning every window in backward; where windows do not overlap, the position
+// within the window (1 byte) is enough (max_pool2d_with_window_argmax).
 //
 // Thread-safety: pure functions split by images over the process-wide pool; calls may
 // run concurrently on distinct outputs; results do not depend on the thread count.
@@ -63,6 +64,18 @@ namespace kernels {
 void max_pool2d(const Window2D& g, const float* x, float* y, std::int64_t* argmax);
 // Overwrites dx [N, H, W, C]: dx = 0, then dx[argmax] += dy per output element.
 void max_pool2d_backward(const Window2D& g, const float* dy, const std::int64_t* argmax, float* dx);
+// Windows that never overlap (stride >= window in both axes, as Keras' default
+// pool_size = strides) of at most kMaxWindowPositions elements: each input element lies
+// under at most one window, so a window position (u8) identifies the winner.
+inline constexpr std::int64_t kMaxWindowPositions = 255;
+inline constexpr std::uint8_t kNoPosition = 255;  // an empty window's: never a real position
+bool pool_windows_disjoint(const Window2D& g);
+// As max_pool2d, with `position` = the first maximum's place in its clipped window, in
+// scan order (what argmax holds, relative to the window). Disjoint windows only.
+void max_pool2d_window_argmax(const Window2D& g, const float* x, float* y, std::uint8_t* position);
+// Overwrites dx: dy at each window's recorded position, 0 everywhere else. Throws unless
+// the windows are disjoint.
+void max_pool2d_backward_window_argmax(const Window2D& g, const float* dy, const std::uint8_t* position, float* dx);
 void avg_pool2d(const Window2D& g, const float* x, float* y);
 // Overwrites dx: each dy spread evenly over the input pixels of its window.
 void avg_pool2d_backward(const Window2D& g, const float* dy, float* dx);
@@ -71,7 +84,7 @@ void avg_pool2d_backward(const Window2D& g, const float* dy, float* dx);
 
 struct MaxPool2DResult {
   Tensor output;  // [N, OH, OW, C] f32
-  Tensor argmax;  // [N, OH, OW, C] i64, index within the image (see above)
+  Tensor argmax;  // [N, OH, OW, C] i64 index within the image (see above), or u8 window position
 };
 
 // x: [N, H, W, C] f32, any strides.
@@ -79,6 +92,13 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options);
 MaxPool2DResult max_pool2d_with_argmax(const Tensor& x, const Pool2DOptions& options);
 // dy and argmax: [N, OH, OW, C]; input_shape: x.shape() of the forward call.
 Tensor max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const Shape& input_shape);
+// For windows that never overlap (stride >= window, at most 255 positions; throws
+// otherwise): argmax holds, as u8, each maximum's position within its window instead of
+// its index in the image. 1 byte per output instead of 8, found in the same pass as the
+// maximum, and the backward writes dx once without zeroing it first.
+MaxPool2DResult max_pool2d_with_window_argmax(const Tensor& x, const Pool2DOptions& options);
+Tensor max_pool2d_backward_window_argmax(const Tensor& dy, const Tensor& position, const Shape& input_shape,
+                                         const Pool2DOptions& options);
 
 Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& options);
 Tensor avg_pool2d_backward(const Tensor& dy, const Shape& input_shape, const Pool2DOptions& options);

@@ -132,6 +132,9 @@ std::vector<Row> rows() {
       {"conv2d_bias_sigmoid_same", {{Shape{2, 3, 3, 1}}, {Shape{3, 3, 1, 8}}, {Shape{8}}},
        conv(Conv2DOptions().padding(Padding::kSame).activation(Activation::kSigmoid), true)},
       {"max_pool2d", {{Shape{2, 4, 4, 3}}}, [](const Inputs& x) { return ops::max_pool2d(x[0], Pool2DOptions(2)); }},
+      // Disjoint windows leaving a row and a column out; 18 channels: a vector block and a tail.
+      {"max_pool2d_remainder", {{Shape{1, 5, 7, 18}}},
+       [](const Inputs& x) { return ops::max_pool2d(x[0], Pool2DOptions(2)); }},
       {"max_pool2d_same_stride", {{Shape{1, 5, 5, 2}}},
        [](const Inputs& x) { return ops::max_pool2d(x[0], Pool2DOptions(3).stride(2).padding(Padding::kSame)); }},
       {"avg_pool2d", {{Shape{2, 4, 4, 3}}}, [](const Inputs& x) { return ops::avg_pool2d(x[0], Pool2DOptions(2)); }},

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "spool/tensor/random.h"
@@ -198,6 +200,61 @@ TEST_F(Pool2dTest, WideChannelsGiveTheReferenceMaximumAndArgmax) {
       const auto plain = max_pool2d(x, p.options()).to_vector<float>();
       ASSERT_EQ(std::memcmp(plain.data(), got.data(), got.size() * sizeof(float)), 0) << "variant " << variant;
     }
+  }
+}
+
+// Windows that never overlap keep a u8 position within the window: the same maxima as the
+// argmax form, positions naming the same input elements, and the same gradient, also where
+// windows leave rows or columns out (11 -> 5), with padding, gaps (1x1 at stride 2), ties,
+// NaN and -0/+0, and channel counts with a scalar tail.
+TEST_F(Pool2dTest, WindowPositionsAgreeWithTheImageArgmax) {
+  for (const PoolCase& p : {PoolCase{2, 11, 11, 37, 2, 2, 2, 2, Padding::kValid},
+                            PoolCase{2, 7, 9, 3, 2, 2, 2, 2, Padding::kSame},
+                            PoolCase{1, 9, 8, 20, 3, 2, 3, 2, Padding::kSame},
+                            PoolCase{3, 5, 5, 4, 1, 1, 2, 2, Padding::kSame},
+                            PoolCase{1, 8, 9, 16, 2, 3, 3, 4, Padding::kValid}}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      SCOPED_TRACE(p.input().to_string() + " window " + std::to_string(p.kh) + "x" + std::to_string(p.kw) +
+                   " variant " + std::to_string(variant));
+      Tensor x = random_uniform(p.input(), -1, 1, gen_);
+      std::span<float> v(x.data<float>(), static_cast<std::size_t>(x.numel()));
+      if (variant == 1) {
+        for (float& e : v) e = std::round(e * 2);
+      } else if (variant == 2) {
+        for (std::size_t i = 0; i < v.size(); i += 7) v[i] = std::nanf("");
+        for (std::size_t i = 3; i < v.size(); i += 11) v[i] = (i % 2) ? -0.0f : 0.0f;
+      }
+      const MaxPool2DResult wide = max_pool2d_with_argmax(x, p.options());
+      const MaxPool2DResult narrow = max_pool2d_with_window_argmax(x, p.options());
+      ASSERT_EQ(narrow.argmax.dtype(), DType::kU8);
+      const auto y = narrow.output.to_vector<float>(), want_y = wide.output.to_vector<float>();
+      ASSERT_EQ(std::memcmp(y.data(), want_y.data(), y.size() * sizeof(float)), 0);
+      // Position k of a window is its k-th input element in scan order (the reference's taps).
+      const auto position = narrow.argmax.to_vector<std::uint8_t>();
+      const auto want_arg = wide.argmax.to_vector<std::int64_t>();
+      const std::int64_t image = p.h * p.w * p.c;
+      for_each_window(p, [&](std::int64_t yi, const std::vector<std::int64_t>& taps) {
+        ASSERT_LT(position[yi], taps.size()) << "output " << yi;
+        ASSERT_EQ(taps[position[yi]] % image, want_arg[yi]) << "output " << yi;
+      });
+      const Tensor dy = random_uniform(p.output(), -1, 1, gen_);
+      const auto dx = max_pool2d_backward_window_argmax(dy, narrow.argmax, p.input(), p.options()).to_vector<float>();
+      const auto want_dx = max_pool2d_backward(dy, wide.argmax, p.input()).to_vector<float>();
+      ASSERT_EQ(dx.size(), want_dx.size());
+      for (std::size_t i = 0; i < dx.size(); ++i) ASSERT_EQ(dx[i], want_dx[i]) << "dx element " << i;
+    }
+  }
+  // Overlapping windows need the image argmax; a position tensor of the wrong type is refused.
+  const Tensor x = Tensor::zeros(Shape{1, 6, 6, 2}, DType::kF32);
+  EXPECT_THROW(max_pool2d_with_window_argmax(x, Pool2DOptions(3).stride(2)), InvalidArgument);
+  const MaxPool2DResult r = max_pool2d_with_argmax(x, Pool2DOptions(2));
+  try {
+    max_pool2d_backward_window_argmax(r.output, r.argmax, x.shape(), Pool2DOptions(2));
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(),
+                 "max_pool2d_backward: window positions must be u8 shaped like the gradient [1, 3, 3, 2], got i64 "
+                 "[1, 3, 3, 2]");
   }
 }
 
