@@ -23,6 +23,12 @@ void check_args(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
               (tb ? " with B transposed" : ""));
 }
 
+void sgemm_avx512(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
+                  std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  check_args(ta, tb, m, n, k, lda, ldb, ldc);
+  gemm::run(*gemm::avx512_kernels(), gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 void sgemm_avx2(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
                 std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
   check_args(ta, tb, m, n, k, lda, ldb, ldc);
@@ -34,6 +40,7 @@ void sgemm_avx2(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
 std::span<const SgemmImplementation> sgemm_implementations() {
   static const std::vector<SgemmImplementation> supported = [] {
     std::vector<SgemmImplementation> v;
+    if (const gemm::Kernels* avx512 = gemm::avx512_kernels()) v.push_back({avx512->name, &sgemm_avx512});
     if (const gemm::Kernels* avx2 = gemm::avx2_kernels()) v.push_back({avx2->name, &sgemm_avx2});
     v.push_back({gemm::portable_kernels().name, &sgemm_portable});
     return v;
@@ -45,7 +52,9 @@ void sgemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, flo
            std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
   // One static lookup per call; the MLP's smallest product is ~60 µs, so a function
   // pointer cache would save nothing measurable.
-  static const gemm::Kernels& fastest = gemm::avx2_kernels() ? *gemm::avx2_kernels() : gemm::portable_kernels();
+  static const gemm::Kernels& fastest = gemm::avx512_kernels() ? *gemm::avx512_kernels()
+                                        : gemm::avx2_kernels() ? *gemm::avx2_kernels()
+                                                               : gemm::portable_kernels();
   check_args(ta, tb, m, n, k, lda, ldb, ldc);
   gemm::run(fastest, gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -14,11 +14,6 @@
 
 #include "spool/tensor/kernels/gemm_micro.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SPOOL_GEMM_X86 1
-#include <immintrin.h>
-#endif
-
 namespace spool::kernels::gemm {
 
 #if SPOOL_GEMM_X86
@@ -97,21 +92,11 @@ SPOOL_AVX2 void tile_avx2(const Tile& t) {
   if constexpr (R > 5) put(5, lo5, hi5);
 }
 
-template <bool kPackedA>
-void tile_rows(const Tile& t) {
-  switch (t.mr) {
-    case 6: return tile_avx2<6, kPackedA>(t);
-    case 5: return tile_avx2<5, kPackedA>(t);
-    case 4: return tile_avx2<4, kPackedA>(t);
-    case 3: return tile_avx2<3, kPackedA>(t);
-    case 2: return tile_avx2<2, kPackedA>(t);
-    default: return tile_avx2<1, kPackedA>(t);
-  }
-}
-
 void tile(const Tile& t) {
-  if (t.a_rs == 1 && t.a_cs == kMr) return tile_rows<true>(t);
-  tile_rows<false>(t);
+  // Row pairs are the AVX-512 set's; this one is never given mr = 2 · kMr.
+  dispatch_tile(t, [&]<int R, bool kPackedA>() {
+    if constexpr (R <= kMr) tile_avx2<R, kPackedA>(t);
+  });
 }
 
 void pack_a(bool transpose, const float* a, std::int64_t lda, std::int64_t mc, std::int64_t kc, float* dst) {

@@ -152,15 +152,20 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
             // last 7..9 rows go as two near-equal tiles (32 = 6+6+6+6+4+4, not ...+6+2).
             const std::int64_t left = mc - ir;
             const bool split = !pack_a && left > kMr && left < kMr + 4;
-            t.mr = static_cast<int>(split ? (left + 1) / 2 : std::min<std::int64_t>(kMr, left));
+            const bool pair = kern.row_pairs && left >= 2 * kMr;
+            t.mr = static_cast<int>(pair    ? 2 * kMr
+                                    : split ? (left + 1) / 2
+                                            : std::min<std::int64_t>(kMr, left));
             if (pack_a) {
               t.a = packed_a + ir * kc;
               t.a_rs = 1;
               t.a_cs = kMr;
+              t.a_next = kMr * kc;
             } else {
               t.a = pr.a_at(ic + ir, pc);
               t.a_rs = pr.ta ? 1 : pr.lda;
               t.a_cs = pr.ta ? pr.lda : 1;
+              t.a_next = kMr * t.a_rs;
             }
             t.c = pr.c + (ic + ir) * pr.ldc + jc + jr;
             kern.tile(t);

@@ -19,6 +19,12 @@
 
 #include <cstdint>
 
+// x86-64 with GCC or Clang: the SIMD kernel sets compile (with per-function targets).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SPOOL_GEMM_X86 1
+#include <immintrin.h>
+#endif
+
 namespace spool::kernels::gemm {
 
 inline constexpr int kMr = 6;
@@ -27,12 +33,15 @@ inline constexpr int kNr = 16;
 // One register tile: C[0, mr) × [0, nr) = alpha · Σ_p A(i, p) · B(p, j) + beta · C,
 // mr ≤ kMr, nr ≤ kNr. A(i, p) is a[i * a_rs + p * a_cs] (packed: a_rs = 1, a_cs = kMr;
 // op(A) read in place: lda or 1 either way). B step p is kNr floats at b + p * b_rs,
-// readable in full even when nr < kNr. beta == 0 means C is not read.
+// readable in full even when nr < kNr. beta == 0 means C is not read. A kernel set with
+// row_pairs also takes mr = 2 · kMr: two tiles of rows, the second's A at a + a_next and
+// its C rows right below the first's.
 struct Tile {
   std::int64_t k;
   const float* a;
   std::int64_t a_rs;
   std::int64_t a_cs;
+  std::int64_t a_next;
   const float* b;
   std::int64_t b_rs;
   float* c;
@@ -42,6 +51,26 @@ struct Tile {
   float alpha;
   float beta;
 };
+
+// Calls fn.template operator()<R, kPackedA>() with R = t.mr (1..kMr, or 2 · kMr for a
+// row pair) and kPackedA = A's strides are the packed ones (1, kMr), both as constants
+// so a micro-kernel compiles one loop per case.
+template <typename Fn>
+void dispatch_tile(const Tile& t, Fn&& fn) {
+  const auto rows = [&]<bool kPackedA>() {
+    switch (t.mr) {
+      case 2 * kMr: return fn.template operator()<2 * kMr, kPackedA>();
+      case 6: return fn.template operator()<6, kPackedA>();
+      case 5: return fn.template operator()<5, kPackedA>();
+      case 4: return fn.template operator()<4, kPackedA>();
+      case 3: return fn.template operator()<3, kPackedA>();
+      case 2: return fn.template operator()<2, kPackedA>();
+      default: return fn.template operator()<1, kPackedA>();
+    }
+  };
+  if (t.a_rs == 1 && t.a_cs == kMr) return rows.template operator()<true>();
+  rows.template operator()<false>();
+}
 
 // What one CPU class supplies to the driver.
 struct Kernels {
@@ -53,10 +82,13 @@ struct Kernels {
   // Packs the kc × nc panel of op(B) whose top-left element is at `b` into
   // ceil(nc / kNr) slivers.
   void (*pack_b)(bool transpose, const float* b, std::int64_t ldb, std::int64_t kc, std::int64_t nc, float* dst);
+  bool row_pairs = false;  // tile() takes mr = 2 · kMr (see Tile)
 };
 
 // nullptr when this CPU (or this build) lacks AVX2 and FMA.
 const Kernels* avx2_kernels();
+// nullptr without AVX-512F (and AVX2); packs as avx2_kernels, tiles in row pairs.
+const Kernels* avx512_kernels();
 const Kernels& portable_kernels();
 
 // Which operands the driver packs; kAuto lets it decide from the shape. Tests force

@@ -172,6 +172,7 @@ TEST(GemmTest, EmptySizesAndKZero) {
 TEST(GemmTest, PackingPlansAgreeBitwise) {
   std::vector<const gemm::Kernels*> kernel_sets{&gemm::portable_kernels()};
   if (const gemm::Kernels* avx2 = gemm::avx2_kernels()) kernel_sets.push_back(avx2);
+  if (const gemm::Kernels* avx512 = gemm::avx512_kernels()) kernel_sets.push_back(avx512);
   const gemm::Pack packs[] = {gemm::Pack::kAlways, gemm::Pack::kNever, gemm::Pack::kAuto};
   std::mt19937 rng(11);
   for (const gemm::Kernels* kernels : kernel_sets) {
@@ -189,6 +190,38 @@ TEST(GemmTest, PackingPlansAgreeBitwise) {
             if (first.empty()) first = got;
             EXPECT_EQ(std::memcmp(got.data(), first.data(), got.size() * sizeof(float)), 0) << what;
           }
+        }
+      }
+    }
+  }
+}
+
+// The AVX-512 kernels run each C element's FMA chain exactly as the AVX2 ones do, in
+// row pairs or single tiles: the same bits, so a model trains to the same weights on
+// either CPU class. Shapes with row remainders of every size, partial column tiles,
+// every transpose and plan, beta 0 and not.
+TEST(GemmTest, Avx512AndAvx2GiveTheSameBits) {
+  const gemm::Kernels* avx2 = gemm::avx2_kernels();
+  const gemm::Kernels* avx512 = gemm::avx512_kernels();
+  if (avx512 == nullptr || avx2 == nullptr) GTEST_SKIP() << "this CPU has no AVX-512F";
+  const gemm::Pack packs[] = {gemm::Pack::kAlways, gemm::Pack::kNever};
+  std::mt19937 rng(23);
+  for (const Shape3& s : {Shape3{64, 64, 288}, Shape3{157, 45, 300}, Shape3{13, 33, 17}, Shape3{300, 16, 9},
+                          Shape3{12, 130, 600}, Shape3{29, 7, 70}}) {
+    for (int t = 0; t < 4; ++t) {
+      Problem p(t & 1, t & 2, s, 3, rng);
+      p.beta = t == 2 ? -1.5f : 0.0f;
+      p.alpha = t == 3 ? 0.7f : 1.0f;
+      for (gemm::Pack pa : packs) {
+        for (gemm::Pack pb : packs) {
+          const auto with = [&](const gemm::Kernels* k) {
+            return p.run([&](auto... args) { gemm::run(*k, {pa, pb}, args...); });
+          };
+          const std::vector<float> want = with(avx2), got = with(avx512);
+          const std::string what = "plan " + std::to_string(static_cast<int>(pa)) + "/" +
+                                   std::to_string(static_cast<int>(pb)) + " " + describe(p);
+          expect_matches_reference(p, got, what);
+          ASSERT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << what;
         }
       }
     }
@@ -227,7 +260,9 @@ TEST(GemmTest, ImplementationsListFastestFirstAndPortableLast) {
   EXPECT_EQ(sgemm_implementation(), impls.front().name);
   EXPECT_EQ(impls.back().name, "portable");
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    EXPECT_EQ(sgemm_implementation(), "avx512f");
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     EXPECT_EQ(sgemm_implementation(), "avx2-fma");
   }
 #endif
