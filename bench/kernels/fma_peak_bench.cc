@@ -38,22 +38,6 @@ __attribute__((target("avx2,fma"))) float fma_chains(std::int64_t steps, float s
   return _mm256_cvtss_f32(sum);
 }
 
-void bm_fma_peak(benchmark::State& state) {
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
-    state.SkipWithError("this CPU has no AVX2 + FMA");
-    return;
-  }
-  float seed = 1.0f;
-  for (auto _ : state) {
-    seed = fma_chains(kStepsPerIteration, seed) * 1e-30f;
-    benchmark::DoNotOptimize(seed);
-  }
-  state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(kStepsPerIteration) * kChains * 8 * 2,
-                                                benchmark::Counter::kIsIterationInvariantRate);
-}
-
-BENCHMARK(bm_fma_peak)->Name("fma_peak/threads:1")->UseRealTime();
-
 __attribute__((target("avx512f,avx2,fma"))) float fma_chains_avx512(std::int64_t steps, float seed) {
   __m512 acc[kChains];
 #pragma GCC unroll 16
@@ -74,21 +58,28 @@ __attribute__((target("avx512f,avx2,fma"))) float fma_chains_avx512(std::int64_t
   return lanes[0];
 }
 
-void bm_fma_peak_avx512(benchmark::State& state) {
-  if (!__builtin_cpu_supports("avx512f")) {
-    state.SkipWithError("this CPU has no AVX-512F");
+bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+bool has_avx512() { return __builtin_cpu_supports("avx512f"); }
+
+// `chains` runs the twelve chains of `lanes`-wide vectors where `supported` says yes.
+void bm_fma_peak(benchmark::State& state, float (*chains)(std::int64_t, float), int lanes, bool (*supported)()) {
+  if (!supported()) {
+    state.SkipWithError("this CPU lacks the instructions");
     return;
   }
   float seed = 1.0f;
   for (auto _ : state) {
-    seed = fma_chains_avx512(kStepsPerIteration, seed) * 1e-30f;
+    seed = chains(kStepsPerIteration, seed) * 1e-30f;
     benchmark::DoNotOptimize(seed);
   }
-  state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(kStepsPerIteration) * kChains * 16 * 2,
+  state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(kStepsPerIteration) * kChains * lanes * 2,
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
-BENCHMARK(bm_fma_peak_avx512)->Name("fma_peak/avx512/threads:1")->UseRealTime();
+BENCHMARK_CAPTURE(bm_fma_peak, ymm, fma_chains, 8, has_avx2)->Name("fma_peak/threads:1")->UseRealTime();
+BENCHMARK_CAPTURE(bm_fma_peak, zmm, fma_chains_avx512, 16, has_avx512)
+    ->Name("fma_peak/avx512/threads:1")
+    ->UseRealTime();
 
 }  // namespace
 

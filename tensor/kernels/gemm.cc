@@ -23,26 +23,34 @@ void check_args(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
               (tb ? " with B transposed" : ""));
 }
 
-void sgemm_avx512(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
-                  std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+// sgemm on one kernel set; `kernels` returns it (non-null where the set is listed).
+template <auto kernels>
+void sgemm_on(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
+              std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
   check_args(ta, tb, m, n, k, lda, ldb, ldc);
-  gemm::run(*gemm::avx512_kernels(), gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm::run(*kernels(), gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-void sgemm_avx2(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
-                std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  check_args(ta, tb, m, n, k, lda, ldb, ldc);
-  gemm::run(*gemm::avx2_kernels(), gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
+const gemm::Kernels* portable() { return &gemm::portable_kernels(); }
+
+// Every kernel set, fastest first, with its entry point; `get` returns null where this
+// CPU (or build) lacks the set. The portable set is always there.
+struct KernelSet {
+  const gemm::Kernels* (*get)();
+  decltype(SgemmImplementation::sgemm) sgemm;
+};
+constexpr KernelSet kKernelSets[] = {{gemm::avx512_kernels, &sgemm_on<gemm::avx512_kernels>},
+                                     {gemm::avx2_kernels, &sgemm_on<gemm::avx2_kernels>},
+                                     {portable, &sgemm_on<portable>}};
 
 }  // namespace
 
 std::span<const SgemmImplementation> sgemm_implementations() {
   static const std::vector<SgemmImplementation> supported = [] {
     std::vector<SgemmImplementation> v;
-    if (const gemm::Kernels* avx512 = gemm::avx512_kernels()) v.push_back({avx512->name, &sgemm_avx512});
-    if (const gemm::Kernels* avx2 = gemm::avx2_kernels()) v.push_back({avx2->name, &sgemm_avx2});
-    v.push_back({gemm::portable_kernels().name, &sgemm_portable});
+    for (const KernelSet& set : kKernelSets) {
+      if (const gemm::Kernels* kernels = set.get()) v.push_back({kernels->name, set.sgemm});
+    }
     return v;
   }();
   return supported;
@@ -50,19 +58,14 @@ std::span<const SgemmImplementation> sgemm_implementations() {
 
 void sgemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
            std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  // One static lookup per call; the MLP's smallest product is ~60 µs, so a function
-  // pointer cache would save nothing measurable.
-  static const gemm::Kernels& fastest = gemm::avx512_kernels() ? *gemm::avx512_kernels()
-                                        : gemm::avx2_kernels() ? *gemm::avx2_kernels()
-                                                               : gemm::portable_kernels();
-  check_args(ta, tb, m, n, k, lda, ldb, ldc);
-  gemm::run(fastest, gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  // The fastest set's entry point, chosen once.
+  static const auto fastest = sgemm_implementations().front().sgemm;
+  fastest(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void sgemm_portable(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
                     std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  check_args(ta, tb, m, n, k, lda, ldb, ldc);
-  gemm::run(gemm::portable_kernels(), gemm::Plan{}, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  sgemm_on<portable>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 std::string_view sgemm_implementation() { return sgemm_implementations().front().name; }

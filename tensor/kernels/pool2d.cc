@@ -176,6 +176,12 @@ bool pool_windows_disjoint(const Window2D& g) {
 
 namespace {
 
+void require_disjoint(const Window2D& g, const char* op) {
+  SPOOL_CHECK(pool_windows_disjoint(g), InvalidArgument, op, ": windows of ", g.kernel_h, "x", g.kernel_w,
+              " with strides ", g.stride_h, "x", g.stride_w,
+              " overlap or exceed 255 positions; use the image-index argmax (max_pool2d_with_argmax)");
+}
+
 // One window's maximum and the position (scan order within the clipped window) of its
 // first maximum: strict '>' from the first element, as window_max, so the position is
 // the one window_argmax finds (ties and -0/+0 keep the first; a NaN first element stays).
@@ -277,9 +283,7 @@ void max_pool2d_window_argmax(const Window2D& g, const float* x, float* y, std::
 
 void max_pool2d_backward_window_argmax(const Window2D& g, const float* dy, const std::uint8_t* position,
                                        float* dx) {
-  SPOOL_CHECK(pool_windows_disjoint(g), InvalidArgument, "max_pool2d_backward: windows of ", g.kernel_h, "x",
-              g.kernel_w, " with strides ", g.stride_h, "x", g.stride_w,
-              " overlap or exceed 255 positions; use the argmax form");
+  require_disjoint(g, "max_pool2d_backward");
   const std::int64_t c = g.channels;
   const std::int64_t image = g.in_h * g.in_w * c;
   const std::int64_t per_image = g.out_h * g.out_w * c;
@@ -408,9 +412,7 @@ Tensor max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const Shape& 
 
 MaxPool2DResult max_pool2d_with_window_argmax(const Tensor& x, const Pool2DOptions& options) {
   const Window2D g = pool_window(x.shape(), options, "max_pool2d");
-  SPOOL_CHECK(kernels::pool_windows_disjoint(g), InvalidArgument, "max_pool2d: windows of ", g.kernel_h, "x",
-              g.kernel_w, " with strides ", g.stride_h, "x", g.stride_w,
-              " overlap or exceed 255 positions; use max_pool2d_with_argmax");
+  kernels::require_disjoint(g, "max_pool2d");
   const Tensor xc = checked_input(x, "max_pool2d");
   const Shape out{g.batch, g.out_h, g.out_w, g.channels};
   MaxPool2DResult r{Tensor::empty(out, DType::kF32), Tensor::empty(out, DType::kU8)};
