@@ -228,6 +228,49 @@ TEST_F(TrainCommandTest, ResumeAfterOneEpochEndsWithTheUninterruptedCheckpoint) 
   }
 }
 
+// The cosine schedule reaches the optimizer (the weights are not the constant run's), and
+// a run cut after epoch 1 of 2 (--decay-epochs 2 keeps the horizon) resumes into the
+// uninterrupted run's checkpoint.
+TEST_F(TrainCommandTest, CosineScheduleTakesEffectAndResumesExactly) {
+  ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
+  const RunResult whole = train({"--lr-schedule", "cosine", "--epochs", "2", "--out", out_dir("cos-whole")});
+  ASSERT_EQ(whole.exit_code, 0) << whole.err << whole.out;
+  EXPECT_NE(whole.out.find("· Adam lr 0.001, cosine decay to 0 over 2 epochs (20 steps) ·"), std::string::npos)
+      << whole.out;
+  const auto constant = checkpoint_entries(out_dir("A")), cosine = checkpoint_entries(out_dir("cos-whole"));
+  int variables = 0, differing = 0;
+  for (const auto& [name, t] : constant) {
+    if (name.rfind("variables/", 0) != 0) continue;
+    ++variables;
+    const auto a = t.bytes(), b = cosine.at(name).bytes();
+    differing += std::equal(a.begin(), a.end(), b.begin(), b.end()) ? 0 : 1;
+  }
+  EXPECT_EQ(variables, 4) << "the MLP's two kernels and two biases";
+  EXPECT_EQ(differing, variables) << "the cosine run trained the constant run's weights";
+
+  const std::string out = out_dir("cos-cut");
+  const RunResult first = train({"--lr-schedule", "cosine", "--epochs", "1", "--decay-epochs", "2", "--out", out});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const RunResult resumed = train({"--lr-schedule", "cosine", "--epochs", "2", "--out", out, "--resume"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  const auto cut = checkpoint_entries(out);
+  expect_same_entries(cosine, cut, "variables/");
+  expect_same_entries(cosine, cut, "optimizer/");
+  EXPECT_EQ(printed_accuracy(resumed), printed_accuracy(whole));
+}
+
+TEST_F(TrainCommandTest, ResumeRefusesAnotherLearningRate) {
+  ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
+  const std::string out = out_dir("other-lr");
+  fs::create_directory(out);
+  fs::copy_file(out_dir("A") + "/checkpoint.tensors", out + "/checkpoint.tensors");
+  const RunResult r = train({"--lr-schedule", "cosine", "--epochs", "3", "--out", out, "--resume"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("was trained with Adam lr 0.001, not lr 0.001, cosine decay to 0 over 3 epochs (30 steps)"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(TrainCommandTest, ResumingAFinishedRunOnlyEvaluates) {
   ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
   const std::string out = out_dir("D");
@@ -272,6 +315,9 @@ TEST(TrainCommandUsageTest, BadFlagsExit2WithAMessage) {
       {{"--dataset", "cifar"}, "--dataset must be fashion-mnist or horses-or-humans, not 'cifar'"},
       {{"--batch-size", "0"}, "--batch-size must be in 1..65536"},
       {{"--lr", "-1"}, "--lr must be in (0, 10)"},
+      {{"--lr-schedule", "step"}, "--lr-schedule must be constant or cosine, not 'step'"},
+      {{"--model", "mlp", "--decay-epochs", "3"}, "--decay-epochs needs --lr-schedule cosine"},
+      {{"--decay-epochs", "0"}, "--decay-epochs must be in 1..100000"},
       {{"--learning-rate", "0.1"}, "learning-rate"},
   };
   for (const auto& [flags, message] : cases) {
@@ -288,8 +334,8 @@ TEST(TrainCommandUsageTest, BadFlagsExit2WithAMessage) {
 TEST(TrainCommandUsageTest, HelpListsTheFlags) {
   const RunResult r = run_spool({"train", "--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* flag : {"--dataset", "--data", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--threads",
-                           "--out", "--resume"}) {
+  for (const char* flag : {"--dataset", "--data", "--model", "--epochs", "--batch-size", "--lr", "--lr-schedule",
+                           "--decay-epochs", "--seed", "--threads", "--out", "--resume"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -354,7 +400,9 @@ TEST(TrainCommandDataTest, HorsesOrHumansFolderTrainsTheCnn) {
   const RunResult r = run_spool({"train", "--dataset", "horses-or-humans", "--data", dir.path().string(), "--model",
                                  "cnn", "--epochs", "1", "--batch-size", "4", "--threads", "2", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  EXPECT_NE(r.out.find("spool train: horses-or-humans (8 train, 8 validation) · model cnn"), std::string::npos)
+  EXPECT_NE(r.out.find("spool train: horses-or-humans (8 train, 8 validation) · model cnn · 1 epochs · batch 4 · "
+                       "Adam lr 0.003, cosine decay to 0 over 1 epochs (2 steps) ·"),
+            std::string::npos)
       << r.out;
   // 150x150 RGB in: the summary's first layer sees it.
   EXPECT_NE(r.out.find("(None, 148, 148, 16)"), std::string::npos) << r.out;
