@@ -71,6 +71,8 @@ class ParallelIterator : public IteratorBase {
   // Takes the slot the consumer is owed (result_ready() must hold); needs mu_.
   Slot take_slot();
   bool may_start_work() const;  // needs mu_
+  bool worker_may_start() const;  // needs mu_: may_start_work(), and worth_handing_off() if the consumer helps
+  bool worth_handing_off() const;  // the elements cost enough to pay for a hand-off between threads
   bool result_ready() const;    // needs mu_
   bool worth_waking_consumer() const;  // needs mu_
 

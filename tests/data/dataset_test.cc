@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -117,6 +118,29 @@ TEST(Dataset, ParallelMapKeepsInputOrderWhenWorkersFinishOutOfOrder) {
   std::vector<std::int64_t> got = scalars(any_order);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, iota(200));
+}
+
+// parallelism(2) is the consumer and one worker. Elements too cheap to pay for the
+// hand-off between threads stay on the consumer (after the first few, before the cost
+// is known); elements that take a while go to the worker too. Either way the order holds.
+TEST(Dataset, ParallelMapHandsOffOnlyElementsWorthIt) {
+  const auto computed_elsewhere = [](std::int64_t n, std::chrono::microseconds pause) {
+    const std::thread::id consumer = std::this_thread::get_id();
+    auto elsewhere = std::make_shared<std::atomic<std::int64_t>>(0);
+    const Dataset mapped = Dataset::range(n).map(
+        [=](Element e) {
+          if (std::this_thread::get_id() != consumer) ++*elsewhere;
+          if (pause.count() > 0) std::this_thread::sleep_for(pause);
+          return e;
+        },
+        MapOptions().parallelism(2));
+    EXPECT_EQ(scalars(mapped), iota(n));
+    return elsewhere->load();
+  };
+  // Handed off, about half would be (16 640 here with the threshold at 0); before the
+  // running cost falls below the threshold a few hundred may be (518 under TSan).
+  EXPECT_LE(computed_elsewhere(20000, std::chrono::microseconds(0)), 2000) << "identity elements were handed off";
+  EXPECT_GE(computed_elsewhere(200, std::chrono::microseconds(200)), 40) << "the worker sat idle";
 }
 
 TEST(Dataset, RandomMapIsTheSameForAnyNumberOfWorkersAndDiffersPerEpoch) {
@@ -309,6 +333,19 @@ TEST(Dataset, AByteBudgetSmallerThanOneElementSlowsButNeverDeadlocksOrderedWorke
   EXPECT_EQ(scalars(ds), iota(300));
 }
 
+TEST(Dataset, AByteBudgetSmallerThanOneElementNeverDeadlocksACheapParallelMap) {
+  // Too cheap to hand off, so the worker waits; the consumer must compute the element
+  // it needs even though the shuffle buffer below it holds the whole budget.
+  auto ds = Dataset::range(3000)
+                .map([](Element e) { return Element{e[0], Tensor::zeros(Shape{16}, DType::kF32)}; },
+                     MapOptions().parallelism(2))
+                .shuffle(64, 5)
+                .with_options(Options().max_buffered_bytes(1));
+  std::vector<std::int64_t> got = scalars(ds);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, iota(3000));
+}
+
 TEST(Dataset, StatsPoolTheStagesInterleaveOpensIntoOneRowPerKind) {
   auto ds = Dataset::range(50).interleave([](const Element&) { return Dataset::range(2).map([](Element e) { return e; }); },
                                           InterleaveOptions().cycle_length(4));
@@ -338,8 +375,12 @@ TEST(Dataset, ByteBudgetBoundsBuffersAndReportsThePeak) {
   EXPECT_GT(stats.peak_buffered_bytes, 0);
   // Unbounded, the 64-deep prefetch and the map's 64-element window would hold ~1 MiB.
   // With the budget, only the elements a consumer is waiting for pass it: the one the
-  // prefetch may always hold, and the chunks the map's two threads were computing.
-  EXPECT_LE(stats.peak_buffered_bytes, 64 * 1024 + 8 * 8192);
+  // prefetch may always hold, and what the map's two threads were computing: a chunk
+  // (8 elements at most) for the element the consumer waits for, and elements the
+  // consumer computes itself, which race with the worker's for the room left. Two
+  // chunks' worth bounds that (a run here reached 11 elements past the budget, and the
+  // unbounded pipeline holds ~128).
+  EXPECT_LE(stats.peak_buffered_bytes, 64 * 1024 + 2 * 8 * 8192);
   EXPECT_EQ(stats.buffered_bytes, 0);
 }
 
