@@ -34,6 +34,7 @@ constexpr std::string_view kUsage =
     "usage: spool train [--dataset fashion-mnist|horses-or-humans] [--data DIR] [--model cnn|mlp]\n"
     "                   [--epochs N] [--batch-size N] [--lr X] [--lr-schedule constant|cosine]\n"
     "                   [--decay-epochs N] [--seed S] [--threads N] [--out DIR [--resume]]\n"
+    "                   [--image-size N] [--interpolation bilinear|area|bicubic|nearest]\n"
     "\n"
     "Trains with Adam on logits (sparse categorical cross-entropy for Fashion-MNIST's ten\n"
     "classes, binary cross-entropy for a two-class image folder), evaluates on the held-out\n"
@@ -44,7 +45,9 @@ constexpr std::string_view kUsage =
     "                    /usr/share/datasets/fashion-mnist (Debian: dataset-fashion-mnist).\n"
     "                    The validation set is the test set.\n"
     "  horses-or-humans  DIR has train/ and validation/ with one sub-folder per class;\n"
-    "                    images are resized to 150x150 RGB.\n"
+    "                    images are resized to NxN RGB (--image-size, default 150) with\n"
+    "                    --interpolation (default bilinear, as Keras; area averages every\n"
+    "                    pixel, better for small N).\n"
     "Models: cnn (default) is the course's Conv32-Pool-Conv64-Pool-Dense128 (three conv\n"
     "blocks 16-32-64 for images); mlp is Flatten-Dense128-Dense.\n"
     "--out DIR writes, after every epoch: metrics.jsonl (one JSON object per epoch: epoch,\n"
@@ -64,6 +67,8 @@ struct Flags {
   std::uint64_t seed = 0;
   int threads = 0;
   bool resume = false;
+  std::int64_t image_size = 150;
+  std::string interpolation;
 };
 
 Flags read_flags(const po::variables_map& vm) {
@@ -105,6 +110,16 @@ Flags read_flags(const po::variables_map& vm) {
   f.out = vm.count("out") ? vm["out"].as<std::string>() : "";
   f.resume = vm.count("resume") > 0;
   if (f.resume && f.out.empty()) throw UsageError("--resume needs --out DIR (where the checkpoint is)");
+  if ((vm.count("image-size") || vm.count("interpolation")) && f.dataset != "horses-or-humans") {
+    throw UsageError("--image-size and --interpolation are for --dataset horses-or-humans");
+  }
+  if (vm.count("image-size")) f.image_size = vm["image-size"].as<std::int64_t>();
+  if (f.image_size < 8 || f.image_size > 4096) throw UsageError("--image-size must be in 8..4096");
+  f.interpolation = vm.count("interpolation") ? vm["interpolation"].as<std::string>() : "bilinear";
+  if (f.interpolation != "bilinear" && f.interpolation != "area" && f.interpolation != "bicubic" &&
+      f.interpolation != "nearest") {
+    throw UsageError("--interpolation must be bilinear, area, bicubic or nearest, not '" + f.interpolation + "'");
+  }
   return f;
 }
 
@@ -178,7 +193,8 @@ TrainData load_data(const Flags& f) {
   try {
     return f.dataset == "fashion-mnist"
                ? fashion_mnist_data(f.data, f.batch_size, f.seed)
-               : image_folder_data(f.data, f.batch_size, f.seed, 150, std::max(1, f.threads));
+               : image_folder_data(f.data, f.batch_size, f.seed, f.image_size, f.interpolation,
+                                   std::max(1, f.threads));
   } catch (const InvalidArgument& e) {
     throw Error(e.what());
   }
@@ -281,7 +297,10 @@ int run_train(const Args& args) {
          "initial weights, shuffling and dropout")
         ("threads", po::value<int>()->value_name("N"), "kernel threads (default: the cores)")
         ("out", po::value<std::string>()->value_name("DIR"), "write metrics.jsonl, checkpoint.tensors, curves.png")
-        ("resume", "continue from the checkpoint in --out");
+        ("resume", "continue from the checkpoint in --out")
+        ("image-size", po::value<std::int64_t>()->value_name("N"), "horses-or-humans: square input side (default 150)")
+        ("interpolation", po::value<std::string>()->value_name("KIND"),
+         "horses-or-humans: bilinear|area|bicubic|nearest (default bilinear)");
     po::variables_map vm;
     if (!parse_args(args, options, vm, kUsage, /*need_files=*/false)) return kExitOk;
     return train(read_flags(vm));

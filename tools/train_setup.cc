@@ -68,12 +68,13 @@ TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, st
 }
 
 TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed,
-                            std::int64_t side, int decode_workers) {
+                            std::int64_t side, const std::string& interpolation, int decode_workers) {
   const auto options = [&](bool shuffle) {
     return data::ImageFolderOptions()
         .decode(true)
         .label_mode("binary")
         .image_size({side, side})
+        .interpolation(interpolation)
         .shuffle(shuffle)
         .seed(seed)
         .decode_parallelism(decode_workers);

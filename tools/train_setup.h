@@ -30,7 +30,7 @@ TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, st
 // DIR holds train/ and validation/, each with one sub-folder per class (two classes),
 // as the course's horse-or-human download; images are resized to side x side RGB.
 TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed,
-                            std::int64_t side, int decode_workers);
+                            std::int64_t side, const std::string& interpolation, int decode_workers);
 
 // layers::zoo_model (autodiff/layers/model_zoo.h) for the data: "mlp" or "cnn", ten
 // logits for Fashion-MNIST, one for a binary image folder. Logits out (losses from_logits).

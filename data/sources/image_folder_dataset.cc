@@ -178,6 +178,14 @@ ImageFolderOptions& ImageFolderOptions::image_size(ImageSize size) {
   return *this;
 }
 
+ImageFolderOptions& ImageFolderOptions::interpolation(std::string_view method) {
+  SPOOL_CHECK(method == "bilinear" || method == "nearest" || method == "bicubic" || method == "area", InvalidArgument,
+              "ImageFolderDataset: interpolation must be 'bilinear', 'nearest', 'bicubic' or 'area', got ",
+              spool::quoted(std::string(method)));
+  interpolation_ = parse_resize_method(method);
+  return *this;
+}
+
 ImageFolderOptions& ImageFolderOptions::decode_parallelism(std::int64_t n) {
   SPOOL_CHECK(n >= 1 || n == kAutotune, InvalidArgument,
               "ImageFolderDataset: decode_parallelism must be >= 1 or kAutotune, got ", n);
@@ -196,7 +204,10 @@ Tensor load_image_file(const std::string& path, const ImageFolderOptions& option
     decode.ratio(jpeg_ratio_for(info.height, info.width, size->height, size->width));
   }
   Tensor image = decode_image(bytes, path, decode);
-  return size ? resize(image, *size, ResizeMethod::kBilinear) : image;
+  if (!size) return image;
+  // Nearest keeps u8; the folder's contract is f32 pixels in [0, 255] once resized.
+  Tensor resized = resize(image, *size, options.interpolation());
+  return resized.dtype() == DType::kF32 ? resized : resized.cast(DType::kF32);
 }
 
 std::vector<std::string> image_folder_classes(const std::string& directory) {

@@ -319,6 +319,10 @@ TEST(TrainCommandUsageTest, BadFlagsExit2WithAMessage) {
       {{"--model", "mlp", "--decay-epochs", "3"}, "--decay-epochs needs --lr-schedule cosine"},
       {{"--decay-epochs", "0"}, "--decay-epochs must be in 1..100000"},
       {{"--learning-rate", "0.1"}, "learning-rate"},
+      {{"--image-size", "32"}, "--image-size and --interpolation are for --dataset horses-or-humans"},
+      {{"--dataset", "horses-or-humans", "--data", "x", "--image-size", "4"}, "--image-size must be in 8..4096"},
+      {{"--dataset", "horses-or-humans", "--data", "x", "--interpolation", "lanczos3"},
+       "--interpolation must be bilinear, area, bicubic or nearest, not 'lanczos3'"},
   };
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> args = {"train"};
@@ -335,7 +339,8 @@ TEST(TrainCommandUsageTest, HelpListsTheFlags) {
   const RunResult r = run_spool({"train", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--dataset", "--data", "--model", "--epochs", "--batch-size", "--lr", "--lr-schedule",
-                           "--decay-epochs", "--seed", "--threads", "--out", "--resume"}) {
+                           "--decay-epochs", "--seed", "--threads", "--out", "--resume", "--image-size",
+                           "--interpolation"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -413,6 +418,29 @@ TEST(TrainCommandDataTest, HorsesOrHumansFolderTrainsTheCnn) {
   ASSERT_EQ(metrics.size(), 1u);
   EXPECT_EQ(metrics[0].at("epoch").to_number<int>(), 1);
   EXPECT_EQ(four_digits(metrics[0].at("val_accuracy").to_number<double>()), lines(r.out).back().substr(15));
+}
+
+TEST(TrainCommandDataTest, ImageSizeAndInterpolationReachTheModel) {
+  TempDir dir;
+  write_image_folder(dir.path().string(), 4);
+  const auto run = [&](const std::string& interpolation) {
+    return run_spool({"train", "--dataset", "horses-or-humans", "--data", dir.path().string(), "--epochs", "1",
+                      "--batch-size", "4", "--threads", "1", "--image-size", "32", "--interpolation", interpolation});
+  };
+  const RunResult area = run("area"), bilinear = run("bilinear");
+  ASSERT_EQ(area.exit_code, 0) << area.err << area.out;
+  ASSERT_EQ(bilinear.exit_code, 0) << bilinear.err << bilinear.out;
+  EXPECT_NE(area.out.find("(None, 30, 30, 16)"), std::string::npos) << area.out;  // 32x32 RGB in
+  // 20x24 up to 32x32: area repeats whole source pixels, bilinear blends neighbours, so
+  // the pixels and with them the epoch's loss differ.
+  const auto loss_line = [](const RunResult& r) {
+    for (const std::string& line : lines(r.out)) {
+      if (line.find("loss") != std::string::npos && line.find("val_loss") != std::string::npos) return line;
+    }
+    return std::string();
+  };
+  EXPECT_FALSE(loss_line(area).empty()) << area.out;
+  EXPECT_NE(loss_line(area), loss_line(bilinear));
 }
 
 TEST(TrainCommandDataTest, AnImageFolderWithThreeClassesExit1) {

@@ -238,6 +238,33 @@ TEST_F(ImageFolderDecodeTest, ImageSizeResizesToFloatWithDctScalingForJpeg) {
   EXPECT_THROW(ImageFolderOptions().image_size({0, 3}), InvalidArgument);
 }
 
+// Columns 0, 0, 255 repeating: shrinking 12 -> 3 columns, area averages four source
+// columns per output (0, 0, 255, 0 -> 63.75 for the first), bilinear blends columns 1
+// and 2 (127.5) -- the aliasing area interpolation exists to avoid.
+TEST(ImageFolderInterpolation, AreaAveragesEverySourcePixelAsKeras) {
+  TempDir dir;
+  Tensor stripes = Tensor::empty(Shape{2, 12, 3}, DType::kU8);
+  for (std::int64_t i = 0; i < stripes.numel(); ++i) {
+    stripes.data<std::uint8_t>()[i] = (i / 3) % 12 % 3 == 2 ? 255 : 0;
+  }
+  std::filesystem::create_directories(dir.path() / "only");
+  spool::testing::write_file((dir.path() / "only" / "s.png").string(), encode_png(stripes));
+  const auto first_pixel = [&](const std::string& method) {
+    ImageFolderOptions options = ImageFolderOptions().decode(true).image_size({1, 3});
+    if (!method.empty()) options.interpolation(method);
+    std::vector<Element> all = drain(ImageFolderDataset(dir.path().string(), options));
+    EXPECT_EQ(all[0]["image"].dtype(), DType::kF32);
+    EXPECT_EQ(all[0]["image"].shape(), (Shape{1, 3, 3}));
+    return all[0]["image"].to_vector<float>()[0];
+  };
+  EXPECT_FLOAT_EQ(first_pixel("area"), 63.75f);
+  EXPECT_FLOAT_EQ(first_pixel("bilinear"), 127.5f);
+  EXPECT_FLOAT_EQ(first_pixel(""), 127.5f);  // Keras' default
+  EXPECT_FLOAT_EQ(first_pixel("nearest"), 255.0f);  // column floor(0.5 * 12 / 3) = 2, as f32 too
+  EXPECT_EQ(message_of([] { ImageFolderOptions().interpolation("lanczos3"); }),
+            "ImageFolderDataset: interpolation must be 'bilinear', 'nearest', 'bicubic' or 'area', got 'lanczos3'");
+}
+
 TEST_F(ImageFolderDecodeTest, LabelModes) {
   std::vector<Element> cat = drain(ImageFolderDataset(root(), decoding().label_mode("categorical")));
   EXPECT_EQ(cat[0]["label"].to_vector<float>(), (std::vector<float>{1, 0}));
