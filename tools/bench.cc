@@ -412,7 +412,6 @@ int run_bench(const Args& args) {
     add_compression_option(options);
     po::variables_map vm;
     if (!parse_args(args, options, vm, kUsage, /*need_files=*/false)) return kExitOk;
-    if (vm.count("file") > 0) throw UsageError("unexpected operand '" + files_of(vm).front() + "' (see --help)");
     const Config config = read_config(vm);
     // From here on every library error is about the data (or the files): exit 1, even
     // when the library calls it an InvalidArgument (a record that does not parse or

@@ -50,6 +50,9 @@ bool parse_args(const Args& args, po::options_description& options, po::variable
   }
   po::notify(vm);
   if (need_files && vm.count("file") == 0) throw UsageError("no FILE given (see --help)");
+  if (!need_files && vm.count("file") > 0) {
+    throw UsageError("unexpected operand '" + vm["file"].as<std::vector<std::string>>().front() + "' (see --help)");
+  }
   return true;
 }
 

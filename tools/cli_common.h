@@ -40,7 +40,8 @@ int run_command(std::string_view command, const std::function<int()>& body);
 // Parses `args` against `options` (plus -h/--help, which this adds) with the FILE...
 // operands collected under "file". Returns false when --help was asked for, after
 // printing `usage` and the options to stdout. Unknown options, bad values and
-// missing FILE operands throw UsageError or a program_options error (exit 2).
+// missing FILE operands (need_files) or any operand (!need_files) throw UsageError or
+// a program_options error (exit 2).
 bool parse_args(const Args& args, boost::program_options::options_description& options,
                 boost::program_options::variables_map& vm, std::string_view usage, bool need_files);
 

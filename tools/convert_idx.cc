@@ -80,7 +80,6 @@ int run_convert_idx(const Args& args) {
     add_common_options(options);
     po::variables_map vm;
     if (!parse_args(args, options, vm, std::string(kUsage) + std::string(kConvertOutputHelp), false)) return kExitOk;
-    if (!files_of(vm).empty()) throw UsageError("unexpected operand '" + files_of(vm).front() + "'");
     const auto started = std::chrono::steady_clock::now();
     const CommonOptions common = common_options_of(vm);
     const std::string format = vm["format"].as<std::string>();

@@ -128,7 +128,6 @@ int run_demo(const Args& args) {
         "source", po::value<std::string>()->default_value("auto")->value_name("S"), "auto|fashion-mnist|synthetic");
     po::variables_map vm;
     if (!parse_args(args, options, vm, kUsage, /*need_files=*/false)) return kExitOk;
-    if (!files_of(vm).empty()) throw UsageError("unexpected operand '" + files_of(vm).front() + "'");
     const std::int64_t count = vm["records"].as<std::int64_t>();
     if (count < 1 || count > kMaxRecords) {
       throw UsageError("--records " + std::to_string(count) + " is not in [1, 60000]");

@@ -64,17 +64,19 @@ TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, st
       .validation_examples = test.cardinality(),
       .input_shape = Shape{28, 28, 1},
       .binary = false,
+      .input_note = {},
   };
 }
 
 TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed,
-                            std::int64_t side, const std::string& interpolation, int decode_workers) {
+                            const ImageInput& input, int decode_workers) {
   const auto options = [&](bool shuffle) {
     return data::ImageFolderOptions()
         .decode(true)
         .label_mode("binary")
-        .image_size({side, side})
-        .interpolation(interpolation)
+        .image_size({input.side, input.side})
+        .interpolation(input.interpolation)
+        .color_mode(input.color_mode)
         .shuffle(shuffle)
         .seed(seed)
         .decode_parallelism(decode_workers);
@@ -96,8 +98,10 @@ TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std
       .validation = validation.cache().batch(64).map(scaled_batch).prefetch(2),
       .train_examples = train.cardinality(),
       .validation_examples = validation.cardinality(),
-      .input_shape = Shape{side, side, 3},
+      .input_shape = Shape{input.side, input.side, input.color_mode == "grayscale" ? 1 : 3},
       .binary = true,
+      .input_note = std::to_string(input.side) + "x" + std::to_string(input.side) + " " + input.color_mode + " (" +
+                    input.interpolation + ")",
   };
 }
 

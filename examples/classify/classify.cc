@@ -20,6 +20,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,7 @@ struct DatasetSpec {
   std::int64_t side;  // square images, side x side
   int channels;
   std::vector<std::string> classes;  // two classes: one logit, sigmoid
+  std::string interpolation = "bilinear";
 };
 const std::vector<DatasetSpec> kDatasets = {
     {.name = "fashion-mnist",
@@ -41,9 +44,31 @@ const std::vector<DatasetSpec> kDatasets = {
      .channels = 1,
      .classes = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                  "Ankle boot"}},
-    // Keras' labels: the sorted folder names.
+    // Keras' labels: the sorted folder names. The input is what checkpoints from before
+    // spool train recorded it had (150x150 rgb, bilinear); newer ones say (see below).
     {.name = "horses-or-humans", .side = 150, .channels = 3, .classes = {"horses", "humans"}},
 };
+
+// spool train records how it prepared an image folder's pictures: image_size,
+// color_mode, interpolation.
+void read_image_input(const std::map<std::string, std::string>& metadata, DatasetSpec& spec) {
+  if (const auto it = metadata.find("image_size"); it != metadata.end()) {
+    std::int64_t side = 0;
+    const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), side);
+    SPOOL_CHECK(ec == std::errc() && end == it->second.data() + it->second.size() && side > 0 && side <= 4096,
+                InvalidArgument, "the checkpoint's image_size ", quoted(it->second), " is not a side in 1..4096");
+    spec.side = side;
+  }
+  if (const auto it = metadata.find("color_mode"); it != metadata.end()) {
+    SPOOL_CHECK(it->second == "rgb" || it->second == "grayscale", InvalidArgument, "the checkpoint's color_mode ",
+                quoted(it->second), " is not rgb or grayscale");
+    spec.channels = it->second == "grayscale" ? 1 : 3;
+  }
+  if (const auto it = metadata.find("interpolation"); it != metadata.end()) {
+    data::ImageFolderOptions().interpolation(it->second);  // refuses a method it does not know, naming it
+    spec.interpolation = it->second;
+  }
+}
 
 class Classifier {
  public:
@@ -63,9 +88,10 @@ class Classifier {
     const std::string& kind = model->second;  // "<mlp|cnn>/<data set>"
     const std::size_t slash = kind.find('/');
     for (const DatasetSpec& d : kDatasets) {
-      if (slash != std::string::npos && kind.substr(slash + 1) == d.name) spec_ = &d;
+      if (slash != std::string::npos && kind.substr(slash + 1) == d.name) spec_ = d;
     }
     const std::string arch = spec_ ? kind.substr(0, slash) : "";
+    if (spec_) read_image_input(metadata, *spec_);
     SPOOL_CHECK(arch == "mlp" || arch == "cnn", InvalidArgument, "the checkpoint in ", quoted(checkpoint_dir),
                 " is of model ", quoted(kind), ", not one of mlp|cnn / fashion-mnist|horses-or-humans");
     const std::int64_t outputs = spec_->classes.size() == 2 ? 1 : std::ssize(spec_->classes);
@@ -78,7 +104,8 @@ class Classifier {
     SPOOL_CHECK(std::filesystem::is_regular_file(path), IoError, "no image file ", quoted(path));
     const auto options = data::ImageFolderOptions()
                              .color_mode(spec_->channels == 1 ? "grayscale" : "rgb")
-                             .image_size({spec_->side, spec_->side});
+                             .image_size({spec_->side, spec_->side})
+                             .interpolation(spec_->interpolation);
     return classify(data::load_image_file(path, options), path);  // f32 [side, side, C] in [0, 255]
   }
 
@@ -104,7 +131,7 @@ class Classifier {
   }
 
  private:
-  const DatasetSpec* spec_ = nullptr;
+  std::optional<DatasetSpec> spec_;
   layers::Sequential model_;
 };
 

@@ -6,10 +6,13 @@
 // exit 1 with a message naming the file or checkpoint.
 #include <gtest/gtest.h>
 
+
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "spool/autodiff/checkpoint.h"
@@ -217,24 +220,30 @@ TEST(ClassifyCheckpoint, CheckpointOfAnotherModelIsRefused) {
                              "' does not say which model it holds (no \"model\" metadata, which spool train writes)\n");
 }
 
-TEST(ClassifyCheckpoint, HorsesOrHumansUsesTheSigmoidAndRgb150) {
-  // An untrained three-block CNN, saved as spool train names it; the output bias is
-  // pushed both ways so that both classes come out.
+// An untrained three-block CNN for `input` pixels, saved as spool train names it with
+// `metadata` besides; the output bias is pushed both ways so that both classes come out,
+// each with the probability the model gives the image prepared by `options`.
+void expect_horses_or_humans_answers(const data::ImageFolderOptions& options, const Shape& input,
+                                     const std::map<std::string, std::string>& metadata) {
   TempDir dir;
   const std::string image = dir.file("rider.png");
   Tensor rgba = Tensor::empty(Shape{300, 300, 4}, DType::kU8);
   for (std::int64_t k = 0; k < rgba.numel(); ++k) rgba.data<std::uint8_t>()[k] = static_cast<std::uint8_t>(k * 7 % 251);
   write_file(image, data::encode_png(rgba));
-  const Tensor loaded = data::load_image_file(image, data::ImageFolderOptions().image_size({150, 150}));
+  const Tensor loaded = data::load_image_file(image, options);
+  ASSERT_EQ(loaded.shape(), input);
   std::vector<std::string> labels;
   for (const float bias : {3.0f, -3.0f}) {
-    layers::Sequential model = layers::zoo_model("cnn", Shape{150, 150, 3}, 1, 9);
+    layers::Sequential model = layers::zoo_model("cnn", input, 1, 9);
     autodiff::Variable output_bias = model.variables().back();  // a handle: assigns in the model
     output_bias.assign(Tensor::from_vector<float>({bias}));
     const std::string ck = dir.file(bias > 0 ? "humans" : "horses");
-    save_as(ck, model, "cnn/horses-or-humans");
+    autodiff::TrainingState state;
+    state.metadata = metadata;
+    state.metadata["model"] = "cnn/horses-or-humans";
+    autodiff::save_checkpoint(ck, model.variables(), nullptr, state);
 
-    Tensor x = Tensor::empty(Shape{1, 150, 150, 3}, DType::kF32);
+    Tensor x = Tensor::empty(Shape{1, input[0], input[1], input[2]}, DType::kF32);
     for (std::int64_t k = 0; k < x.numel(); ++k) x.data<float>()[k] = loaded.data<float>()[k] * (1.0f / 255.0f);
     const double p = 1 / (1 + std::exp(-double{model(x).item<float>()}));
     char want[64];
@@ -245,6 +254,34 @@ TEST(ClassifyCheckpoint, HorsesOrHumansUsesTheSigmoidAndRgb150) {
     EXPECT_EQ(r.out, image + want + "\n");
   }
   EXPECT_EQ(labels, (std::vector<std::string>{"humans", "horses"}));
+}
+
+TEST(ClassifyCheckpoint, HorsesOrHumansWithoutInputMetadataIsRgb150Bilinear) {
+  expect_horses_or_humans_answers(data::ImageFolderOptions().image_size({150, 150}), Shape{150, 150, 3}, {});
+}
+
+// What spool train records since its defaults became 48x48 grayscale by area averaging;
+// a bilinear 48x48 gray image would give other pixels and another probability.
+TEST(ClassifyCheckpoint, HorsesOrHumansPreparesImagesAsTheCheckpointSays) {
+  expect_horses_or_humans_answers(
+      data::ImageFolderOptions().image_size({48, 48}).color_mode("grayscale").interpolation("area"), Shape{48, 48, 1},
+      {{"image_size", "48"}, {"color_mode", "grayscale"}, {"interpolation", "area"}});
+}
+
+TEST(ClassifyCheckpoint, UnknownImageInputMetadataIsRefused) {
+  TempDir dir;
+  for (const auto& [key, value, message] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"image_size", "0", "the checkpoint's image_size '0' is not a side in 1..4096"},
+           {"color_mode", "cmyk", "the checkpoint's color_mode 'cmyk' is not rgb or grayscale"},
+           {"interpolation", "lanczos3", "interpolation must be 'bilinear', 'nearest', 'bicubic' or 'area'"}}) {
+    autodiff::TrainingState state;
+    state.metadata = {{"model", "cnn/horses-or-humans"}, {key, value}};
+    autodiff::save_checkpoint(dir.file(key), layers::zoo_model("cnn", Shape{150, 150, 3}, 1, 0).variables(), nullptr,
+                              state);
+    const RunResult r = classify({dir.file(key), "a.png"});
+    EXPECT_EQ(r.exit_code, 1) << key;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
 }
 
 TEST(ClassifyUsage, BadArgumentsAreUsageErrors) {

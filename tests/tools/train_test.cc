@@ -14,6 +14,7 @@
 #include <regex>
 #include <set>
 
+#include "spool/autodiff/checkpoint.h"
 #include "spool/data/image/png.h"
 #include "spool/tensor/tensor_file.h"
 #include "test_support.h"
@@ -319,7 +320,11 @@ TEST(TrainCommandUsageTest, BadFlagsExit2WithAMessage) {
       {{"--model", "mlp", "--decay-epochs", "3"}, "--decay-epochs needs --lr-schedule cosine"},
       {{"--decay-epochs", "0"}, "--decay-epochs must be in 1..100000"},
       {{"--learning-rate", "0.1"}, "learning-rate"},
-      {{"--image-size", "32"}, "--image-size and --interpolation are for --dataset horses-or-humans"},
+      {{"5"}, "unexpected operand '5' (see --help)"},
+      {{"--image-size", "32"}, "--image-size, --interpolation and --color-mode are for --dataset horses-or-humans"},
+      {{"--color-mode", "rgb"}, "--image-size, --interpolation and --color-mode are for --dataset horses-or-humans"},
+      {{"--dataset", "horses-or-humans", "--data", "x", "--color-mode", "rgba"},
+       "--color-mode must be rgb or grayscale, not 'rgba'"},
       {{"--dataset", "horses-or-humans", "--data", "x", "--image-size", "4"}, "--image-size must be in 8..4096"},
       {{"--dataset", "horses-or-humans", "--data", "x", "--interpolation", "lanczos3"},
        "--interpolation must be bilinear, area, bicubic or nearest, not 'lanczos3'"},
@@ -340,7 +345,7 @@ TEST(TrainCommandUsageTest, HelpListsTheFlags) {
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--dataset", "--data", "--model", "--epochs", "--batch-size", "--lr", "--lr-schedule",
                            "--decay-epochs", "--seed", "--threads", "--out", "--resume", "--image-size",
-                           "--interpolation"}) {
+                           "--interpolation", "--color-mode"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -405,12 +410,13 @@ TEST(TrainCommandDataTest, HorsesOrHumansFolderTrainsTheCnn) {
   const RunResult r = run_spool({"train", "--dataset", "horses-or-humans", "--data", dir.path().string(), "--model",
                                  "cnn", "--epochs", "1", "--batch-size", "4", "--threads", "2", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  EXPECT_NE(r.out.find("spool train: horses-or-humans (8 train, 8 validation) · model cnn · 1 epochs · batch 4 · "
+  EXPECT_NE(r.out.find("spool train: horses-or-humans (8 train, 8 validation) · 48x48 grayscale (area) · model cnn · "
+                       "1 epochs · batch 4 · "
                        "Adam lr 0.003, cosine decay to 0 over 1 epochs (2 steps) ·"),
             std::string::npos)
       << r.out;
-  // 150x150 RGB in: the summary's first layer sees it.
-  EXPECT_NE(r.out.find("(None, 148, 148, 16)"), std::string::npos) << r.out;
+  // 48x48 grayscale in: the summary's first layer sees it (3 * 3 * 1 * 16 + 16 weights).
+  EXPECT_NE(r.out.find("(None, 46, 46, 16)        160"), std::string::npos) << r.out;
   static const std::regex kLast(R"(test accuracy: [01]\.\d{4})");
   ASSERT_FALSE(lines(r.out).empty());
   EXPECT_TRUE(std::regex_match(lines(r.out).back(), kLast)) << lines(r.out).back();
@@ -425,12 +431,14 @@ TEST(TrainCommandDataTest, ImageSizeAndInterpolationReachTheModel) {
   write_image_folder(dir.path().string(), 4);
   const auto run = [&](const std::string& interpolation) {
     return run_spool({"train", "--dataset", "horses-or-humans", "--data", dir.path().string(), "--epochs", "1",
-                      "--batch-size", "4", "--threads", "1", "--image-size", "32", "--interpolation", interpolation});
+                      "--batch-size", "4", "--threads", "1", "--image-size", "32", "--interpolation", interpolation,
+                      "--color-mode", "rgb"});
   };
   const RunResult area = run("area"), bilinear = run("bilinear");
   ASSERT_EQ(area.exit_code, 0) << area.err << area.out;
   ASSERT_EQ(bilinear.exit_code, 0) << bilinear.err << bilinear.out;
-  EXPECT_NE(area.out.find("(None, 30, 30, 16)"), std::string::npos) << area.out;  // 32x32 RGB in
+  EXPECT_NE(area.out.find("· 32x32 rgb (area) ·"), std::string::npos) << area.out;
+  EXPECT_NE(area.out.find("(None, 30, 30, 16)        448"), std::string::npos) << area.out;  // 32x32 RGB in
   // 20x24 up to 32x32: area repeats whole source pixels, bilinear blends neighbours, so
   // the pixels and with them the epoch's loss differ.
   const auto loss_line = [](const RunResult& r) {
@@ -441,6 +449,25 @@ TEST(TrainCommandDataTest, ImageSizeAndInterpolationReachTheModel) {
   };
   EXPECT_FALSE(loss_line(area).empty()) << area.out;
   EXPECT_NE(loss_line(area), loss_line(bilinear));
+}
+
+TEST(TrainCommandDataTest, ResumeRefusesOtherImagePreparation) {
+  TempDir dir;
+  write_image_folder(dir.path().string(), 4);
+  const std::string out = dir.file("out");
+  const std::vector<std::string> first = {"train", "--dataset", "horses-or-humans", "--data", dir.path().string(),
+                                          "--epochs", "1", "--batch-size", "4", "--threads", "1", "--out", out};
+  ASSERT_EQ(run_spool(first).exit_code, 0);
+  const std::map<std::string, std::string> saved = autodiff::restore_checkpoint(out, {}, nullptr).metadata;
+  EXPECT_EQ(saved.at("image_size"), "48");
+  EXPECT_EQ(saved.at("color_mode"), "grayscale");
+  EXPECT_EQ(saved.at("interpolation"), "area");
+  // The same shapes, other pixels: refused rather than continued as no run would.
+  std::vector<std::string> resumed = first;
+  resumed.insert(resumed.end(), {"--resume", "--interpolation", "bilinear"});
+  const RunResult r = run_spool(resumed);
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // flags that disagree with the checkpoint, as another --lr
+  EXPECT_NE(r.err.find("was trained with interpolation area, not bilinear"), std::string::npos) << r.err;
 }
 
 TEST(TrainCommandDataTest, AnImageFolderWithThreeClassesExit1) {
