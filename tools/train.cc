@@ -278,7 +278,7 @@ int train(const Flags& f) {
       SPOOL_CHECK(saved_lr == saved.metadata.end() || saved_lr->second == lr.description, InvalidArgument,
                   "--resume: the checkpoint in ", quoted(f.out), " was trained with Adam ", saved_lr->second,
                   ", not ", lr.description, " (give the first run's --lr, --lr-schedule and --decay-epochs)");
-      // Other pixels (interpolation, say, which changes no shape) would make the same.
+      // So would other pixels; interpolation changes no shape, so no variable would object.
       const std::map<std::string, std::string> input = image_input_metadata(f, data);
       for (const auto& [key, value] : input) {
         const auto it = saved.metadata.find(key);
