@@ -17,6 +17,7 @@
 #include "cli_common.h"
 #include "spool/autodiff/checkpoint.h"
 #include "spool/autodiff/optim/adam.h"
+#include "spool/data/sources/image_folder_dataset.h"
 #include "spool/distribute/callbacks.h"
 #include "spool/distribute/curves_png.h"
 #include "spool/tensor/thread_pool.h"
@@ -115,17 +116,16 @@ Flags read_flags(const po::variables_map& vm) {
   f.out = vm.count("out") ? vm["out"].as<std::string>() : "";
   f.resume = vm.count("resume") > 0;
   if (f.resume && f.out.empty()) throw UsageError("--resume needs --out DIR (where the checkpoint is)");
-  if ((vm.count("image-size") || vm.count("interpolation") || vm.count("color-mode")) &&
-      f.dataset != "horses-or-humans") {
+  if ((vm.count("image-size") || vm.count("interpolation") || vm.count("color-mode")) && !images) {
     throw UsageError("--image-size, --interpolation and --color-mode are for --dataset horses-or-humans");
   }
   if (vm.count("image-size")) f.image.side = vm["image-size"].as<std::int64_t>();
   if (f.image.side < 8 || f.image.side > 4096) throw UsageError("--image-size must be in 8..4096");
   if (vm.count("interpolation")) f.image.interpolation = vm["interpolation"].as<std::string>();
-  const std::string& interpolation = f.image.interpolation;
-  if (interpolation != "bilinear" && interpolation != "area" && interpolation != "bicubic" &&
-      interpolation != "nearest") {
-    throw UsageError("--interpolation must be bilinear, area, bicubic or nearest, not '" + interpolation + "'");
+  try {
+    data::ImageFolderOptions().interpolation(f.image.interpolation);  // the methods the folder knows
+  } catch (const InvalidArgument&) {
+    throw UsageError("--interpolation must be bilinear, area, bicubic or nearest, not '" + f.image.interpolation + "'");
   }
   if (vm.count("color-mode")) f.image.color_mode = vm["color-mode"].as<std::string>();
   if (f.image.color_mode != "rgb" && f.image.color_mode != "grayscale") {
@@ -231,11 +231,18 @@ LearningRateChoice learning_rate(const Flags& f, const TrainData& data) {
 
 // How an image folder's pictures were prepared, in the checkpoint: a program that
 // classifies with it (examples/classify) must prepare its images the same way.
-std::map<std::string, std::string> image_input_metadata(const Flags& f, const TrainData& data) {
-  if (data.name != "horses-or-humans") return {};
+std::map<std::string, std::string> image_input_metadata(const Flags& f) {
+  if (f.dataset != "horses-or-humans") return {};
   return {{"image_size", std::to_string(f.image.side)},
           {"color_mode", f.image.color_mode},
           {"interpolation", f.image.interpolation}};
+}
+
+// The same for the header: " · 48x48 grayscale (area)", or nothing for IDX data.
+std::string image_input_note(const Flags& f) {
+  if (f.dataset != "horses-or-humans") return "";
+  const std::string side = std::to_string(f.image.side);
+  return " · " + side + "x" + side + " " + f.image.color_mode + " (" + f.image.interpolation + ")";
 }
 
 int train(const Flags& f) {
@@ -252,7 +259,7 @@ int train(const Flags& f) {
               data.name.c_str(), static_cast<long long>(data.train_examples),
               static_cast<long long>(data.validation_examples),
               data.name == "fashion-mnist" ? "test" : "validation",
-              data.input_note.empty() ? "" : (" · " + data.input_note).c_str(), f.model.c_str(), f.epochs,
+              image_input_note(f).c_str(), f.model.c_str(), f.epochs,
               static_cast<long long>(f.batch_size), lr.description.c_str(), static_cast<unsigned long long>(f.seed),
               f.threads);
   std::cout << model.summary() << std::flush;
@@ -279,7 +286,7 @@ int train(const Flags& f) {
                   "--resume: the checkpoint in ", quoted(f.out), " was trained with Adam ", saved_lr->second,
                   ", not ", lr.description, " (give the first run's --lr, --lr-schedule and --decay-epochs)");
       // So would other pixels; interpolation changes no shape, so no variable would object.
-      const std::map<std::string, std::string> input = image_input_metadata(f, data);
+      const std::map<std::string, std::string> input = image_input_metadata(f);
       for (const auto& [key, value] : input) {
         const auto it = saved.metadata.find(key);
         SPOOL_CHECK(it == saved.metadata.end() || it->second == value, InvalidArgument, "--resume: the checkpoint in ",
@@ -294,7 +301,7 @@ int train(const Flags& f) {
     }
     options.callback(std::make_shared<distribute::MetricsJsonl>(metrics, /*append=*/f.resume));
     // The checkpoint says what it holds, so that --resume with other flags is refused.
-    std::map<std::string, std::string> metadata = image_input_metadata(f, data);
+    std::map<std::string, std::string> metadata = image_input_metadata(f);
     metadata["model"] = f.model + "/" + data.name;
     metadata["learning_rate"] = lr.description;
     options.callback(std::make_shared<distribute::ModelCheckpoint>(f.out, 0, std::move(metadata)));
@@ -317,7 +324,8 @@ int run_train(const Args& args) {
         ("data", po::value<std::string>()->value_name("DIR"), "where the data set is")
         ("model", po::value<std::string>()->default_value("cnn")->value_name("KIND"), "cnn|mlp")
         ("epochs", po::value<int>()->value_name("N"), "epochs in all (default 5, horses-or-humans 15)")
-        ("batch-size", po::value<std::int64_t>()->value_name("N"), "examples per step (default 64 cnn, 32 mlp and horses-or-humans)")
+        ("batch-size", po::value<std::int64_t>()->value_name("N"),
+         "examples per step (default 64 cnn, 32 mlp and horses-or-humans)")
         ("lr", po::value<double>()->value_name("X"), "Adam's (initial) learning rate (default 3e-3 cnn, 1e-3 mlp)")
         ("lr-schedule", po::value<std::string>()->value_name("KIND"),
          "constant|cosine: decay to 0 over --decay-epochs (default cosine for cnn, constant for mlp)")
@@ -330,7 +338,8 @@ int run_train(const Args& args) {
         ("image-size", po::value<std::int64_t>()->value_name("N"), "horses-or-humans: square input side (default 48)")
         ("interpolation", po::value<std::string>()->value_name("KIND"),
          "horses-or-humans: bilinear|area|bicubic|nearest (default area)")
-        ("color-mode", po::value<std::string>()->value_name("KIND"), "horses-or-humans: rgb|grayscale (default grayscale)");
+        ("color-mode", po::value<std::string>()->value_name("KIND"),
+         "horses-or-humans: rgb|grayscale (default grayscale)");
     po::variables_map vm;
     if (!parse_args(args, options, vm, kUsage, /*need_files=*/false)) return kExitOk;
     return train(read_flags(vm));

@@ -64,7 +64,6 @@ TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, st
       .validation_examples = test.cardinality(),
       .input_shape = Shape{28, 28, 1},
       .binary = false,
-      .input_note = {},
   };
 }
 
@@ -100,8 +99,6 @@ TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std
       .validation_examples = validation.cardinality(),
       .input_shape = Shape{input.side, input.side, input.color_mode == "grayscale" ? 1 : 3},
       .binary = true,
-      .input_note = std::to_string(input.side) + "x" + std::to_string(input.side) + " " + input.color_mode + " (" +
-                    input.interpolation + ")",
   };
 }
 

@@ -21,7 +21,6 @@ struct TrainData {
   std::int64_t validation_examples = 0;
   Shape input_shape;  // per example: [28, 28, 1], [150, 150, 3]
   bool binary = false;
-  std::string input_note;  // how pictures were prepared, for the header: "32x32 grayscale (area)"
 };
 
 // DIR holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k-

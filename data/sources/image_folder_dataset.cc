@@ -179,10 +179,13 @@ ImageFolderOptions& ImageFolderOptions::image_size(ImageSize size) {
 }
 
 ImageFolderOptions& ImageFolderOptions::interpolation(std::string_view method) {
-  SPOOL_CHECK(method == "bilinear" || method == "nearest" || method == "bicubic" || method == "area", InvalidArgument,
-              "ImageFolderDataset: interpolation must be 'bilinear', 'nearest', 'bicubic' or 'area', got ",
-              spool::quoted(std::string(method)));
-  interpolation_ = parse_resize_method(method);
+  try {
+    interpolation_ = parse_resize_method(method);
+  } catch (const InvalidArgument&) {
+    SPOOL_THROW(InvalidArgument,
+                "ImageFolderDataset: interpolation must be 'bilinear', 'nearest', 'bicubic' or 'area', got ",
+                spool::quoted(std::string(method)));
+  }
   return *this;
 }
 

@@ -6,7 +6,6 @@
 // exit 1 with a message naming the file or checkpoint.
 #include <gtest/gtest.h>
 
-
 #include <cmath>
 #include <cstdio>
 #include <map>
