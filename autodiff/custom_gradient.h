@@ -2,15 +2,15 @@
 //
 //   // log(1 + exp(x)) with a gradient that stays finite for large x
 //   Tensor y = autodiff::custom_gradient({x}, [](const std::vector<Tensor>& in) {
-//     Tensor out = spool::log(spool::add(spool::exp(in[0]), 1.0));
+//     Tensor out = spool::kernels::log(spool::kernels::add(spool::kernels::exp(in[0]), 1.0));
 //     return autodiff::CustomGradient{out, [e = in[0]](const Tensor& dy) {
-//       return std::vector<Tensor>{ops::mul(dy, ops::sigmoid(e))};
+//       return std::vector<Tensor>{mul(dy, sigmoid(e))};
 //     }};
 //   });
 //
 // `forward` runs with every tape of the thread paused, so nothing inside it is
 // recorded; then one node records output = f(inputs) with the user's gradient, which
-// returns one tensor per input (undefined for "none"), shaped like it. Built from ops::
+// returns one tensor per input (undefined for "none"), shaped like it. Built from 
 // calls, that gradient can itself be differentiated by an outer tape.
 // Variables read inside `forward` are not watched (the tapes are paused): pass their
 // values as inputs to get their gradients.

@@ -1,8 +1,8 @@
 // <spool/autodiff/ops.h>: every op with a gradient, one header per family.
 //
 //   using namespace spool;
-//   Tensor logits = ops::add(ops::matmul(x, w), b);
-//   Tensor loss = ops::neg(ops::mean(ops::sum(ops::mul(labels, ops::log_softmax(logits)), {-1})));
+//   Tensor logits = add(matmul(x, w), b);
+//   Tensor loss = neg(mean(sum(mul(labels, log_softmax(logits)), {-1})));
 //
 // Each op computes with the tensor/ kernel and, when an active GradientTape tracks an
 // input, records its gradient (record.h explains how, for writing new ones).
@@ -10,6 +10,7 @@
 
 #include "spool/autodiff/ops/activation.h"
 #include "spool/autodiff/ops/arithmetic.h"
+#include "spool/autodiff/ops/compare.h"
 #include "spool/autodiff/ops/conv.h"
 #include "spool/autodiff/ops/cross_entropy.h"
 #include "spool/autodiff/ops/dense.h"

@@ -1,19 +1,19 @@
 // Recording: how an op joins the active GradientTapes — the one API every op with a
 // gradient uses (spool::ops, and later fused layer ops).
 //
-//   Tensor ops::mul(const Tensor& a, const Tensor& b) {
-//     Tensor y = spool::mul(a, b);                      // forward: the fast kernel
+//   Tensor mul(const Tensor& a, const Tensor& b) {
+//     Tensor y = spool::kernels::mul(a, b);                      // forward: the fast kernel
 //     if (autodiff::Recording rec{a, b})               // does an active tape track a or b?
 //       rec.record(y, [a, b](autodiff::GradContext& g) {  // runs inside tape.gradient()
-//         if (g.needs(0)) g.dx(0) = ops::sum_to(ops::mul(g.dy(), b), a.shape());
-//         if (g.needs(1)) g.dx(1) = ops::sum_to(ops::mul(g.dy(), a), b.shape());
+//         if (g.needs(0)) g.dx(0) = sum_to(mul(g.dy(), b), a.shape());
+//         if (g.needs(1)) g.dx(1) = sum_to(mul(g.dy(), a), b.shape());
 //       });
 //     return y;
 //   }
 //
 // The backward closure is built only when some tape records, and it captures only
 // what the gradient needs (here a and b; add captures two shapes, exp its output).
-// It computes input gradients from ops:: calls, so when an outer tape is recording
+// It computes input gradients from  calls, so when an outer tape is recording
 // while an inner tape runs its backward sweep, the gradient computation is itself
 // recorded: that is how nested tapes give second derivatives. A backward that has a
 // fused kernel with no gradient of its own may use it when !is_recording().
@@ -21,7 +21,7 @@
 // Identity: the tape knows a tensor by its Storage object and its layout (offset,
 // shape, strides, dtype). Copies of a Tensor are therefore the same tensor to the
 // tape; a view made with Tensor's own methods (reshape, slice, ...) is a different,
-// untracked tensor — use the ops:: versions to keep the gradient flowing.
+// untracked tensor — use the  versions to keep the gradient flowing.
 //
 // Thread-safety: tapes are per thread; a Recording is used on the thread that made it.
 #pragma once

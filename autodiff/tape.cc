@@ -130,7 +130,7 @@ std::vector<Tensor> TapeImpl::sweep(const Tensor& target, std::span<const Tensor
       for (std::uint32_t i = 0; i < node.inputs_count; ++i) {
         if (!needs[i] || !dx[i].defined()) continue;
         Tensor& acc = grads[static_cast<std::size_t>(node_inputs_[node.inputs_begin + i])];
-        acc = acc.defined() ? ops::add(acc, dx[i]) : std::move(dx[i]);
+        acc = acc.defined() ? add(acc, dx[i]) : std::move(dx[i]);
       }
     }
   }
@@ -239,7 +239,7 @@ Tensor GradientTape::stacked_sweeps(const Tensor& target, const Tensor& source, 
   if (!persistent()) impl_->clear();
   if (!connected && unconnected == UnconnectedGradients::kNone) return Tensor();
   if (seeds == 0) return Tensor::zeros(Shape(dims), source.dtype());
-  return ops::reshape(ops::stack(grads, axis), dims);
+  return reshape(stack(grads, axis), dims);
 }
 
 Tensor stop_gradient(const Tensor& t) {

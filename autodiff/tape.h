@@ -1,15 +1,27 @@
 // GradientTape: records ops as they run, then gives gradients — TensorFlow's contract.
 //
+//   using namespace spool;
 //   autodiff::Variable w("w", random_normal(Shape{784, 10}, 0, 0.05, gen));
 //   autodiff::GradientTape tape;                  // active from here on this thread
-//   Tensor logits = ops::matmul(x, w);            // w is watched when read
-//   Tensor loss = ops::mean(ops::pow(ops::sub(logits, y), 2));
+//   Tensor logits = matmul(x, w);                 // w is watched when read
+//   Tensor loss = mean(pow(logits - y, 2));       // operators record like the named ops
 //   std::vector<Tensor> grads = tape.gradient(loss, {w});   // d loss / d w
 //
-// - What is recorded: an op whose input the tape tracks, i.e. a tensor given to
+// - What is recorded: every op of spool:: (the operators + - * / included, see
+//   <spool/autodiff/ops.h>) whose input the tape tracks, i.e. a tensor given to
 //   watch(), a trainable Variable read while the tape is active (unless
 //   TapeOptions().watch_accessed_variables(false)), or the output of a recorded op.
-//   Only f32/f64 tensors are tracked.
+//   With no tape active, an op pays one thread-local check for this.
+// - What is not recorded, so no gradient flows through it: the raw kernels
+//   (spool::kernels::add and kin, which exist for code that wants no tape), Tensor's
+//   own methods that make views or copies (x.reshape, x.slice, x.transpose: call
+//   reshape(x, ...), slice(x, ...), transpose(x, ...) to keep the gradient; x.cast,
+//   x.clone), integer and u8
+//   tensors (only f32/f64 are tracked; comparisons and argmax give masks and indices,
+//   which have no gradient in TensorFlow either), and anything under stop_recording()
+//   or stop_gradient(). A source reached only through those gets an undefined
+//   gradient, which the optimizers report by name rather than skip silently
+//   (optim/optimizer.h: missing_gradients).
 // - gradient(target, sources): the gradient of sum(target) (as TF for a non-scalar
 //   target) w.r.t. each source, shaped like it. A source the target does not depend on
 //   gets an undefined Tensor, or zeros with UnconnectedGradients::kZero.

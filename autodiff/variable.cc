@@ -50,12 +50,12 @@ void Variable::assign(const Tensor& values) {
 
 void Variable::assign_add(const Tensor& delta) {
   Tensor target = state().value;
-  add_(target, delta);
+  kernels::add_(target, delta);
 }
 
 void Variable::assign_sub(const Tensor& delta) {
   Tensor target = state().value;
-  sub_(target, delta);
+  kernels::sub_(target, delta);
 }
 
 VariableArena::VariableArena(DType dtype) : dtype_(dtype) { check_float(dtype, "arena"); }

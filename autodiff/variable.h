@@ -4,7 +4,7 @@
 //   autodiff::VariableArena arena;                            // f32
 //   Variable w = arena.add("dense/kernel", glorot_uniform(Shape{784, 128}, gen));
 //   Variable b = arena.add("dense/bias", Tensor::zeros(Shape{128}, DType::kF32));
-//   Tensor y = ops::add(ops::matmul(x, w), b);   // reading w on an active tape watches it
+//   Tensor y = add(matmul(x, w), b);   // reading w on an active tape watches it
 //   w.assign_sub(ops_free_update);               // in place: w stays the same tensor
 //   Tensor grads = Tensor::zeros(Shape{arena.size()}, arena.dtype());  // a gradient arena
 //   Tensor dw = arena.slice_of(grads, 0);         // w's part of it, shaped like w

@@ -228,7 +228,7 @@ Tensor Trainer::predict(const Tensor& x, std::int64_t batch_size) {
     parts.push_back(model_(x.slice(0, begin, end), {.training = false}));
   }
   if (parts.empty()) return model_(x, {.training = false});
-  return parts.size() == 1 ? parts[0] : ops::concat(parts, 0);
+  return parts.size() == 1 ? parts[0] : concat(parts, 0);
 }
 
 std::string Trainer::iterator_state() { return train_iterator_ ? train_iterator_->save().bytes() : std::string(); }

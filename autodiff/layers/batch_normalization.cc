@@ -34,23 +34,23 @@ Tensor BatchNormalization::call(const Tensor& x, const CallContext& context) {
   for (std::int64_t a = 0; a + 1 < x.rank(); ++a) axes.push_back(a);
   Tensor centered, variance;
   if (context.training) {
-    const Tensor mean = ops::mean(x, axes);
-    centered = ops::sub(x, mean);
-    variance = ops::mean(ops::mul(centered, centered), axes);
+    const Tensor batch_mean = mean(x, axes);
+    centered = x - batch_mean;
+    variance = mean(centered * centered, axes);
     const double m = options_.momentum();
-    const Tensor batch_mean = autodiff::stop_gradient(mean), batch_variance = autodiff::stop_gradient(variance);
-    moving_mean_.assign(spool::add(spool::mul(moving_mean_.unwatched_value(), m), spool::mul(batch_mean, 1 - m)));
-    moving_variance_.assign(
-        spool::add(spool::mul(moving_variance_.unwatched_value(), m), spool::mul(batch_variance, 1 - m)));
+    // The moving statistics are not part of the loss: computed from values no tape tracks.
+    const Tensor mean_value = autodiff::stop_gradient(batch_mean), variance_value = autodiff::stop_gradient(variance);
+    moving_mean_.assign(moving_mean_.unwatched_value() * m + mean_value * (1 - m));
+    moving_variance_.assign(moving_variance_.unwatched_value() * m + variance_value * (1 - m));
   } else {
-    centered = ops::sub(x, moving_mean_.unwatched_value());
+    centered = sub(x, moving_mean_.unwatched_value());
     variance = moving_variance_.unwatched_value();
   }
   // gamma / sqrt(var + eps) per channel first: [C] work instead of [N, ..., C].
-  Tensor inv = ops::div(1.0, ops::sqrt(ops::add(variance, options_.epsilon())));
-  if (gamma_.defined()) inv = ops::mul(inv, gamma_);
-  Tensor y = ops::mul(centered, inv);
-  return beta_.defined() ? ops::add(y, beta_) : y;
+  Tensor inv = div(1.0, sqrt(add(variance, options_.epsilon())));
+  if (gamma_.defined()) inv = mul(inv, gamma_);
+  Tensor y = mul(centered, inv);
+  return beta_.defined() ? add(y, beta_) : y;
 }
 
 }  // namespace spool::layers

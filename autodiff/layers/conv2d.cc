@@ -38,7 +38,7 @@ Tensor Conv2D::call(const Tensor& x, const CallContext& /*context*/) {
                         .padding(o.padding())
                         .activation(o.activation().fused());
   const Tensor bias = bias_.defined() ? bias_.value() : Tensor();
-  return o.activation().apply_unfused(ops::conv2d(x, kernel_, bias, conv));
+  return o.activation().apply_unfused(conv2d(x, kernel_, bias, conv));
 }
 
 }  // namespace spool::layers

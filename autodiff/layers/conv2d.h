@@ -5,7 +5,7 @@
 //   layers::Conv2D down(layers::Conv2DOptions(64, 3).strides(2).padding(Padding::kSame));
 //
 // Variables "<name>/kernel" (glorot_uniform) and "<name>/bias" [filters] (zeros). relu
-// and sigmoid run fused in the convolution's epilogue (ops::conv2d); tanh and softmax
+// and sigmoid run fused in the convolution's epilogue (conv2d); tanh and softmax
 // after. Padding follows TensorFlow ("same" puts the odd element after).
 // Thread-safety: see layer.h.
 #pragma once

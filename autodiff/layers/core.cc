@@ -12,7 +12,7 @@ Shape Flatten::build_layer(const Shape& input_shape, autodiff::VariableArena& /*
 }
 
 Tensor Flatten::call(const Tensor& x, const CallContext& /*context*/) {
-  return ops::reshape(x, {x.dim(0), output_shape()[0]});
+  return reshape(x, {x.dim(0), output_shape()[0]});
 }
 
 Dropout::Dropout(double rate, std::string name) : Layer(std::move(name)), rate_(rate) {
@@ -27,7 +27,7 @@ Tensor Dropout::call(const Tensor& x, const CallContext& context) {
   if (!context.training || rate_ == 0) return x;
   SPOOL_CHECK(context.rng != nullptr, InvalidArgument, type(), " ", quoted(name()),
               ": a training call needs CallContext::rng, the Generator that draws the dropout mask");
-  return ops::dropout(x, rate_, *context.rng);
+  return dropout(x, rate_, *context.rng);
 }
 
 Lambda::Lambda(LayerFunction fn, std::string name) : Layer(std::move(name)), fn_(std::move(fn)) {

@@ -3,9 +3,9 @@
 //
 //   layers::Flatten flatten;                        // [N, 5, 5, 64] -> [N, 1600]
 //   layers::Dropout drop(0.2);                      // training only; needs context.rng
-//   layers::Lambda scale([](const Tensor& x, const layers::CallContext&) { return ops::mul(x, 1 / 255.0); });
+//   layers::Lambda scale([](const Tensor& x, const layers::CallContext&) { return mul(x, 1 / 255.0); });
 //
-// Dropout with training = true draws its mask from context.rng (ops::dropout: the same
+// Dropout with training = true draws its mask from context.rng (dropout: the same
 // generator state gives the same mask); without an rng it throws InvalidArgument. At
 // inference it returns its input unchanged.
 // Lambda finds its output shape at build time by calling the function once on zeros of

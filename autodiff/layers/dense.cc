@@ -23,12 +23,12 @@ Shape Dense::build_layer(const Shape& input_shape, autodiff::VariableArena& aren
 Tensor Dense::call(const Tensor& x, const CallContext& /*context*/) {
   const LayerActivation& act = options_.activation();
   const Tensor bias = bias_.defined() ? bias_.value() : Tensor();
-  if (x.rank() == 2) return act.apply_unfused(ops::dense(x, kernel_, bias, act.fused()));
-  const Tensor rows = ops::reshape(x, {-1, x.dim(-1)});
-  const Tensor y = act.apply_unfused(ops::dense(rows, kernel_, bias, act.fused()));
+  if (x.rank() == 2) return act.apply_unfused(dense(x, kernel_, bias, act.fused()));
+  const Tensor rows = reshape(x, {-1, x.dim(-1)});
+  const Tensor y = act.apply_unfused(dense(rows, kernel_, bias, act.fused()));
   std::vector<std::int64_t> dims = x.shape().dims();
   dims.back() = options_.units();
-  return ops::reshape(y, dims);
+  return reshape(y, dims);
 }
 
 }  // namespace spool::layers

@@ -5,7 +5,7 @@
 //   layers::Dense gate(layers::DenseOptions(1).activation("sigmoid").use_bias(false));
 //
 // Variables "<name>/kernel" [in, units] (glorot_uniform) and "<name>/bias" [units]
-// (zeros). relu and sigmoid run fused with the matmul and bias (ops::dense: one pass,
+// (zeros). relu and sigmoid run fused with the matmul and bias (dense: one pass,
 // one tape node); tanh and softmax are applied after. An input of rank > 1 per example
 // ([N, T, in]) is treated as rows of its last axis, as Keras.
 // Thread-safety: see layer.h.

@@ -22,7 +22,7 @@ Shape Embedding::build_layer(const Shape& input_shape, autodiff::VariableArena& 
 Tensor Embedding::call(const Tensor& x, const CallContext& /*context*/) {
   SPOOL_CHECK(x.dtype() == DType::kI32 || x.dtype() == DType::kI64, InvalidArgument, type(), " ", quoted(name()),
               ": ids must be i32 or i64, got ", dtype_name(x.dtype()));
-  return ops::embedding_lookup(embeddings_, x);
+  return embedding_lookup(embeddings_, x);
 }
 
 }  // namespace spool::layers

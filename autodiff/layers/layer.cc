@@ -20,14 +20,14 @@ Activation LayerActivation::fused() const {
 }
 
 Tensor LayerActivation::apply_unfused(const Tensor& x) const {
-  if (name_ == "tanh") return ops::tanh(x);
-  if (name_ == "softmax") return ops::softmax(x);
+  if (name_ == "tanh") return tanh(x);
+  if (name_ == "softmax") return softmax(x);
   return x;
 }
 
 Tensor LayerActivation::apply(const Tensor& x) const {
-  if (name_ == "relu") return ops::relu(x);
-  if (name_ == "sigmoid") return ops::sigmoid(x);
+  if (name_ == "relu") return relu(x);
+  if (name_ == "sigmoid") return sigmoid(x);
   return apply_unfused(x);
 }
 

@@ -14,11 +14,11 @@ Shape Pooling2D::build_layer(const Shape& input_shape, autodiff::VariableArena& 
 }
 
 Tensor MaxPooling2D::call(const Tensor& x, const CallContext& /*context*/) {
-  return ops::max_pool2d(x, options_.kernel_options());
+  return max_pool2d(x, options_.kernel_options());
 }
 
 Tensor AveragePooling2D::call(const Tensor& x, const CallContext& /*context*/) {
-  return ops::avg_pool2d(x, options_.kernel_options());
+  return avg_pool2d(x, options_.kernel_options());
 }
 
 Shape GlobalAveragePooling2D::build_layer(const Shape& input_shape, autodiff::VariableArena& /*arena*/,
@@ -27,6 +27,6 @@ Shape GlobalAveragePooling2D::build_layer(const Shape& input_shape, autodiff::Va
   return Shape{input_shape[2]};
 }
 
-Tensor GlobalAveragePooling2D::call(const Tensor& x, const CallContext& /*context*/) { return ops::mean(x, {1, 2}); }
+Tensor GlobalAveragePooling2D::call(const Tensor& x, const CallContext& /*context*/) { return mean(x, {1, 2}); }
 
 }  // namespace spool::layers

@@ -43,69 +43,69 @@ Tensor sparse_categorical_crossentropy(const Tensor& labels, const Tensor& predi
   const std::int64_t classes = predictions.dim(-1), rows = predictions.numel() / std::max<std::int64_t>(classes, 1);
   SPOOL_CHECK(labels.numel() == rows, InvalidArgument, who, ": labels ", labels.shape().to_string(),
               " do not match the batch of predictions ", predictions.shape().to_string());
-  Tensor logits = ops::reshape(predictions, {rows, classes});
+  Tensor logits = reshape(predictions, {rows, classes});
   // Keras: log of the clipped probabilities, used as logits (which renormalises them).
-  if (!from_logits) logits = ops::log(ops::clip(logits, kEpsilon, 1 - kEpsilon));
-  const Tensor loss = ops::sparse_softmax_cross_entropy(logits, labels.reshape({rows}));
-  return ops::reshape(loss, batch_dims(predictions));
+  if (!from_logits) logits = log(clip(logits, kEpsilon, 1 - kEpsilon));
+  const Tensor loss = sparse_softmax_cross_entropy(logits, labels.reshape({rows}));
+  return reshape(loss, batch_dims(predictions));
 }
 
 Tensor categorical_crossentropy(const Tensor& labels, const Tensor& predictions, bool from_logits) {
   const Tensor y = dense_labels(labels, predictions, "categorical_crossentropy");
   Tensor log_p;
   if (from_logits) {
-    log_p = ops::log_softmax(predictions);
+    log_p = log_softmax(predictions);
   } else {
-    const Tensor p = ops::div(predictions, ops::sum(predictions, {-1}, true));
-    log_p = ops::log(ops::clip(p, kEpsilon, 1 - kEpsilon));
+    const Tensor p = div(predictions, sum(predictions, {-1}, true));
+    log_p = log(clip(p, kEpsilon, 1 - kEpsilon));
   }
-  return ops::neg(ops::sum(ops::mul(y, log_p), {-1}));
+  return neg(sum(mul(y, log_p), {-1}));
 }
 
 Tensor binary_crossentropy(const Tensor& labels, const Tensor& predictions, bool from_logits) {
   const Tensor z = dense_labels(labels, predictions, "binary_crossentropy");
   Tensor log_p, log_not_p;
   if (from_logits) {  // log σ(x) and log σ(−x) = log(1 − σ(x)) as one log_softmax over [0, x]
-    const Tensor pair = ops::log_softmax(ops::stack({Tensor::zeros(predictions.shape(), predictions.dtype()),
+    const Tensor pair = log_softmax(stack({Tensor::zeros(predictions.shape(), predictions.dtype()),
                                                      predictions}, -1));
-    log_not_p = ops::reshape(ops::slice(pair, -1, 0, 1), predictions.shape());
-    log_p = ops::reshape(ops::slice(pair, -1, 1, 2), predictions.shape());
+    log_not_p = reshape(slice(pair, -1, 0, 1), predictions.shape());
+    log_p = reshape(slice(pair, -1, 1, 2), predictions.shape());
   } else {
-    const Tensor p = ops::clip(predictions, kEpsilon, 1 - kEpsilon);
-    log_p = ops::log(ops::add(p, kEpsilon));
-    log_not_p = ops::log(ops::add(ops::sub(1.0, p), kEpsilon));
+    const Tensor p = clip(predictions, kEpsilon, 1 - kEpsilon);
+    log_p = log(add(p, kEpsilon));
+    log_not_p = log(add(sub(1.0, p), kEpsilon));
   }
-  const Tensor elementwise = ops::add(ops::mul(z, log_p), ops::mul(ops::sub(1.0, z), log_not_p));
-  return ops::neg(ops::mean(elementwise, {-1}));
+  const Tensor elementwise = add(mul(z, log_p), mul(sub(1.0, z), log_not_p));
+  return neg(mean(elementwise, {-1}));
 }
 
 Tensor mean_squared_error(const Tensor& labels, const Tensor& predictions) {
-  const Tensor e = ops::sub(predictions, dense_labels(labels, predictions, "mean_squared_error"));
-  return ops::mean(ops::mul(e, e), {-1});
+  const Tensor e = sub(predictions, dense_labels(labels, predictions, "mean_squared_error"));
+  return mean(mul(e, e), {-1});
 }
 
 Tensor mean_absolute_error(const Tensor& labels, const Tensor& predictions) {
-  return ops::mean(ops::abs(ops::sub(predictions, dense_labels(labels, predictions, "mean_absolute_error"))), {-1});
+  return mean(abs(sub(predictions, dense_labels(labels, predictions, "mean_absolute_error"))), {-1});
 }
 
 Tensor huber(const Tensor& labels, const Tensor& predictions, double delta) {
-  const Tensor e = ops::sub(predictions, dense_labels(labels, predictions, "huber"));
-  const Tensor abs_e = ops::abs(e);
-  const Tensor quadratic = ops::mul(ops::mul(e, e), 0.5);
-  const Tensor linear = ops::sub(ops::mul(abs_e, delta), 0.5 * delta * delta);
-  return ops::mean(ops::where(spool::less_equal(abs_e, delta), quadratic, linear), {-1});
+  const Tensor e = sub(predictions, dense_labels(labels, predictions, "huber"));
+  const Tensor abs_e = abs(e);
+  const Tensor quadratic = mul(mul(e, e), 0.5);
+  const Tensor linear = sub(mul(abs_e, delta), 0.5 * delta * delta);
+  return mean(where(spool::kernels::less_equal(abs_e, delta), quadratic, linear), {-1});
 }
 
 Tensor reduce_loss(const Tensor& per_example, Reduction reduction, const Tensor& sample_weight) {
-  const Tensor weighted = sample_weight.defined() ? ops::mul(per_example, sample_weight.cast(per_example.dtype()))
+  const Tensor weighted = sample_weight.defined() ? mul(per_example, sample_weight.cast(per_example.dtype()))
                                                   : per_example;
   switch (reduction) {
     case Reduction::kNone:
       return weighted;
     case Reduction::kSum:
-      return ops::sum(weighted);
+      return sum(weighted);
     case Reduction::kSumOverBatchSize:
-      return ops::div(ops::sum(weighted), static_cast<double>(std::max<std::int64_t>(weighted.numel(), 1)));
+      return div(sum(weighted), static_cast<double>(std::max<std::int64_t>(weighted.numel(), 1)));
   }
   SPOOL_THROW(InvalidArgument, "reduce_loss: unknown reduction ", static_cast<int>(reduction));
 }
@@ -117,7 +117,7 @@ Tensor compute_average_loss(const Tensor& per_example, std::optional<std::int64_
               per_example.shape().to_string());
   const std::int64_t n = global_batch_size.value_or(per_example.dim(0));
   SPOOL_CHECK(n > 0, InvalidArgument, "compute_average_loss: global_batch_size must be positive, got ", n);
-  return ops::div(reduce_loss(per_example, Reduction::kSum, sample_weight), static_cast<double>(n));
+  return div(reduce_loss(per_example, Reduction::kSum, sample_weight), static_cast<double>(n));
 }
 
 void Loss::refuse_from_logits() const {

@@ -11,7 +11,7 @@
 // a mean for binary cross-entropy, MSE, MAE and Huber). Labels come first, as Keras.
 // - Sparse categorical: labels are class ids (i32/i64, or floats holding integers) of
 //   the batch shape (or with a trailing 1). from_logits runs the fused
-//   ops::sparse_softmax_cross_entropy (log-softmax, numerically stable); from
+//   sparse_softmax_cross_entropy (log-softmax, numerically stable); from
 //   probabilities clips them to [1e-7, 1 − 1e-7] (Keras' epsilon) and takes their log
 //   as logits, renormalising as Keras does.
 // - Categorical: one-hot (or soft) labels shaped like predictions; from_logits uses

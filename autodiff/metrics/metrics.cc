@@ -12,7 +12,7 @@ namespace {
 Tensor predicted_class(const Tensor& predictions, const char* who) {
   SPOOL_CHECK(predictions.rank() >= 1 && predictions.dim(-1) > 0, InvalidArgument, who,
               ": predictions need a class axis, got shape ", predictions.shape().to_string());
-  return spool::argmax(predictions, -1);
+  return spool::kernels::argmax(predictions, -1);
 }
 
 }  // namespace
@@ -20,13 +20,13 @@ Tensor predicted_class(const Tensor& predictions, const char* who) {
 void Mean::update(const Tensor& values, const Tensor& sample_weight) {
   const Tensor v = values.cast(DType::kF64);
   if (!sample_weight.defined()) {
-    total_ += spool::sum(v).item<double>();
+    total_ += spool::kernels::sum(v).item<double>();
     count_ += static_cast<double>(v.numel());
     return;
   }
   const Tensor w = sample_weight.cast(DType::kF64).broadcast_to(v.shape());
-  total_ += spool::sum(spool::mul(v, w)).item<double>();
-  count_ += spool::sum(w).item<double>();
+  total_ += spool::kernels::sum(spool::kernels::mul(v, w)).item<double>();
+  count_ += spool::kernels::sum(w).item<double>();
 }
 
 void Mean::update(double value, double weight) {
@@ -42,13 +42,13 @@ void SparseCategoricalAccuracy::update(const Tensor& labels, const Tensor& predi
   const Tensor ids = labels.dtype() == DType::kF32 || labels.dtype() == DType::kF64
                          ? labels.cast(DType::kF64).reshape(predicted.shape())
                          : labels.cast(DType::kI64).reshape(predicted.shape());
-  Mean::update(spool::equal(ids.dtype() == DType::kI64 ? predicted : predicted.cast(DType::kF64), ids));
+  Mean::update(spool::kernels::equal(ids.dtype() == DType::kI64 ? predicted : predicted.cast(DType::kF64), ids));
 }
 
 void CategoricalAccuracy::update(const Tensor& labels, const Tensor& predictions) {
   SPOOL_CHECK(labels.shape() == predictions.shape(), InvalidArgument, "categorical_accuracy: labels ",
               labels.shape().to_string(), " and predictions ", predictions.shape().to_string(), " differ in shape");
-  Mean::update(spool::equal(predicted_class(predictions, "categorical_accuracy"),
+  Mean::update(spool::kernels::equal(predicted_class(predictions, "categorical_accuracy"),
                             predicted_class(labels, "categorical_accuracy")));
 }
 
@@ -63,9 +63,9 @@ void BinaryAccuracy::update(const Tensor& labels, const Tensor& predictions) {
               labels.shape().to_string(), " and predictions ", predictions.shape().to_string(), " differ in size");
   // σ(x) > t ⇔ x > log(t / (1 − t)): the logits are compared without a sigmoid.
   const double cut = from_logits_ ? std::log(threshold_ / (1 - threshold_)) : threshold_;
-  const Tensor predicted = spool::greater(predictions.cast(DType::kF64), cut);
-  const Tensor truth = spool::greater(labels.cast(DType::kF64).reshape(predictions.shape()), 0.5);
-  Mean::update(spool::equal(predicted, truth));
+  const Tensor predicted = spool::kernels::greater(predictions.cast(DType::kF64), cut);
+  const Tensor truth = spool::kernels::greater(labels.cast(DType::kF64).reshape(predictions.shape()), 0.5);
+  Mean::update(spool::kernels::equal(predicted, truth));
 }
 
 }  // namespace spool::metrics

@@ -9,7 +9,7 @@
 #include "spool/tensor/kernels/reduce.h"
 #include "spool/tensor/kernels/softmax.h"
 
-namespace spool::ops {
+namespace spool {
 namespace {
 
 using autodiff::GradContext;
@@ -23,8 +23,8 @@ bool fused(const Tensor& y) { return y.dtype() == DType::kF32 && !autodiff::is_r
 Tensor detail::activation_gradient(const Tensor& y, const Tensor& dy, Activation activation) {
   if (activation == Activation::kNone) return dy;
   if (y.dtype() == DType::kF64)
-    return activation == Activation::kRelu ? spool::mul(dy, spool::greater(y, 0.0).cast(DType::kF64))
-                                           : spool::mul(dy, spool::mul(y, spool::sub(1.0, y)));
+    return activation == Activation::kRelu ? kernels::mul(dy, kernels::greater(y, 0.0).cast(DType::kF64))
+                                           : kernels::mul(dy, kernels::mul(y, kernels::sub(1.0, y)));
   const Tensor yc = y.contiguous(), dyc = dy.contiguous();
   Tensor dx = Tensor::empty(y.shape(), DType::kF32);
   kernels::activation_backward(yc.data<float>(), dyc.data<float>(), activation, y.numel(), dx.data<float>());
@@ -32,29 +32,29 @@ Tensor detail::activation_gradient(const Tensor& y, const Tensor& dy, Activation
 }
 
 Tensor relu(const Tensor& x) {
-  Tensor y = spool::relu(x);
+  Tensor y = kernels::relu(x);
   if (Recording rec{x})
     rec.record(y, [y](GradContext& g) {
       g.dx(0) = fused(y) ? detail::activation_gradient(y, g.dy(), Activation::kRelu)
-                         : ops::mul(g.dy(), spool::greater(y, 0.0).cast(y.dtype()));
+                         : mul(g.dy(), kernels::greater(y, 0.0).cast(y.dtype()));
     });
   return y;
 }
 
 Tensor sigmoid(const Tensor& x) {
-  Tensor y = spool::sigmoid(x);
+  Tensor y = kernels::sigmoid(x);
   if (Recording rec{x})
     rec.record(y, [y](GradContext& g) {
       g.dx(0) = fused(y) ? detail::activation_gradient(y, g.dy(), Activation::kSigmoid)
-                         : ops::mul(g.dy(), ops::mul(y, ops::sub(1.0, y)));
+                         : mul(g.dy(), mul(y, sub(1.0, y)));
     });
   return y;
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor y = spool::tanh(x);
+  Tensor y = kernels::tanh(x);
   if (Recording rec{x})
-    rec.record(y, [y](GradContext& g) { g.dx(0) = ops::mul(g.dy(), ops::sub(1.0, ops::mul(y, y))); });
+    rec.record(y, [y](GradContext& g) { g.dx(0) = mul(g.dy(), sub(1.0, mul(y, y))); });
   return y;
 }
 
@@ -62,15 +62,15 @@ Tensor softmax(const Tensor& x) {
   Tensor y;
   if (x.dtype() == DType::kF64) {
     SPOOL_CHECK(x.rank() >= 1, InvalidArgument, "softmax: needs rank >= 1, got ", x.shape().to_string());
-    const Tensor e = spool::exp(spool::sub(x, spool::max(x, {-1}, true)));
-    y = spool::div(e, spool::sum(e, {-1}, true));
+    const Tensor e = kernels::exp(kernels::sub(x, kernels::max(x, {-1}, true)));
+    y = kernels::div(e, kernels::sum(e, {-1}, true));
   } else {
-    y = spool::softmax(x);
+    y = kernels::softmax(x);
   }
   if (Recording rec{x})
     rec.record(y, [y](GradContext& g) {  // dx = y · (dy − Σ dy·y)
-      g.dx(0) = fused(y) ? spool::softmax_backward(y, g.dy())
-                         : ops::mul(y, ops::sub(g.dy(), ops::sum(ops::mul(g.dy(), y), {-1}, true)));
+      g.dx(0) = fused(y) ? kernels::softmax_backward(y, g.dy())
+                         : mul(y, sub(g.dy(), sum(mul(g.dy(), y), {-1}, true)));
     });
   return y;
 }
@@ -79,16 +79,16 @@ Tensor log_softmax(const Tensor& x) {
   Tensor y;
   if (x.dtype() == DType::kF64) {
     SPOOL_CHECK(x.rank() >= 1, InvalidArgument, "log_softmax: needs rank >= 1, got ", x.shape().to_string());
-    y = spool::sub(x, spool::logsumexp(x, {-1}, true));
+    y = kernels::sub(x, kernels::logsumexp(x, {-1}, true));
   } else {
-    y = spool::log_softmax(x);
+    y = kernels::log_softmax(x);
   }
   if (Recording rec{x})
     rec.record(y, [y](GradContext& g) {  // dx = dy − exp(y) · Σ dy
-      g.dx(0) = fused(y) ? spool::log_softmax_backward(y, g.dy())
-                         : ops::sub(g.dy(), ops::mul(ops::exp(y), ops::sum(g.dy(), {-1}, true)));
+      g.dx(0) = fused(y) ? kernels::log_softmax_backward(y, g.dy())
+                         : sub(g.dy(), mul(exp(y), sum(g.dy(), {-1}, true)));
     });
   return y;
 }
 
-}  // namespace spool::ops
+}  // namespace spool

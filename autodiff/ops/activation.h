@@ -1,7 +1,7 @@
 // Activations with gradients: relu, sigmoid, tanh, softmax, log_softmax (last axis).
 //
-//   Tensor h = ops::relu(ops::add(ops::matmul(x, w), b));
-//   Tensor logp = ops::log_softmax(logits);            // [N, classes]
+//   Tensor h = relu(add(matmul(x, w), b));
+//   Tensor logp = log_softmax(logits);            // [N, classes]
 //
 // Each gradient reads the forward OUTPUT (relu' = [y > 0], sigmoid' = y(1 − y),
 // tanh' = 1 − y², softmax/log_softmax as tensor/kernels/softmax.h), so only y is kept.
@@ -15,7 +15,7 @@
 #include "spool/tensor/kernels/bias_activation.h"
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
@@ -29,4 +29,4 @@ namespace detail {
 Tensor activation_gradient(const Tensor& y, const Tensor& dy, Activation activation);
 }  // namespace detail
 
-}  // namespace spool::ops
+}  // namespace spool

@@ -1,20 +1,25 @@
-// Arithmetic with NumPy broadcasting, recorded on the active tapes, and sum_to /
-// broadcast_to: the pair every broadcast gradient goes through.
+// Arithmetic with NumPy broadcasting, recorded on the active tapes, the operators
+// + - * / on Tensor, and sum_to / broadcast_to: the pair every broadcast gradient goes
+// through.
 //
-//   Tensor y = ops::add(ops::mul(x, w), b);     // [N, C] * [N, C] + [C]
-//   // on the tape: db = ops::sum_to(dy, b.shape()), summed over N
+//   Tensor y = x * w + b;                  // [N, C] * [N, C] + [C], recorded
+//   Tensor z = add(mul(x, w), b);          // the same ops by name
+//   // on the tape: db = sum_to(dy, b.shape()), summed over N
 //
 // Same dtype rules as tensor/kernels/elementwise.h (no promotion; f32 or f64 for
-// gradients). Call these as ops::add(...): plain add(a, b) with `using namespace
-// spool::ops` is ambiguous with spool::add, and spool::add (and the operators + - * /
-// on Tensor) compute without recording.
+// gradients). These are the only add, mul, ... in spool::; the raw kernels they call
+// are spool::kernels::add and kin, which never record. With no tape active, recording
+// costs one thread-local check (bench_kernels' elementwise rows show it).
+//
+// No compound assignment (+=): a Tensor copy aliases its storage, so `a += b` would
+// silently write through every copy; kernels::add_ and kin say so in their name.
 //
 // Thread-safety: as the kernels; recording goes to the calling thread's tapes.
 #pragma once
 
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
@@ -36,4 +41,19 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 // A read-only view with stride 0 on the broadcast axes; x itself when equal.
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
 
-}  // namespace spool::ops
+// The operators are the named ops above, so `x * x` is recorded like mul(x, x).
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator+(const Tensor& a, double b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, double b) { return div(a, b); }
+inline Tensor operator+(double a, const Tensor& b) { return add(b, a); }
+inline Tensor operator-(double a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
+inline Tensor operator/(double a, const Tensor& b) { return div(a, b); }
+
+}  // namespace spool

@@ -6,13 +6,13 @@
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/reduce.h"
 
-namespace spool::ops {
+namespace spool {
 namespace {
 
 using autodiff::GradContext;
 
 Window2D geometry(const Tensor& input, const Tensor& filter, const Conv2DOptions& options) {
-  conv2d_output_shape(input.shape(), filter.shape(), options);  // the kernel's shape checks and messages
+  kernels::conv2d_output_shape(input.shape(), filter.shape(), options);  // the kernel's shape checks and messages
   return window2d(input.shape(), filter.dim(0), filter.dim(1), options.stride_h(), options.stride_w(),
                   options.padding(), "conv2d");
 }
@@ -21,39 +21,39 @@ Tensor conv2d_f64(const Tensor& input, const Tensor& filter, const Tensor& bias,
   SPOOL_CHECK(filter.dtype() == DType::kF64 && (!bias.defined() || bias.dtype() == DType::kF64), InvalidArgument,
               "conv2d: input is f64, filter ", dtype_name(filter.dtype()));
   Tensor y = detail::conv2d_f64(input, filter, geometry(input, filter, options));
-  if (bias.defined()) y = spool::add(y, bias);
-  if (options.activation() == Activation::kRelu) y = spool::relu(y);
-  if (options.activation() == Activation::kSigmoid) y = spool::sigmoid(y);
+  if (bias.defined()) y = kernels::add(y, bias);
+  if (options.activation() == Activation::kRelu) y = kernels::relu(y);
+  if (options.activation() == Activation::kSigmoid) y = kernels::sigmoid(y);
   return y;
 }
 
 }  // namespace
 
 Tensor conv2d(const Tensor& input, const Tensor& filter, const Conv2DOptions& options) {
-  return ops::conv2d(input, filter, Tensor(), options);
+  return conv2d(input, filter, Tensor(), options);
 }
 
 Tensor conv2d(const Tensor& input, const Tensor& filter, const Tensor& bias, const Conv2DOptions& options) {
   const bool f64 = input.dtype() == DType::kF64;
-  Tensor y = f64 ? conv2d_f64(input, filter, bias, options) : spool::conv2d(input, filter, bias, options);
+  Tensor y = f64 ? conv2d_f64(input, filter, bias, options) : kernels::conv2d(input, filter, bias, options);
   if (autodiff::Recording rec{input, filter, bias})
     rec.record(y, [input, filter, y, options, f64](GradContext& g) {
       const Tensor dpre = detail::activation_gradient(y, g.dy(), options.activation());
       if (g.needs(0)) {
         g.dx(0) = f64 ? detail::conv2d_backward_input_f64(dpre, filter, geometry(input, filter, options))
-                      : conv2d_backward_input(dpre, filter, input.shape(), options);
+                      : kernels::conv2d_backward_input(dpre, filter, input.shape(), options);
         autodiff::record_without_gradient(g.dx(0), {g.dy(), filter}, "conv2d's input gradient");
       }
       if (g.needs(1) || g.needs(2)) {
-        Conv2DFilterGrads grads;
+        kernels::Conv2DFilterGrads grads;
         if (f64) {
           grads.dfilter =
               detail::conv2d_backward_filter_f64(input, dpre, geometry(input, filter, options), filter.shape());
-          if (g.needs(2)) grads.dbias = spool::sum(dpre, {0, 1, 2});
+          if (g.needs(2)) grads.dbias = kernels::sum(dpre, {0, 1, 2});
         } else if (g.needs(2)) {
-          grads = conv2d_backward_filter_and_bias(input, dpre, filter.shape(), options);
+          grads = kernels::conv2d_backward_filter_and_bias(input, dpre, filter.shape(), options);
         } else {
-          grads.dfilter = conv2d_backward_filter(input, dpre, filter.shape(), options);
+          grads.dfilter = kernels::conv2d_backward_filter(input, dpre, filter.shape(), options);
         }
         g.dx(1) = grads.dfilter;
         g.dx(2) = grads.dbias;
@@ -64,4 +64,4 @@ Tensor conv2d(const Tensor& input, const Tensor& filter, const Tensor& bias, con
   return y;
 }
 
-}  // namespace spool::ops
+}  // namespace spool

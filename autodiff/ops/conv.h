@@ -1,6 +1,6 @@
 // conv2d (NHWC activations, HWIO filters) with gradients w.r.t. input, filter and bias.
 //
-//   Tensor y = ops::conv2d(x, w, b, Conv2DOptions().padding(Padding::kSame)
+//   Tensor y = conv2d(x, w, b, Conv2DOptions().padding(Padding::kSame)
 //                                                  .activation(Activation::kRelu));
 //   // x [N, H, W, C_in], w [KH, KW, C_in, C_out], b [C_out] or undefined -> [N, OH, OW, C_out]
 //
@@ -16,9 +16,9 @@
 #include "spool/tensor/kernels/conv2d.h"
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor conv2d(const Tensor& input, const Tensor& filter, const Conv2DOptions& options = {});
 Tensor conv2d(const Tensor& input, const Tensor& filter, const Tensor& bias, const Conv2DOptions& options = {});
 
-}  // namespace spool::ops
+}  // namespace spool

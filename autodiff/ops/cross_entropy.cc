@@ -10,7 +10,7 @@
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/elementwise.h"
 
-namespace spool::ops {
+namespace spool {
 namespace {
 
 using autodiff::GradContext;
@@ -90,11 +90,11 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels) 
         });
         g.dx(0) = dx;
       } else {  // composed, so that an outer tape sees softmax(logits)
-        const Tensor diff = ops::sub(ops::softmax(logits), one_hot(label, p.dim(1), p.dtype()));
-        g.dx(0) = ops::mul(diff, ops::reshape(g.dy(), {p.dim(0), 1}));
+        const Tensor diff = sub(softmax(logits), one_hot(label, p.dim(1), p.dtype()));
+        g.dx(0) = mul(diff, reshape(g.dy(), {p.dim(0), 1}));
       }
     });
   return loss;
 }
 
-}  // namespace spool::ops
+}  // namespace spool

@@ -9,22 +9,22 @@
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/gemm.h"
 
-namespace spool::ops {
+namespace spool {
 namespace {
 
 using autodiff::GradContext;
 
 // act(y) for the f64 path, out of place.
 Tensor activate_f64(Tensor y, Activation activation) {
-  if (activation == Activation::kRelu) return spool::relu(y);
-  if (activation == Activation::kSigmoid) return spool::sigmoid(y);
+  if (activation == Activation::kRelu) return kernels::relu(y);
+  if (activation == Activation::kSigmoid) return kernels::sigmoid(y);
   return y;
 }
 
 // dy · act'(y) from recorded ops, so that an outer tape differentiates it again.
 Tensor recorded_activation_gradient(const Tensor& y, const Tensor& dy, Activation activation) {
-  if (activation == Activation::kRelu) return ops::mul(dy, spool::greater(y, 0.0).cast(y.dtype()));
-  if (activation == Activation::kSigmoid) return ops::mul(dy, ops::mul(y, ops::sub(1.0, y)));
+  if (activation == Activation::kRelu) return mul(dy, kernels::greater(y, 0.0).cast(y.dtype()));
+  if (activation == Activation::kSigmoid) return mul(dy, mul(y, sub(1.0, y)));
   return dy;
 }
 
@@ -39,10 +39,10 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, Activation ac
   Tensor y;
   if (f64) {
     y = detail::matmul_f64(x, w, false, false);
-    if (bias.defined()) y = spool::add(y, bias);
+    if (bias.defined()) y = kernels::add(y, bias);
     y = activate_f64(y, activation);
   } else {
-    y = spool::matmul(x, w);  // a fresh contiguous [N, M]: the epilogue runs in place
+    y = kernels::matmul(x, w);  // a fresh contiguous [N, M]: the epilogue runs in place
     const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
     kernels::bias_activation(y.data<float>(), b.defined() ? b.data<float>() : nullptr, activation, y.dim(0), y.dim(1),
                              y.data<float>());
@@ -52,11 +52,11 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, Activation ac
       const bool fused = y.dtype() == DType::kF32 && !autodiff::is_recording();
       const Tensor dpre = fused ? detail::activation_gradient(y, g.dy(), activation)
                                 : recorded_activation_gradient(y, g.dy(), activation);
-      if (g.needs(0)) g.dx(0) = ops::matmul(dpre, w, false, true);
-      if (g.needs(1)) g.dx(1) = ops::matmul(x, dpre, true, false);
-      if (has_bias && g.needs(2)) g.dx(2) = fused ? spool::bias_grad(dpre) : ops::sum(dpre, {0});
+      if (g.needs(0)) g.dx(0) = matmul(dpre, w, false, true);
+      if (g.needs(1)) g.dx(1) = matmul(x, dpre, true, false);
+      if (has_bias && g.needs(2)) g.dx(2) = fused ? kernels::bias_grad(dpre) : sum(dpre, {0});
     });
   return y;
 }
 
-}  // namespace spool::ops
+}  // namespace spool

@@ -1,8 +1,8 @@
 // dense: matmul, bias and activation as ONE recorded op — the forward and backward of
 // every Dense layer, without the two temporaries (x·w, then + b) and the extra passes
-// that ops::relu(ops::add(ops::matmul(x, w), b)) makes and keeps.
+// that relu(add(matmul(x, w), b)) makes and keeps.
 //
-//   Tensor h = ops::dense(x, w, b, Activation::kRelu);   // relu(x·w + b)
+//   Tensor h = dense(x, w, b, Activation::kRelu);   // relu(x·w + b)
 //   // x [N, K], w [K, M], b [M] or undefined -> [N, M]
 //
 // f32 runs sgemm, then bias_activation in place on its output (one pass); f64 the
@@ -16,8 +16,8 @@
 #include "spool/tensor/kernels/bias_activation.h"
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, Activation activation = Activation::kNone);
 
-}  // namespace spool::ops
+}  // namespace spool

@@ -2,7 +2,7 @@
 
 #include "spool/autodiff/ops/arithmetic.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor dropout(const Tensor& x, double rate, Generator& gen) {
   SPOOL_CHECK(rate >= 0 && rate < 1, InvalidArgument, "dropout: rate ", rate, " outside [0, 1)");
@@ -17,7 +17,7 @@ Tensor dropout(const Tensor& x, double rate, Generator& gen) {
       for (std::int64_t i = 0; i < mask.numel(); ++i) m[i] = gen.next_double() >= rate ? T(scale) : T(0);
     }
   });
-  return ops::mul(x, mask);
+  return mul(x, mask);
 }
 
-}  // namespace spool::ops
+}  // namespace spool

@@ -2,7 +2,7 @@
 // scaled by 1 / (1 − rate), else zeroed, as tf.nn.dropout.
 //
 //   Generator gen(seed, step);                  // the mask is a function of the generator
-//   Tensor h = ops::dropout(x, 0.5, gen);       // training; at inference, just use x
+//   Tensor h = dropout(x, 0.5, gen);       // training; at inference, just use x
 //
 // The mask is drawn in row-major order, one next_double() per element, so the same
 // generator state gives the same mask on every machine and thread count. The gradient
@@ -14,8 +14,8 @@
 #include "spool/tensor/random.h"
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor dropout(const Tensor& x, double rate, Generator& gen);
 
-}  // namespace spool::ops
+}  // namespace spool

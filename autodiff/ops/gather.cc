@@ -4,7 +4,7 @@
 
 #include "spool/autodiff/record.h"
 
-namespace spool::ops {
+namespace spool {
 namespace {
 
 using autodiff::GradContext;
@@ -56,7 +56,7 @@ Tensor gather(const Tensor& x, const Tensor& indices, std::int64_t axis) {
                   row_bytes);
   if (Recording rec{x, indices})
     rec.record(y, [indices, sx = x.shape(), axis](GradContext& g2) {
-      if (g2.needs(0)) g2.dx(0) = ops::scatter_add(g2.dy(), indices, sx, axis);
+      if (g2.needs(0)) g2.dx(0) = scatter_add(g2.dy(), indices, sx, axis);
     });
   return y;
 }
@@ -81,7 +81,7 @@ Tensor scatter_add(const Tensor& updates, const Tensor& indices, const Shape& sh
   });
   if (Recording rec{updates, indices})
     rec.record(y, [indices, axis](GradContext& g2) {
-      if (g2.needs(0)) g2.dx(0) = ops::gather(g2.dy(), indices, axis);
+      if (g2.needs(0)) g2.dx(0) = gather(g2.dy(), indices, axis);
     });
   return y;
 }
@@ -89,7 +89,7 @@ Tensor scatter_add(const Tensor& updates, const Tensor& indices, const Shape& sh
 Tensor embedding_lookup(const Tensor& table, const Tensor& ids) {
   SPOOL_CHECK(table.rank() == 2, InvalidArgument, "embedding_lookup: table must be [vocabulary, dim], got ",
               table.shape().to_string());
-  return ops::gather(table, ids, 0);
+  return gather(table, ids, 0);
 }
 
-}  // namespace spool::ops
+}  // namespace spool

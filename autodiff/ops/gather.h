@@ -1,7 +1,7 @@
 // gather, its adjoint scatter_add, and embedding_lookup, with gradients.
 //
-//   Tensor rows = ops::gather(x, ids, /*axis=*/0);          // x[ids[...], :]
-//   Tensor vectors = ops::embedding_lookup(table, token_ids);  // [V, D], ids [B, T] -> [B, T, D]
+//   Tensor rows = gather(x, ids, /*axis=*/0);          // x[ids[...], :]
+//   Tensor vectors = embedding_lookup(table, token_ids);  // [V, D], ids [B, T] -> [B, T, D]
 //
 // indices are i32 or i64 of any shape; out = x.shape[:axis] + indices.shape +
 // x.shape[axis+1:], as tf.gather. An index outside [0, x.dim(axis)) throws OutOfRange
@@ -14,7 +14,7 @@
 
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor gather(const Tensor& x, const Tensor& indices, std::int64_t axis = 0);
 // Zeros of `shape` plus, for every index position j, updates[.., j, ..] added at
@@ -23,4 +23,4 @@ Tensor scatter_add(const Tensor& updates, const Tensor& indices, const Shape& sh
 // table [V, D], ids (i32/i64) of any shape -> ids.shape + [D].
 Tensor embedding_lookup(const Tensor& table, const Tensor& ids);
 
-}  // namespace spool::ops
+}  // namespace spool

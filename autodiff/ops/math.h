@@ -1,9 +1,9 @@
 // Elementwise math with gradients: exp, log, sqrt, pow, abs, maximum, minimum, where,
 // clip. Broadcasting and dtype rules as tensor/kernels/elementwise.h.
 //
-//   Tensor p = ops::clip(probabilities, 1e-7, 1 - 1e-7);
-//   Tensor l2 = ops::sum(ops::pow(w, 2));
-//   Tensor y = ops::where(spool::greater(x, 0.0), x, ops::mul(x, 0.01));  // leaky relu
+//   Tensor p = clip(probabilities, 1e-7, 1 - 1e-7);
+//   Tensor l2 = sum(pow(w, 2));
+//   Tensor y = where(kernels::greater(x, 0.0), x, mul(x, 0.01));  // leaky relu
 //
 // Gradients at the kinks follow TensorFlow: abs' = sign (0 at 0); maximum sends dy to a
 // where a >= b (minimum where a <= b); clip passes dy where lo <= x <= hi; pow's
@@ -14,7 +14,7 @@
 
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
@@ -33,4 +33,4 @@ Tensor where(const Tensor& cond, double a, const Tensor& b);
 // min(max(x, lo), hi): composed of maximum and minimum.
 Tensor clip(const Tensor& x, double lo, double hi);
 
-}  // namespace spool::ops
+}  // namespace spool

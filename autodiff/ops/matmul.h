@@ -1,7 +1,7 @@
 // Matrix product with optional transposes, recorded on the active tapes.
 //
-//   Tensor y = ops::matmul(x, w);                    // [N, K] · [K, M] -> [N, M]
-//   Tensor z = ops::matmul(a, b, false, true);       // a · bᵀ
+//   Tensor y = matmul(x, w);                    // [N, K] · [K, M] -> [N, M]
+//   Tensor z = matmul(a, b, false, true);       // a · bᵀ
 //
 // f32 runs on the SGEMM kernel (tensor/kernels/gemm.h), which reads transposed views
 // in place; f64 on a plain loop (for gradient checks). The gradients are matmuls with
@@ -12,8 +12,8 @@
 
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 
-}  // namespace spool::ops
+}  // namespace spool

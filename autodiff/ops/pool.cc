@@ -3,7 +3,7 @@
 #include "spool/autodiff/ops/reference_f64.h"
 #include "spool/autodiff/record.h"
 
-namespace spool::ops {
+namespace spool {
 namespace {
 
 using autodiff::GradContext;
@@ -17,13 +17,13 @@ Window2D geometry(const Shape& x, const Pool2DOptions& o, const char* op) {
 
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
   autodiff::Recording rec{x};
-  if (x.dtype() != DType::kF64 && !rec) return spool::max_pool2d(x, options);
+  if (x.dtype() != DType::kF64 && !rec) return kernels::max_pool2d(x, options);
   if (x.dtype() != DType::kF64 && kernels::pool_windows_disjoint(geometry(x.shape(), options, "max_pool2d"))) {
     // Windows that never overlap (Keras' default): a 1-byte position within the window
     // is kept instead of an 8-byte index, and the gradient writes dx in one pass.
-    MaxPool2DResult r = max_pool2d_with_window_argmax(x, options);
+    kernels::MaxPool2DResult r = kernels::max_pool2d_with_window_argmax(x, options);
     rec.record(r.output, [position = r.argmax, sx = x.shape(), options](GradContext& g) {
-      g.dx(0) = max_pool2d_backward_window_argmax(g.dy(), position, sx, options);
+      g.dx(0) = kernels::max_pool2d_backward_window_argmax(g.dy(), position, sx, options);
       autodiff::record_without_gradient(g.dx(0), {g.dy()}, "max_pool2d's gradient");
     });
     return r.output;
@@ -34,7 +34,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
     y = r.output;
     argmax = r.argmax;
   } else {
-    MaxPool2DResult r = max_pool2d_with_argmax(x, options);
+    kernels::MaxPool2DResult r = kernels::max_pool2d_with_argmax(x, options);
     y = r.output;
     argmax = r.argmax;
   }
@@ -42,7 +42,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
     rec.record(y, [argmax, sx = x.shape(), options](GradContext& g) {
       g.dx(0) = g.dy().dtype() == DType::kF64
                     ? detail::max_pool2d_backward_f64(g.dy(), argmax, geometry(sx, options, "max_pool2d"))
-                    : max_pool2d_backward(g.dy(), argmax, sx);
+                    : kernels::max_pool2d_backward(g.dy(), argmax, sx);
       autodiff::record_without_gradient(g.dx(0), {g.dy()}, "max_pool2d's gradient");
     });
   return y;
@@ -50,15 +50,15 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
 
 Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& options) {
   Tensor y = x.dtype() == DType::kF64 ? detail::avg_pool2d_f64(x, geometry(x.shape(), options, "avg_pool2d"))
-                                      : spool::avg_pool2d(x, options);
+                                      : kernels::avg_pool2d(x, options);
   if (autodiff::Recording rec{x})
     rec.record(y, [sx = x.shape(), options](GradContext& g) {
       g.dx(0) = g.dy().dtype() == DType::kF64
                     ? detail::avg_pool2d_backward_f64(g.dy(), geometry(sx, options, "avg_pool2d"))
-                    : avg_pool2d_backward(g.dy(), sx, options);
+                    : kernels::avg_pool2d_backward(g.dy(), sx, options);
       autodiff::record_without_gradient(g.dx(0), {g.dy()}, "avg_pool2d's gradient");
     });
   return y;
 }
 
-}  // namespace spool::ops
+}  // namespace spool

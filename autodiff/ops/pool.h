@@ -1,7 +1,7 @@
 // Max and average pooling (NHWC) with gradients.
 //
-//   Tensor y = ops::max_pool2d(x, Pool2DOptions(2));        // 2×2 window, stride 2
-//   Tensor a = ops::avg_pool2d(x, Pool2DOptions(3).stride(1).padding(Padding::kSame));
+//   Tensor y = max_pool2d(x, Pool2DOptions(2));        // 2×2 window, stride 2
+//   Tensor a = avg_pool2d(x, Pool2DOptions(3).stride(1).padding(Padding::kSame));
 //
 // Semantics of tensor/kernels/pool2d.h: max's gradient goes to the first maximum of
 // each window (its argmax is kept from the forward pass: as a 1-byte position within
@@ -14,9 +14,9 @@
 #include "spool/tensor/kernels/pool2d.h"
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options);
 Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& options);
 
-}  // namespace spool::ops
+}  // namespace spool

@@ -6,7 +6,7 @@
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/reduce.h"
 
-namespace spool::ops {
+namespace spool {
 namespace {
 
 using autodiff::GradContext;
@@ -23,13 +23,13 @@ Shape kept_shape(const Shape& x, const std::vector<std::int64_t>& axes) {
 
 // dy (reduced, with or without kept axes) broadcast back to x's shape.
 Tensor spread(const Tensor& dy, const Shape& kept, const Shape& x_shape) {
-  return ops::broadcast_to(ops::reshape(dy, kept.dims()), x_shape);
+  return broadcast_to(reshape(dy, kept.dims()), x_shape);
 }
 
 }  // namespace
 
 Tensor sum(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdims) {
-  Tensor y = spool::sum(x, axes, keepdims);
+  Tensor y = kernels::sum(x, axes, keepdims);
   if (Recording rec{x})
     rec.record(y, [kept = kept_shape(x.shape(), axes), sx = x.shape()](GradContext& g) {
       g.dx(0) = spread(g.dy(), kept, sx);
@@ -38,26 +38,26 @@ Tensor sum(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdims
 }
 
 Tensor mean(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdims) {
-  Tensor y = spool::mean(x, axes, keepdims);
+  Tensor y = kernels::mean(x, axes, keepdims);
   if (Recording rec{x}) {
     const Shape kept = kept_shape(x.shape(), axes);
     const double count = x.numel() == 0 ? 1.0 : static_cast<double>(x.numel()) / static_cast<double>(kept.numel());
     rec.record(y,
-               [kept, sx = x.shape(), count](GradContext& g) { g.dx(0) = ops::div(spread(g.dy(), kept, sx), count); });
+               [kept, sx = x.shape(), count](GradContext& g) { g.dx(0) = div(spread(g.dy(), kept, sx), count); });
   }
   return y;
 }
 
 Tensor max(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdims) {
-  Tensor y = spool::max(x, axes, keepdims);
+  Tensor y = kernels::max(x, axes, keepdims);
   if (Recording rec{x})
     rec.record(y, [x, y, kept = kept_shape(x.shape(), axes), axes](GradContext& g) {
       // The share of each element: 1/ties where it equals its slice's maximum, else 0.
-      const Tensor hit = spool::equal(x, y.reshape(kept.dims())).cast(x.dtype());
-      const Tensor share = spool::div(hit, spool::sum(hit, axes, /*keepdims=*/true));
-      g.dx(0) = ops::mul(spread(g.dy(), kept, x.shape()), share);
+      const Tensor hit = kernels::equal(x, y.reshape(kept.dims())).cast(x.dtype());
+      const Tensor share = kernels::div(hit, kernels::sum(hit, axes, /*keepdims=*/true));
+      g.dx(0) = mul(spread(g.dy(), kept, x.shape()), share);
     });
   return y;
 }
 
-}  // namespace spool::ops
+}  // namespace spool

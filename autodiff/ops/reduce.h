@@ -1,7 +1,7 @@
 // Reductions with gradients: sum, mean, max over axes, with keepdims.
 //
-//   Tensor loss = ops::mean(per_example);                 // all axes -> []
-//   Tensor per_row = ops::sum(x, {-1}, /*keepdims=*/true); // [N, 1]
+//   Tensor loss = mean(per_example);                 // all axes -> []
+//   Tensor per_row = sum(x, {-1}, /*keepdims=*/true); // [N, 1]
 //
 // Axes as tensor/kernels/reduce.h: negative from the end, an EMPTY list means all.
 // The gradient of sum broadcasts dy back over the reduced axes; mean divides it by the
@@ -14,10 +14,10 @@
 
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor sum(const Tensor& x, const std::vector<std::int64_t>& axes = {}, bool keepdims = false);
 Tensor mean(const Tensor& x, const std::vector<std::int64_t>& axes = {}, bool keepdims = false);
 Tensor max(const Tensor& x, const std::vector<std::int64_t>& axes = {}, bool keepdims = false);
 
-}  // namespace spool::ops
+}  // namespace spool

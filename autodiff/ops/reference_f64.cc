@@ -2,7 +2,7 @@
 
 #include <limits>
 
-namespace spool::ops::detail {
+namespace spool::detail {
 namespace {
 
 // Calls fn(n, o, ky, kx, i) for every window tap inside the input: o = (n·OH + oy)·OW + ox
@@ -147,4 +147,4 @@ Tensor avg_pool2d_backward_f64(const Tensor& dy, const Window2D& g) {
   return dx;
 }
 
-}  // namespace spool::ops::detail
+}  // namespace spool::detail

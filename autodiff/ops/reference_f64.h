@@ -1,6 +1,6 @@
 // Internal: plain f64 loops for the ops whose fast kernels are f32-only (matmul,
 // conv2d, pooling), so that the f64 finite-difference gradient check runs the same
-// ops:: code. Not fast, and not meant to be: f32 training never comes here.
+//  code. Not fast, and not meant to be: f32 training never comes here.
 //
 // Legend: N batch, H,W input spatial, C channels, KH,KW window, OH,OW output spatial,
 // C_out filters. Layouts as the f32 kernels: NHWC activations, HWIO filters.
@@ -10,7 +10,7 @@
 #include "spool/tensor/kernels/im2col.h"
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops::detail {
+namespace spool::detail {
 
 // op(a)[M, K] · op(b)[K, N] for f64 2-D tensors of any strides.
 Tensor matmul_f64(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
@@ -30,4 +30,4 @@ Tensor max_pool2d_backward_f64(const Tensor& dy, const Tensor& argmax, const Win
 Tensor avg_pool2d_f64(const Tensor& x, const Window2D& g);
 Tensor avg_pool2d_backward_f64(const Tensor& dy, const Window2D& g);
 
-}  // namespace spool::ops::detail
+}  // namespace spool::detail

@@ -3,7 +3,7 @@
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/elementwise.h"
 
-namespace spool::ops {
+namespace spool {
 namespace {
 
 using autodiff::GradContext;
@@ -18,7 +18,7 @@ std::int64_t normalize_axis(std::int64_t axis, std::int64_t rank, const char* op
 
 Tensor reshape(const Tensor& x, const std::vector<std::int64_t>& dims) {
   Tensor y = x.reshape(dims);
-  if (Recording rec{x}) rec.record(y, [sx = x.shape()](GradContext& g) { g.dx(0) = ops::reshape(g.dy(), sx.dims()); });
+  if (Recording rec{x}) rec.record(y, [sx = x.shape()](GradContext& g) { g.dx(0) = reshape(g.dy(), sx.dims()); });
   return y;
 }
 
@@ -28,7 +28,7 @@ Tensor transpose(const Tensor& x, const std::vector<std::int64_t>& perm) {
     std::vector<std::int64_t> inverse(perm.size());
     for (std::size_t i = 0; i < perm.size(); ++i)
       inverse[static_cast<std::size_t>(normalize_axis(perm[i], x.rank(), "transpose"))] = static_cast<std::int64_t>(i);
-    rec.record(y, [inverse](GradContext& g) { g.dx(0) = ops::transpose(g.dy(), inverse); });
+    rec.record(y, [inverse](GradContext& g) { g.dx(0) = transpose(g.dy(), inverse); });
   }
   return y;
 }
@@ -36,14 +36,14 @@ Tensor transpose(const Tensor& x, const std::vector<std::int64_t>& perm) {
 Tensor transpose(const Tensor& x) {
   SPOOL_CHECK(x.rank() == 2, InvalidArgument, "transpose: without a permutation needs a matrix, got ",
               x.shape().to_string());
-  return ops::transpose(x, {1, 0});
+  return transpose(x, {1, 0});
 }
 
 Tensor slice(const Tensor& x, std::int64_t axis, std::int64_t start, std::int64_t end, std::int64_t step) {
   Tensor y = x.slice(axis, start, end, step);
   if (Recording rec{x})
     rec.record(y, [sx = x.shape(), axis, start, end, step](GradContext& g) {
-      g.dx(0) = ops::unslice(g.dy(), sx, axis, start, end, step);
+      g.dx(0) = unslice(g.dy(), sx, axis, start, end, step);
     });
   return y;
 }
@@ -54,9 +54,9 @@ Tensor unslice(const Tensor& dy, const Shape& shape, std::int64_t axis, std::int
   Tensor window = y.slice(axis, start, end, step);
   SPOOL_CHECK(window.shape() == dy.shape(), InvalidArgument, "unslice: gradient ", dy.shape().to_string(),
               " does not fit slice ", window.shape().to_string(), " of ", shape.to_string());
-  add_(window, dy);
+  kernels::add_(window, dy);
   if (Recording rec{dy})
-    rec.record(y, [axis, start, end, step](GradContext& g) { g.dx(0) = ops::slice(g.dy(), axis, start, end, step); });
+    rec.record(y, [axis, start, end, step](GradContext& g) { g.dx(0) = slice(g.dy(), axis, start, end, step); });
   return y;
 }
 
@@ -80,13 +80,13 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis) {
   Tensor y = Tensor::zeros(Shape(dims), first.dtype());
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     Tensor part = y.narrow(axis, starts[i], tensors[i].dim(axis));
-    add_(part, tensors[i]);
+    kernels::add_(part, tensors[i]);
   }
   if (Recording rec{std::span<const Tensor>(tensors)}) {
     starts.push_back(dims[static_cast<std::size_t>(axis)]);
     rec.record(y, [starts, axis](GradContext& g) {
       for (std::size_t i = 0; i < g.inputs(); ++i)
-        if (g.needs(i)) g.dx(i) = ops::slice(g.dy(), axis, starts[i], starts[i + 1]);
+        if (g.needs(i)) g.dx(i) = slice(g.dy(), axis, starts[i], starts[i + 1]);
     });
   }
   return y;
@@ -103,9 +103,9 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis) {
   for (const Tensor& t : tensors) {
     SPOOL_CHECK(t.shape() == shape, InvalidArgument, "stack: shapes differ: ", t.shape().to_string(), " and ",
                 shape.to_string());
-    parts.push_back(ops::reshape(t, dims));
+    parts.push_back(reshape(t, dims));
   }
-  return ops::concat(parts, at);
+  return concat(parts, at);
 }
 
-}  // namespace spool::ops
+}  // namespace spool

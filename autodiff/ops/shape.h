@@ -1,10 +1,10 @@
 // Shape ops with gradients: reshape, transpose, slice, concat, stack.
 //
-//   Tensor flat = ops::reshape(images, {-1, 784});
-//   Tensor xt = ops::transpose(x, {1, 0});
-//   Tensor head = ops::slice(x, /*axis=*/1, 0, 16);        // columns [0, 16)
-//   Tensor both = ops::concat({a, b}, /*axis=*/-1);
-//   Tensor batch = ops::stack({x0, x1, x2}, 0);           // a new leading axis
+//   Tensor flat = reshape(images, {-1, 784});
+//   Tensor xt = transpose(x, {1, 0});
+//   Tensor head = slice(x, /*axis=*/1, 0, 16);        // columns [0, 16)
+//   Tensor both = concat({a, b}, /*axis=*/-1);
+//   Tensor batch = stack({x0, x1, x2}, 0);           // a new leading axis
 //
 // reshape, transpose and slice return views when Tensor's own methods do (reshape of a
 // non-contiguous tensor copies); concat and stack copy. Each gradient is the inverse
@@ -18,7 +18,7 @@
 
 #include "spool/tensor/tensor.h"
 
-namespace spool::ops {
+namespace spool {
 
 Tensor reshape(const Tensor& x, const std::vector<std::int64_t>& dims);
 // perm lists the input axis of each output axis; the 1-argument form swaps a matrix.
@@ -35,4 +35,4 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis);
 // Along a new axis (in [-rank - 1, rank]); every tensor has the same shape.
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis = 0);
 
-}  // namespace spool::ops
+}  // namespace spool

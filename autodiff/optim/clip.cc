@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "spool/autodiff/optim/detail/update_kernels.h"
-#include "spool/tensor/kernels/elementwise.h"
+#include "spool/autodiff/ops/arithmetic.h"
 
 namespace spool::autodiff {
 namespace {

@@ -9,6 +9,7 @@
 
 #include "spool/autodiff/optim/detail/update_kernels.h"
 #include "spool/tensor/thread_pool.h"
+#include "spool/tensor/warning.h"
 
 namespace spool::autodiff {
 namespace {
@@ -99,9 +100,22 @@ void Optimizer::set_grad_scales(std::vector<Pending>& pending) const {
   }
 }
 
+void Optimizer::report_missing(std::span<const Tensor> grads, std::span<const Variable> variables) {
+  if (common_.missing_gradients == MissingGradients::kIgnore) return;
+  std::string names;
+  for (std::size_t i = 0; i < grads.size(); ++i)
+    if (!grads[i].defined()) names += (names.empty() ? "" : ", ") + quoted(variables[i].name());
+  if (names.empty()) return;
+  const std::string message = kind_ + ".apply_gradients: gradients do not exist for variables " + names +
+                              " when minimizing the loss (the loss does not depend on them through recorded ops)";
+  SPOOL_CHECK(common_.missing_gradients != MissingGradients::kError, InvalidArgument, message);
+  if (warned_missing_.insert(names).second) warn(message);
+}
+
 void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables) {
   SPOOL_CHECK(grads.size() == variables.size(), InvalidArgument, kind_, ".apply_gradients: ", grads.size(),
               " gradients for ", variables.size(), " variables");
+  report_missing(grads, variables);
   build(variables);
   std::vector<Pending> pending;
   for (std::size_t i = 0; i < grads.size(); ++i) {

@@ -12,8 +12,14 @@
 //   adam.apply_gradients(grads, vars);     // TF: opt.apply_gradients(zip(grads, vars))
 //
 // - apply_gradients(grads, variables): grads[i] updates variables[i]; same dtype and
-//   shape (InvalidArgument naming the variable otherwise). An undefined gradient (an
-//   unconnected source) leaves its variable and slots untouched, as Keras skips None.
+//   shape (InvalidArgument naming the variable otherwise). An undefined gradient (the
+//   loss does not depend on the variable through recorded ops: an unconnected source, a
+//   path through an integer tensor or a raw kernels:: call) leaves its variable and
+//   slots untouched, as Keras skips None, and is never silent: by default a warning
+//   names the variables ("gradients do not exist for variables 'w', 'b' when
+//   minimizing the loss", Keras' words; once per set of names), and
+//   missing_gradients(MissingGradients::kError) throws InvalidArgument instead, before
+//   anything is updated. kIgnore is for loops that skip variables on purpose.
 //   The update writes the variables' bytes in place through unwatched_value(): it runs
 //   no op, so no tape records it, and tensors read from the variables earlier see the
 //   new values.
@@ -48,6 +54,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "spool/autodiff/optim/learning_rate.h"
@@ -57,11 +64,15 @@
 
 namespace spool::autodiff {
 
+// What apply_gradients does with a variable whose gradient is undefined.
+enum class MissingGradients { kWarn, kError, kIgnore };
+
 // What every optimizer's options carry.
 struct OptimizerCommon {
   LearningRate learning_rate;
   double clipnorm = 0;         // 0: off
   double global_clipnorm = 0;  // 0: off
+  MissingGradients missing_gradients = MissingGradients::kWarn;
 };
 
 // The chainable setters every options struct shares (CRTP: they return the derived type).
@@ -74,6 +85,7 @@ class OptimizerOptions {
   }
   Derived& clipnorm(double v) { return set(common_.clipnorm, v); }
   Derived& global_clipnorm(double v) { return set(common_.global_clipnorm, v); }
+  Derived& missing_gradients(MissingGradients m) { return set(common_.missing_gradients, m); }
   const OptimizerCommon& common() const { return common_; }
 
  protected:
@@ -155,6 +167,7 @@ class Optimizer {
   std::string iterations_name() const { return "optimizer/" + kind_ + "/iterations"; }
   Tensor slot_view(const Entry& e, std::size_t slot) const;
   void set_grad_scales(std::vector<Pending>& pending) const;
+  void report_missing(std::span<const Tensor> grads, std::span<const Variable> variables);
   void update_in_chunks(const Run& run, double learning_rate);
 
   // Elements per kernel-pool chunk at least, as tensor/kernels' elementwise ops: the
@@ -169,6 +182,7 @@ class Optimizer {
   std::vector<Entry> entries_;
   std::unordered_map<const void*, std::size_t> index_;  // variable identity -> entries_
   std::vector<std::vector<Tensor>> groups_;             // [group][slot]: 1-D buffers
+  std::unordered_set<std::string> warned_missing_;      // name lists already warned about
 };
 
 }  // namespace spool::autodiff

@@ -41,7 +41,7 @@ struct Operands {
     x = random_uniform(Shape{s.n, s.h, s.w, s.c_in}, -1, 1, gen);
     w = random_uniform(Shape{s.k, s.k, s.c_in, s.c_out}, -0.2, 0.2, gen);
     b = random_uniform(Shape{s.c_out}, -0.1, 0.1, gen);
-    dy = random_uniform(conv2d_output_shape(x.shape(), w.shape()), -1, 1, gen);
+    dy = random_uniform(kernels::conv2d_output_shape(x.shape(), w.shape()), -1, 1, gen);
   }
   Tensor x, w, b, dy;
 };
@@ -60,8 +60,8 @@ void bm_spool(benchmark::State& state, const ConvShape& s, int threads, bool bac
     Tensor y = conv2d(o.x, o.w, o.b);
     benchmark::DoNotOptimize(y.data<float>());
     if (backward) {
-      Tensor dx = conv2d_backward_input(o.dy, o.w, o.x.shape());
-      Conv2DFilterGrads dw = conv2d_backward_filter_and_bias(o.x, o.dy, o.w.shape());
+      Tensor dx = kernels::conv2d_backward_input(o.dy, o.w, o.x.shape());
+      kernels::Conv2DFilterGrads dw = kernels::conv2d_backward_filter_and_bias(o.x, o.dy, o.w.shape());
       benchmark::DoNotOptimize(dx.data<float>());
       benchmark::DoNotOptimize(dw.dfilter.data<float>());
       benchmark::DoNotOptimize(dw.dbias.data<float>());

@@ -60,7 +60,7 @@ void bm_add_inplace(benchmark::State& state, int threads) {
   Tensor a = random_floats(Shape{kMillion}, 1);
   const Tensor b = random_floats(Shape{kMillion}, 2);
   for (auto _ : state) {
-    add_(a, b);
+    kernels::add_(a, b);
     benchmark::ClobberMemory();
   }
   set_bytes(state, 3 * kMillion * 4);

@@ -117,7 +117,7 @@ class Classifier {
                 " but the model takes ", spec_->name, " images, ", want.to_string());
     // Scaled as spool train scales its batches (times 1/255, not divided by 255), so
     // the inputs, and so the logits, are bit for bit those training and evaluation see.
-    const Tensor x = ops::mul(pixels.cast(DType::kF32), double{1.0f / 255.0f}).reshape({1, want[0], want[1], want[2]});
+    const Tensor x = mul(pixels.cast(DType::kF32), double{1.0f / 255.0f}).reshape({1, want[0], want[1], want[2]});
     const std::vector<float> logits = model_(x, {.training = false}).to_vector<float>();
     if (logits.size() == 1) {  // sigmoid: the probability of class 1
       const double p = 1 / (1 + std::exp(-double{logits[0]}));

@@ -144,7 +144,6 @@ void bias_grad(const float* dy, std::int64_t rows, std::int64_t channels, float*
   }
 }
 
-}  // namespace kernels
 
 namespace {
 
@@ -200,4 +199,5 @@ Tensor bias_grad(const Tensor& dy) {
   return out;
 }
 
+}  // namespace kernels
 }  // namespace spool

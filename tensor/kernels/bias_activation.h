@@ -47,7 +47,6 @@ void bias_grad(const float* dy, std::int64_t rows, std::int64_t channels, float*
 // gradient while dy is in cache for another reason (conv2d_backward_filter).
 void bias_grad_rows(const float* dy, std::int64_t rows, std::int64_t channels, double* acc);
 
-}  // namespace kernels
 
 // act(x + bias) for f32 x of rank >= 1; bias is [x.dim(-1)] or undefined (no bias).
 Tensor bias_activation(const Tensor& x, const Tensor& bias, Activation activation);
@@ -63,4 +62,5 @@ BiasActivationGrads bias_activation_backward(const Tensor& y, const Tensor& dy, 
 // Σ of dy over every axis but the last: the gradient of a bias added along channels.
 Tensor bias_grad(const Tensor& dy);
 
+}  // namespace kernels
 }  // namespace spool

@@ -4,7 +4,7 @@
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/elementwise_loops.h"
 
-namespace spool {
+namespace spool::kernels {
 
 namespace {
 
@@ -85,4 +85,4 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 Tensor where(const Tensor& cond, const Tensor& a, double b) { return where(cond, a, scalar_like(b, a.dtype(), "where")); }
 Tensor where(const Tensor& cond, double a, const Tensor& b) { return where(cond, scalar_like(a, b.dtype(), "where"), b); }
 
-}  // namespace spool
+}  // namespace spool::kernels

@@ -4,7 +4,7 @@
 // N batch, H,W spatial, C_in/C_out channels, KH,KW filter size.
 #include "spool/tensor/kernels/conv2d.h"
 
-namespace spool {
+namespace spool::kernels {
 
 namespace {
 
@@ -116,4 +116,4 @@ Tensor conv2d_backward_bias(const Tensor& dy) {
   return bias_grad(dy);
 }
 
-}  // namespace spool
+}  // namespace spool::kernels

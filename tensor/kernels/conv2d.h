@@ -92,7 +92,6 @@ void conv2d_backward_input(const Window2D& g, std::int64_t c_out, const float* d
 void conv2d_backward_filter(const Window2D& g, std::int64_t c_out, const float* x, const float* dy,
                             float* dfilter, float* dbias = nullptr);
 
-}  // namespace kernels
 
 // f32 tensors of any strides (non-contiguous ones are copied first); results are new
 // contiguous tensors. InvalidArgument quotes the shapes when they do not fit.
@@ -119,4 +118,5 @@ Conv2DFilterGrads conv2d_backward_filter_and_bias(const Tensor& input, const Ten
 // The output shape conv2d gives for these shapes and options, after the same checks.
 Shape conv2d_output_shape(const Shape& input, const Shape& filter, const Conv2DOptions& options = {});
 
+}  // namespace kernels
 }  // namespace spool

@@ -28,7 +28,7 @@ BinaryLayout binary_layout(std::string_view op, const Tensor& a, const Tensor& b
 
 }  // namespace spool::kernels
 
-namespace spool {
+namespace spool::kernels {
 
 using kernels::Kinds;
 
@@ -190,4 +190,4 @@ Tensor& axpy_(Tensor& out, double alpha, const Tensor& x) {
   return inplace<Kinds::kFloat>("axpy_", out, x, [alpha]<typename T>(T o, T v) { return o + static_cast<T>(alpha) * v; });
 }
 
-}  // namespace spool
+}  // namespace spool::kernels

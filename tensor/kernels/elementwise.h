@@ -29,7 +29,7 @@
 
 #include "spool/tensor/tensor.h"
 
-namespace spool {
+namespace spool::kernels {
 
 // --- unary -------------------------------------------------------------------------
 Tensor neg(const Tensor& x);
@@ -104,21 +104,4 @@ Tensor& mul_(Tensor& out, double x);
 // out += alpha * x (f32/f64): the SGD step and the moment updates of Adam.
 Tensor& axpy_(Tensor& out, double alpha, const Tensor& x);
 
-// --- operators ---------------------------------------------------------------------
-// No compound assignment (+=): a Tensor copy aliases its storage, so `a += b` would
-// silently write through every copy; the in-place ops above say so in their name.
-inline Tensor operator-(const Tensor& x) { return neg(x); }
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator+(const Tensor& a, double b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, double b) { return div(a, b); }
-inline Tensor operator+(double a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(double a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(double a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(double a, const Tensor& b) { return div(a, b); }
-
-}  // namespace spool
+}  // namespace spool::kernels

@@ -72,7 +72,7 @@ std::string_view sgemm_implementation() { return sgemm_implementations().front()
 
 }  // namespace spool::kernels
 
-namespace spool {
+namespace spool::kernels {
 
 namespace {
 
@@ -122,4 +122,4 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   return c;
 }
 
-}  // namespace spool
+}  // namespace spool::kernels

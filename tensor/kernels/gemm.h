@@ -57,7 +57,7 @@ std::span<const SgemmImplementation> sgemm_implementations();
 
 }  // namespace spool::kernels
 
-namespace spool {
+namespace spool::kernels {
 
 // [M, K] x [K, N] -> [M, N] for f32 tensors of any strides; InvalidArgument quotes both
 // shapes when they do not fit. Views whose strides describe a row-major matrix or its
@@ -65,4 +65,4 @@ namespace spool {
 // layouts are copied first.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 
-}  // namespace spool
+}  // namespace spool::kernels

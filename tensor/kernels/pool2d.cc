@@ -344,7 +344,6 @@ void avg_pool2d_backward(const Window2D& g, const float* dy, float* dx) {
   });
 }
 
-}  // namespace kernels
 
 namespace {
 
@@ -456,4 +455,5 @@ Tensor avg_pool2d_backward(const Tensor& dy, const Shape& input_shape, const Poo
   return dx;
 }
 
+}  // namespace kernels
 }  // namespace spool

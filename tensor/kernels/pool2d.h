@@ -80,7 +80,6 @@ void avg_pool2d(const Window2D& g, const float* x, float* y);
 // Overwrites dx: each dy spread evenly over the input pixels of its window.
 void avg_pool2d_backward(const Window2D& g, const float* dy, float* dx);
 
-}  // namespace kernels
 
 struct MaxPool2DResult {
   Tensor output;  // [N, OH, OW, C] f32
@@ -103,4 +102,5 @@ Tensor max_pool2d_backward_window_argmax(const Tensor& dy, const Tensor& positio
 Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& options);
 Tensor avg_pool2d_backward(const Tensor& dy, const Shape& input_shape, const Pool2DOptions& options);
 
+}  // namespace kernels
 }  // namespace spool

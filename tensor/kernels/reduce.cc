@@ -13,7 +13,7 @@
 #include "spool/tensor/kernels/elementwise_loops.h"
 #include "spool/tensor/thread_pool.h"
 
-namespace spool {
+namespace spool::kernels {
 
 namespace {
 
@@ -310,4 +310,4 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   return sum(x, axes, /*keepdims=*/true).reshape(shape.dims());
 }
 
-}  // namespace spool
+}  // namespace spool::kernels

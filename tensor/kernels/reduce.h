@@ -39,7 +39,7 @@
 
 #include "spool/tensor/tensor.h"
 
-namespace spool {
+namespace spool::kernels {
 
 Tensor sum(const Tensor& x, const std::vector<std::int64_t>& axes = {}, bool keepdims = false);
 Tensor mean(const Tensor& x, const std::vector<std::int64_t>& axes = {}, bool keepdims = false);
@@ -56,4 +56,4 @@ Tensor argmax(const Tensor& x, std::int64_t axis, bool keepdims = false);
 // to x's shape. Integer inputs give i64, as sum does.
 Tensor sum_to(const Tensor& x, const Shape& shape);
 
-}  // namespace spool
+}  // namespace spool::kernels

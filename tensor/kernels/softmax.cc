@@ -82,7 +82,6 @@ void log_softmax_backward(const float* y, const float* dy, std::int64_t rows, st
   });
 }
 
-}  // namespace kernels
 
 namespace {
 
@@ -128,4 +127,5 @@ Tensor log_softmax_backward(const Tensor& y, const Tensor& dy) {
   return run_backward(y, dy, kernels::log_softmax_backward, "log_softmax_backward");
 }
 
+}  // namespace kernels
 }  // namespace spool

@@ -29,7 +29,6 @@ void log_softmax(const float* x, std::int64_t rows, std::int64_t cols, float* y)
 void softmax_backward(const float* y, const float* dy, std::int64_t rows, std::int64_t cols, float* dx);
 void log_softmax_backward(const float* y, const float* dy, std::int64_t rows, std::int64_t cols, float* dx);
 
-}  // namespace kernels
 
 // f32 tensors of rank >= 1 (any strides); the result is a new contiguous tensor.
 Tensor softmax(const Tensor& x);
@@ -38,4 +37,5 @@ Tensor log_softmax(const Tensor& x);
 Tensor softmax_backward(const Tensor& y, const Tensor& dy);
 Tensor log_softmax_backward(const Tensor& y, const Tensor& dy);
 
+}  // namespace kernels
 }  // namespace spool

@@ -58,9 +58,9 @@ void train(Mlp& m, Optimizer& opt, int from, int to) {
     std::vector<Tensor> grads;
     {
       GradientTape tape;
-      const Tensor h = ops::relu(ops::add(ops::matmul(x, vars[0]), vars[1]));
-      const Tensor logits = ops::add(ops::matmul(h, vars[2]), vars[3]);
-      const Tensor loss = ops::neg(ops::mean(ops::sum(ops::mul(y, ops::log_softmax(logits)), {-1})));
+      const Tensor h = relu(add(matmul(x, vars[0]), vars[1]));
+      const Tensor logits = add(matmul(h, vars[2]), vars[3]);
+      const Tensor loss = neg(mean(sum(mul(y, log_softmax(logits)), {-1})));
       grads = tape.gradient(loss, vars);
     }
     opt.apply_gradients(grads, vars);

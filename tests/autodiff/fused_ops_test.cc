@@ -27,9 +27,9 @@ Tensor second_order(const std::function<Tensor(const Tensor&)>& f, const Tensor&
   {
     GradientTape inner;
     inner.watch(x);
-    g = inner.gradient(ops::sum(f(x)), {x})[0];
+    g = inner.gradient(sum(f(x)), {x})[0];
   }
-  return outer.gradient(ops::sum(ops::mul(g, g)), {x})[0];
+  return outer.gradient(sum(mul(g, g)), {x})[0];
 }
 
 TEST(FusedOps, DenseMatchesComposedOpsToSecondOrder) {
@@ -37,12 +37,12 @@ TEST(FusedOps, DenseMatchesComposedOpsToSecondOrder) {
   const Tensor x = random_uniform(Shape{3, 4}, -1, 1, gen, DType::kF64);
   const Tensor w = random_uniform(Shape{4, 5}, -1, 1, gen, DType::kF64);
   const Tensor b = random_uniform(Shape{5}, -1, 1, gen, DType::kF64);
-  const auto fused = [&](const Tensor& v) { return ops::dense(v, w, b, Activation::kSigmoid); };
-  const auto composed = [&](const Tensor& v) { return ops::sigmoid(ops::add(ops::matmul(v, w), b)); };
+  const auto fused = [&](const Tensor& v) { return dense(v, w, b, Activation::kSigmoid); };
+  const auto composed = [&](const Tensor& v) { return sigmoid(add(matmul(v, w), b)); };
   expect_near(fused(x), composed(x), 1e-12);
   expect_near(second_order(fused, x), second_order(composed, x), 1e-10);
-  const auto fused32 = [&](const Tensor& v) { return ops::dense(v, w.cast(DType::kF32), b.cast(DType::kF32)); };
-  expect_near(fused32(x.cast(DType::kF32)), ops::add(ops::matmul(x, w), b), 1e-5);
+  const auto fused32 = [&](const Tensor& v) { return dense(v, w.cast(DType::kF32), b.cast(DType::kF32)); };
+  expect_near(fused32(x.cast(DType::kF32)), add(matmul(x, w), b), 1e-5);
 }
 
 TEST(FusedOps, SparseSoftmaxCrossEntropyMatchesComposedOpsToSecondOrder) {
@@ -50,13 +50,13 @@ TEST(FusedOps, SparseSoftmaxCrossEntropyMatchesComposedOpsToSecondOrder) {
   const Tensor logits = random_uniform(Shape{4, 3}, -2, 2, gen, DType::kF64);
   const Tensor labels = Tensor::from_vector<std::int32_t>({2, 0, 1, 1});
   const Tensor onehot = Tensor::from_vector<double>({0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0}, Shape{4, 3});
-  const auto fused = [&](const Tensor& v) { return ops::sparse_softmax_cross_entropy(v, labels); };
-  const auto composed = [&](const Tensor& v) { return ops::neg(ops::sum(ops::mul(onehot, ops::log_softmax(v)), {-1})); };
+  const auto fused = [&](const Tensor& v) { return sparse_softmax_cross_entropy(v, labels); };
+  const auto composed = [&](const Tensor& v) { return neg(sum(mul(onehot, log_softmax(v)), {-1})); };
   expect_near(fused(logits), composed(logits), 1e-12);
   expect_near(second_order(fused, logits), second_order(composed, logits), 1e-10);
   expect_near(fused(logits.cast(DType::kF32)), composed(logits), 1e-5);
-  EXPECT_THROW(ops::sparse_softmax_cross_entropy(logits, Tensor::from_vector<std::int32_t>({2, 0, 3, 1})), OutOfRange);
-  EXPECT_THROW(ops::sparse_softmax_cross_entropy(logits, Tensor::from_vector<std::int32_t>({2, 0, 1})),
+  EXPECT_THROW(sparse_softmax_cross_entropy(logits, Tensor::from_vector<std::int32_t>({2, 0, 3, 1})), OutOfRange);
+  EXPECT_THROW(sparse_softmax_cross_entropy(logits, Tensor::from_vector<std::int32_t>({2, 0, 1})),
                InvalidArgument);
 }
 

@@ -53,7 +53,7 @@ TEST(Dense, TanhSoftmaxAndRank3InputsWorkOnTheLastAxis) {
   Generator gen(9);
   const Tensor y = model(random_uniform(Shape{2, 5, 2}, -1, 1, gen));
   ASSERT_EQ(y.shape(), (Shape{2, 5, 3}));
-  const std::vector<float> rows = spool::sum(y, {-1}).to_vector<float>();
+  const std::vector<float> rows = spool::kernels::sum(y, {-1}).to_vector<float>();
   for (float r : rows) EXPECT_NEAR(r, 1.0f, 1e-6f);
 }
 
@@ -155,7 +155,7 @@ TEST(Layers, ShapeErrorsNameTheLayerAndTheShapes) {
 // for a one-layer f64 model.
 void expect_gradients_match(Sequential& model, Tensor x, const CallContext& context = {},
                             const std::function<void()>& before_each_call = [] {}) {
-  const auto loss_of = [&](const Tensor& y, const Tensor& w) { return ops::sum(ops::mul(y, w)); };
+  const auto loss_of = [&](const Tensor& y, const Tensor& w) { return sum(mul(y, w)); };
   before_each_call();
   Generator wgen(99);
   const Tensor w = random_uniform(model(x, context).shape(), -1, 1, wgen, DType::kF64);
@@ -255,7 +255,7 @@ TEST(LayerGradients, DropoutWithAFixedMaskAndEmbedding) {
   Generator wgen(3);
   const Tensor w = random_uniform(Shape{2, 4, 3}, -1, 1, wgen, DType::kF64);
   autodiff::GradientTape tape;
-  const Tensor loss = ops::sum(ops::mul(embed(ids), w));
+  const Tensor loss = sum(mul(embed(ids), w));
   const Tensor d = tape.gradient(loss, embed.trainable_variables())[0];
   // Row 6 of the table is used twice (positions [0,1] and [0,2]): its gradient is the sum.
   const std::vector<double> dw = w.to_vector<double>(), dd = d.to_vector<double>();

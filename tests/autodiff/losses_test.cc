@@ -53,7 +53,7 @@ TEST(Losses, CategoricalCrossentropyMatchesKerasDocs) {
   EXPECT_NEAR(value(CategoricalCrossentropy()(y, p)), 1.177, 1e-3);
   EXPECT_NEAR(value(CategoricalCrossentropy(LossOptions().reduction(Reduction::kSum))(y, p)), 2.354, 1e-3);
   // From logits: log of the same probabilities gives the same loss.
-  const Tensor logits = spool::log(f32s({0.05f, 0.95f, 1e-30f, 0.1f, 0.8f, 0.1f}, Shape{2, 3}));
+  const Tensor logits = spool::kernels::log(f32s({0.05f, 0.95f, 1e-30f, 0.1f, 0.8f, 0.1f}, Shape{2, 3}));
   EXPECT_NEAR(value(CategoricalCrossentropy(LossOptions().from_logits(true))(y, logits)), 1.177, 1e-3);
 }
 
@@ -157,9 +157,9 @@ TEST(LossGradients, EveryLossMatchesCentralDifferences) {
     for (std::int64_t j = 0; j < p.numel(); ++j) {
       const double saved = x[j];
       x[j] = saved + 1e-6;
-      const double up = spool::sum(fn(p)).item<double>();
+      const double up = spool::kernels::sum(fn(p)).item<double>();
       x[j] = saved - 1e-6;
-      const double down = spool::sum(fn(p)).item<double>();
+      const double down = spool::kernels::sum(fn(p)).item<double>();
       x[j] = saved;
       EXPECT_NEAR(analytic[j], (up - down) / 2e-6, 1e-6 * std::max(1.0, std::abs(analytic[j]))) << name << " " << j;
     }

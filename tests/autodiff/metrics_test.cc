@@ -61,7 +61,7 @@ TEST(Metrics, UpdatingRecordsNothing) {
   const Tensor logits = f32s({1, 2, 3, 4}, Shape{2, 2});
   autodiff::GradientTape tape;
   tape.watch(logits);
-  const Tensor h = ops::relu(logits);
+  const Tensor h = relu(logits);
   const std::int64_t before = tape.recorded_ops();
   SparseCategoricalAccuracy acc;
   acc.update(Tensor::from_vector<std::int64_t>({1, 0}), h);

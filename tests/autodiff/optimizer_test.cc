@@ -11,6 +11,8 @@
 #include "spool/autodiff/ops.h"
 #include "spool/autodiff/optim.h"
 #include "spool/autodiff/tape.h"
+#include "spool/tensor/kernels/elementwise.h"
+#include "spool/tensor/warning.h"
 
 namespace spool::autodiff {
 namespace {
@@ -48,8 +50,8 @@ std::vector<Tensor> quadratic_gradients(const std::vector<Variable>& vars, doubl
   GradientTape tape;
   Tensor loss;
   for (const Variable& v : vars) {
-    const Tensor term = ops::sum(ops::pow(ops::sub(v, target), 2.0));
-    loss = loss.defined() ? ops::add(loss, term) : term;
+    const Tensor term = sum(pow(sub(v, target), 2.0));
+    loss = loss.defined() ? add(loss, term) : term;
   }
   return tape.gradient(loss, vars);
 }
@@ -210,6 +212,39 @@ TEST(Optimizer, StandaloneVariablesGetTheirOwnBuffers) {
                         vars);
   EXPECT_EQ(vars[0].unwatched_value().to_vector<double>(), (V{-0.25, 0.75}));  // -0.5, then -0.75
   EXPECT_EQ(vars[1].unwatched_value().to_vector<float>(), (std::vector<float>{0.5f}));  // -1, then -1.5
+}
+
+// A variable the loss reaches only through a raw kernel has no gradient: the optimizer
+// names it (Keras' warning) instead of skipping it in silence, or throws when asked to.
+TEST(Optimizer, MissingGradientsAreReportedByName) {
+  TwoInArena m;
+  std::vector<Tensor> grads;
+  {
+    GradientTape tape;
+    const Tensor loss = sum(m.vars[0].value() * 2.0) + sum(kernels::mul(m.vars[1].value(), 2.0));
+    grads = tape.gradient(loss, std::span<const Variable>(m.vars));
+  }
+  ASSERT_TRUE(grads[0].defined());
+  ASSERT_FALSE(grads[1].defined());
+  std::vector<std::string> warnings;
+  const WarningSink previous = set_warning_sink([&](std::string_view w) { warnings.emplace_back(w); });
+  SGD sgd(SGDOptions().learning_rate(0.5));
+  sgd.apply_gradients(grads, m.vars);
+  sgd.apply_gradients(grads, m.vars);
+  set_warning_sink(previous);
+  ASSERT_EQ(warnings.size(), 1u) << "once per set of names";
+  EXPECT_NE(warnings[0].find("gradients do not exist for variables 'b'"), std::string::npos) << warnings[0];
+  EXPECT_EQ(m.vars[0].unwatched_value().to_vector<float>()[0], -1.0f) << "the others still step: 1 - 2 * 0.5 * 2";
+
+  SGD strict(SGDOptions().learning_rate(0.5).missing_gradients(MissingGradients::kError));
+  const std::vector<float> before = m.vars[0].unwatched_value().to_vector<float>();
+  try {
+    strict.apply_gradients(grads, m.vars);
+    FAIL() << "kError must throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("'b'"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(m.vars[0].unwatched_value().to_vector<float>(), before) << "nothing updated before the throw";
 }
 
 }  // namespace

@@ -115,7 +115,7 @@ TEST(Sequential, ComposesCallablesAndIsDeterministicPerSeed) {
   inner.build(Shape{4}, 3);
 
   Sequential model;
-  model.add([](const Tensor& x, const CallContext&) { return ops::mul(x, 2.0); })
+  model.add([](const Tensor& x, const CallContext&) { return mul(x, 2.0); })
       .add([&inner](const Tensor& x, const CallContext& c) { return inner(x, c); }, "inner")
       .add(Dense(DenseOptions(2)));
   model.build(Shape{4}, 3);
@@ -125,7 +125,7 @@ TEST(Sequential, ComposesCallablesAndIsDeterministicPerSeed) {
 
   Generator gen(4);
   const Tensor x = random_uniform(Shape{5, 4}, -1, 1, gen);
-  const Tensor want = ops::dense(inner(ops::mul(x, 2.0)), model.variables()[0], model.variables()[1]);
+  const Tensor want = dense(inner(mul(x, 2.0)), model.variables()[0], model.variables()[1]);
   EXPECT_EQ(model(x).to_vector<float>(), want.to_vector<float>());
 
   // Layer i draws from fork(i): appending a layer does not change the earlier ones.
@@ -167,7 +167,7 @@ TEST(Sequential, HandWrittenSgdSeparatesClusters) {
     autodiff::GradientTape tape;
     const Tensor loss = loss_fn(y, model(x, {.training = true}));
     const std::vector<Tensor> grads = tape.gradient(loss, vars);
-    for (std::size_t i = 0; i < vars.size(); ++i) vars[i].assign_sub(spool::mul(grads[i], 0.1));
+    for (std::size_t i = 0; i < vars.size(); ++i) vars[i].assign_sub(spool::kernels::mul(grads[i], 0.1));
     (step == 0 ? first_loss : last_loss) = loss.item<float>();
   }
   Tensor x, y;

@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <thread>
 
 #include "spool/autodiff/custom_gradient.h"
 #include "spool/autodiff/ops.h"
+#include "spool/autodiff/optim/sgd.h"
+#include "spool/tensor/kernels/elementwise.h"
 
 namespace spool::autodiff {
 namespace {
@@ -19,7 +22,7 @@ TEST(GradientTape, NonScalarTargetGivesTheGradientOfItsSum) {
   const Tensor x = vec({1, 2, 3});
   GradientTape tape;
   tape.watch(x);
-  const Tensor y = ops::mul(x, x);
+  const Tensor y = mul(x, x);
   EXPECT_EQ(values(tape.gradient(y, {x})[0]), (V{2, 4, 6}));
 }
 
@@ -27,7 +30,7 @@ TEST(GradientTape, NonPersistentTapeGivesOneGradientThenThrows) {
   const Tensor x = vec({3});
   GradientTape tape;
   tape.watch(x);
-  const Tensor y = ops::mul(x, x);
+  const Tensor y = mul(x, x);
   EXPECT_EQ(values(tape.gradient(y, {x})[0]), V{6});
   EXPECT_EQ(tape.recorded_ops(), 0) << "a non-persistent tape frees its ops";
   try {
@@ -43,8 +46,8 @@ TEST(GradientTape, PersistentTapeGivesSeveralGradients) {
   const Tensor x = vec({2});
   GradientTape tape(TapeOptions().persistent(true));
   tape.watch(x);
-  const Tensor y = ops::mul(x, x);
-  const Tensor z = ops::mul(y, y);
+  const Tensor y = mul(x, x);
+  const Tensor z = mul(y, y);
   EXPECT_EQ(values(tape.gradient(z, {x})[0]), V{32});  // 4x³
   EXPECT_EQ(values(tape.gradient(y, {x})[0]), V{4});   // 2x
   EXPECT_EQ(values(tape.gradient(z, {y})[0]), V{8});   // 2y, w.r.t. an intermediate
@@ -55,10 +58,10 @@ TEST(GradientTape, RecordsOnlyWhatItTracks) {
   const Tensor x = vec({1, 2});
   const Tensor c = vec({5, 5});
   GradientTape tape;
-  const Tensor unwatched = ops::mul(x, c);
+  const Tensor unwatched = mul(x, c);
   EXPECT_EQ(tape.recorded_ops(), 0);
   tape.watch(x);
-  const Tensor y = ops::mul(x, c);
+  const Tensor y = mul(x, c);
   EXPECT_EQ(tape.recorded_ops(), 1);
   const std::vector<Tensor> g = tape.gradient(y, {x, c});
   EXPECT_EQ(values(g[0]), (V{5, 5}));
@@ -81,7 +84,7 @@ TEST(GradientTape, UnconnectedSourcesGiveNoneOrZeros) {
   GradientTape tape(TapeOptions().persistent(true));
   tape.watch(x);
   tape.watch(z);
-  const Tensor y = ops::mul(x, x);
+  const Tensor y = mul(x, x);
   EXPECT_FALSE(tape.gradient(y, {x, z})[1].defined());
   const Tensor zero = tape.gradient(y, {x, z}, UnconnectedGradients::kZero)[1];
   ASSERT_TRUE(zero.defined());
@@ -97,17 +100,17 @@ TEST(GradientTape, StopRecordingPausesThisTapeOnly) {
   GradientTape tape(TapeOptions().persistent(true));
   outer.watch(x);
   tape.watch(x);
-  const Tensor y = ops::mul(x, x);
+  const Tensor y = mul(x, x);
   Tensor paused;
   {
     auto guard = tape.stop_recording();
-    paused = ops::mul(y, 3.0);
+    paused = mul(y, 3.0);
   }
   EXPECT_EQ(tape.recorded_ops(), 1);
   EXPECT_EQ(outer.recorded_ops(), 2);
   EXPECT_FALSE(tape.gradient(paused, {x})[0].defined());
   EXPECT_EQ(values(outer.gradient(paused, {x})[0]), V{12});
-  const Tensor after = ops::mul(y, 3.0);  // recording again once the guard is gone
+  const Tensor after = mul(y, 3.0);  // recording again once the guard is gone
   EXPECT_EQ(values(tape.gradient(after, {x})[0]), V{12});
 }
 
@@ -115,7 +118,7 @@ TEST(GradientTape, StopGradientHidesATensor) {
   const Tensor x = vec({3});
   GradientTape tape;
   tape.watch(x);
-  const Tensor y = ops::mul(x, stop_gradient(x));  // d/dx of x·c with c = x held fixed
+  const Tensor y = mul(x, stop_gradient(x));  // d/dx of x·c with c = x held fixed
   EXPECT_EQ(values(tape.gradient(y, {x})[0]), V{3});
 }
 
@@ -127,7 +130,7 @@ TEST(GradientTape, NestedTapesGiveTheSecondDerivative) {
   {
     GradientTape inner;
     inner.watch(x);
-    const Tensor y = ops::mul(ops::mul(x, x), x);  // x³
+    const Tensor y = mul(mul(x, x), x);  // x³
     dy = inner.gradient(y, {x})[0];
   }
   EXPECT_EQ(values(dy), (V{12, 27}));                          // 3x²
@@ -140,7 +143,7 @@ TEST(GradientTape, ThreeNestedTapesGiveTheThirdDerivativeOfPow) {
   t3.watch(x);
   t2.watch(x);
   t1.watch(x);
-  const Tensor y = ops::pow(x, 4.0);
+  const Tensor y = pow(x, 4.0);
   const Tensor d1 = t1.gradient(y, {x})[0];   // 4x³ = 32
   const Tensor d2 = t2.gradient(d1, {x})[0];  // 12x² = 48
   const Tensor d3 = t3.gradient(d2, {x})[0];  // 24x = 48
@@ -158,11 +161,11 @@ TEST(GradientTape, SecondDerivativeThroughSoftmaxAndMatmulIsComposed) {
   outer.watch(w);
   GradientTape inner;
   inner.watch(x);
-  const Tensor y = ops::matmul(x, w);                        // 11
-  const Tensor dx = inner.gradient(ops::mul(y, y), {x})[0];  // 2·11·wᵀ = [66, 88]
+  const Tensor y = matmul(x, w);                        // 11
+  const Tensor dx = inner.gradient(mul(y, y), {x})[0];  // 2·11·wᵀ = [66, 88]
   EXPECT_EQ(values(dx), (V{66, 88}));
   // sum(dx) = 2·(x·w)·(w0 + w1): d/dw0 = 2·(x0·(w0+w1) + x·w) = 2·(7 + 11) = 36, d/dw1 = 2·(14 + 11) = 50
-  EXPECT_EQ(values(outer.gradient(ops::sum(dx), {w})[0]), (V{36, 50}));
+  EXPECT_EQ(values(outer.gradient(sum(dx), {w})[0]), (V{36, 50}));
 }
 
 TEST(GradientTape, SecondDerivativeThroughConvThrowsUnimplemented) {
@@ -172,15 +175,15 @@ TEST(GradientTape, SecondDerivativeThroughConvThrowsUnimplemented) {
   outer.watch(w);
   GradientTape inner;
   inner.watch(x);
-  const Tensor dx = inner.gradient(ops::sum(ops::conv2d(x, w)), {x})[0];
-  EXPECT_THROW(outer.gradient(ops::sum(ops::mul(dx, dx)), {w}), Unimplemented);
+  const Tensor dx = inner.gradient(sum(conv2d(x, w)), {x})[0];
+  EXPECT_THROW(outer.gradient(sum(mul(dx, dx)), {w}), Unimplemented);
 }
 
 TEST(GradientTape, OutputGradientWeightsTheTarget) {
   const Tensor x = vec({1, 2});
   GradientTape tape;
   tape.watch(x);
-  const Tensor y = ops::mul(x, x);
+  const Tensor y = mul(x, x);
   EXPECT_EQ(values(tape.gradient(y, {x}, vec({10, -1}))[0]), (V{20, -4}));
 }
 
@@ -189,13 +192,13 @@ TEST(GradientTape, JacobianMatchesHandValues) {
   const Tensor x = Tensor::from_vector<double>({1, -1, 2}, Shape{3, 1});
   GradientTape tape(TapeOptions().persistent(true));
   tape.watch(x);
-  const Tensor y = ops::matmul(a, x);  // [2, 1]
+  const Tensor y = matmul(a, x);  // [2, 1]
   const Tensor j = tape.jacobian(y, x);
   EXPECT_EQ(j.shape(), (Shape{2, 1, 3, 1}));
   EXPECT_EQ(values(j), (V{1, 2, 3, 4, 5, 6}));
   const Tensor v = vec({1, 2, 3});
   tape.watch(v);
-  const Tensor sq = ops::mul(v, v);
+  const Tensor sq = mul(v, v);
   EXPECT_EQ(values(tape.jacobian(sq, v)), (V{2, 0, 0, 0, 4, 0, 0, 0, 6}));
 }
 
@@ -204,7 +207,7 @@ TEST(GradientTape, BatchJacobianMatchesHandValues) {
   const Tensor w = Tensor::from_vector<double>({1, 0, 2, 0, 1, 1}, Shape{3, 2});
   GradientTape tape;
   tape.watch(x);
-  const Tensor y = ops::mul(ops::matmul(x, w), 2.0);  // [2, 2]; J[b] = 2·wᵀ for every b
+  const Tensor y = mul(matmul(x, w), 2.0);  // [2, 2]; J[b] = 2·wᵀ for every b
   const Tensor j = tape.batch_jacobian(y, x);
   EXPECT_EQ(j.shape(), (Shape{2, 2, 3}));
   EXPECT_EQ(values(j), (V{2, 4, 2, 0, 0, 2, 2, 4, 2, 0, 0, 2}));
@@ -214,7 +217,7 @@ TEST(GradientTape, BatchJacobianOfElementwiseOpIsDiagonalPerRow) {
   const Tensor x = Tensor::from_vector<double>({1, 2, 3, 4}, Shape{2, 2});
   GradientTape tape;
   tape.watch(x);
-  const Tensor j = tape.batch_jacobian(ops::mul(x, x), x);
+  const Tensor j = tape.batch_jacobian(mul(x, x), x);
   EXPECT_EQ(values(j), (V{2, 0, 0, 4, 6, 0, 0, 8}));
   EXPECT_THROW(GradientTape().batch_jacobian(vec({1, 2}), Tensor::ones(Shape{3, 2}, DType::kF64)), InvalidArgument);
 }
@@ -227,8 +230,8 @@ TEST(GradientTape, CustomGradientReplacesTheRecordedOnes) {
   tape.watch(x);
   const Tensor y = custom_gradient({x}, [](const std::vector<Tensor>& in) {
     // forward x², but the gradient claims 3x·dy
-    return CustomGradient{ops::mul(in[0], in[0]), [x0 = in[0]](const Tensor& dy) {
-                            return std::vector<Tensor>{ops::mul(dy, ops::mul(x0, 3.0))};
+    return CustomGradient{mul(in[0], in[0]), [x0 = in[0]](const Tensor& dy) {
+                            return std::vector<Tensor>{mul(dy, mul(x0, 3.0))};
                           }};
   });
   EXPECT_EQ(values(y), (V{4, 25}));
@@ -243,7 +246,7 @@ TEST(GradientTape, CustomGradientReturningItsInputStillUsesTheUserGradient) {
   GradientTape tape;
   tape.watch(x);
   const Tensor y = custom_gradient({x}, [](const std::vector<Tensor>& in) {
-    return CustomGradient{in[0], [](const Tensor& dy) { return std::vector<Tensor>{ops::mul(dy, -1.0)}; }};
+    return CustomGradient{in[0], [](const Tensor& dy) { return std::vector<Tensor>{mul(dy, -1.0)}; }};
   });
   EXPECT_EQ(values(tape.gradient(y, {x})[0]), V{-1});
 }
@@ -253,7 +256,7 @@ TEST(GradientTape, SweepReleasesSavedTensors) {
   const long before = x.storage().use_count();
   GradientTape tape;
   tape.watch(x);
-  Tensor y = ops::sum(ops::mul(ops::exp(x), x));  // mul saves x, exp saves its output
+  Tensor y = sum(mul(exp(x), x));  // mul saves x, exp saves its output
   EXPECT_GT(x.storage().use_count(), before);
   tape.gradient(y, {x});
   EXPECT_EQ(x.storage().use_count(), before) << "a non-persistent sweep frees the tensors the ops saved";
@@ -271,7 +274,7 @@ TEST(GradientTape, EachThreadHasItsOwnTapes) {
         const Tensor x = vec({static_cast<double>(t + 1)});
         GradientTape tape;
         tape.watch(x);
-        const Tensor y = ops::mul(ops::mul(x, x), ops::sum(shared));  // shared is watched by main_tape only
+        const Tensor y = mul(mul(x, x), sum(shared));  // shared is watched by main_tape only
         got[t] = values(tape.gradient(y, {x})[0]);
       }
     });
@@ -285,10 +288,57 @@ TEST(GradientTape, IdentityReshapeKeepsTheGradientFlowing) {
   const Tensor x = vec({1, 2});
   GradientTape tape;
   tape.watch(x);
-  const Tensor same = ops::reshape(x, {2});
-  const Tensor y = ops::sum(ops::mul(ops::reshape(same, {2, 1}), 3.0));
+  const Tensor same = reshape(x, {2});
+  const Tensor y = sum(mul(reshape(same, {2, 1}), 3.0));
   EXPECT_EQ(values(tape.gradient(y, {x})[0]), (V{3, 3}));
 }
 
 }  // namespace
 }  // namespace spool::autodiff
+
+// Every way of writing the same function gives TensorFlow's answer: the operators and
+// the named ops are one vocabulary, all recorded (issue: `x * x` used to be a raw kernel).
+class TapeVocabulary : public ::testing::Test {
+ protected:
+  double dx(const std::function<Tensor(const Tensor&)>& f) {
+    const Tensor x = vec({3});
+    GradientTape tape;
+    tape.watch(x);
+    const Tensor g = tape.gradient(f(x), {x})[0];
+    EXPECT_TRUE(g.defined());
+    return g.defined() ? values(g)[0] : 0;
+  }
+};
+
+TEST_F(TapeVocabulary, OperatorsRecordLikeNamedOps) {
+  EXPECT_EQ(dx([](const Tensor& x) { return x * x * x; }), 27);
+  EXPECT_EQ(dx([](const Tensor& x) { return mul(x * x, x); }), 27);
+  EXPECT_EQ(dx([](const Tensor& x) { return add(mul(x, x), x * 2.0); }), 8);
+  EXPECT_EQ(dx([](const Tensor& x) { return 2.0 * x - x / 3.0 + 1.0; }), 2.0 - 1.0 / 3.0);
+  EXPECT_EQ(dx([](const Tensor& x) { return 1.0 / x; }), -1.0 / 9);
+  EXPECT_EQ(dx([](const Tensor& x) { return 10.0 - -x; }), 1);
+  EXPECT_EQ(dx([](const Tensor& x) { return x * x - x + x / x; }), 5);
+}
+
+TEST_F(TapeVocabulary, RawKernelsAreNotRecorded) {
+  const Tensor x = vec({3});
+  GradientTape tape;
+  tape.watch(x);
+  const Tensor y = kernels::mul(x, x);
+  EXPECT_EQ(tape.recorded_ops(), 0);
+  EXPECT_FALSE(tape.gradient(y, {x})[0].defined());
+}
+
+TEST_F(TapeVocabulary, VariableReadWithOperatorsTrains) {
+  // (w - 3)² by SGD: every step must move w, so 50 steps end near 3.
+  Variable w("w", vec({0}));
+  SGD sgd(SGDOptions().learning_rate(0.1));
+  for (int step = 0; step < 50; ++step) {
+    GradientTape tape;
+    const Tensor d = w.value() - 3.0;
+    const Tensor loss = d * d;
+    const std::vector<Tensor> grads = tape.gradient(loss, std::vector<Variable>{w});
+    sgd.apply_gradients(grads, std::vector<Variable>{w});
+  }
+  EXPECT_NEAR(values(w.unwatched_value())[0], 3.0, 1e-4);
+}

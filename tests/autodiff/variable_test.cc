@@ -17,7 +17,7 @@ Tensor vec(std::vector<double> v) { return Tensor::from_vector(v); }
 TEST(Variable, ReadOnAnActiveTapeIsWatched) {
   Variable w("w", vec({3, 4}));
   GradientTape tape;
-  const Tensor y = ops::mul(w, w);
+  const Tensor y = mul(w, w);
   EXPECT_EQ(values(tape.gradient(y, {w.unwatched_value()})[0]), (V{6, 8}));
 }
 
@@ -26,7 +26,7 @@ TEST(Variable, WatchAccessedVariablesFalseLeavesThemUnwatched) {
   Variable u("u", vec({5}));
   GradientTape tape(TapeOptions().watch_accessed_variables(false).persistent(true));
   tape.watch(u);
-  const Tensor y = ops::mul(w, u);
+  const Tensor y = mul(w, u);
   const std::vector<Variable> both{w, u};
   const std::vector<Tensor> g = tape.gradient(y, both);
   EXPECT_FALSE(g[0].defined());
@@ -37,7 +37,7 @@ TEST(Variable, WatchAccessedVariablesFalseLeavesThemUnwatched) {
 TEST(Variable, NonTrainableVariablesAreNotWatched) {
   Variable frozen("frozen", vec({2}), /*trainable=*/false);
   GradientTape tape;
-  const Tensor y = ops::mul(frozen, frozen);
+  const Tensor y = mul(frozen, frozen);
   EXPECT_EQ(tape.recorded_ops(), 0);
   EXPECT_FALSE(tape.gradient(y, {frozen.unwatched_value()})[0].defined());
 }
@@ -55,7 +55,7 @@ TEST(Variable, AssignKeepsTheIdentity) {
   EXPECT_THROW(w.assign(vec({1, 2, 3})), InvalidArgument);
   EXPECT_THROW(w.assign(Tensor::from_vector<float>({1, 2})), InvalidArgument);
   GradientTape tape;
-  const Tensor y = ops::mul(w, 2.0);
+  const Tensor y = mul(w, 2.0);
   EXPECT_EQ(values(tape.gradient(y, {before})[0]), (V{2, 2})) << "an earlier read is the same tensor to the tape";
 }
 
@@ -74,7 +74,7 @@ TEST(VariableArena, VariablesShareOneAlignedBuffer) {
   EXPECT_EQ(b.shape(), (Shape{2, 2}));
   // One loop over the buffer updates every variable.
   Tensor buffer = flat;
-  mul_(buffer, 2.0);
+  kernels::mul_(buffer, 2.0);
   EXPECT_EQ(values(b.value()), (V{8, 10, 12, 14}));
   const std::vector<Variable> trainable = arena.trainable_variables();
   ASSERT_EQ(trainable.size(), 2u);
@@ -82,7 +82,7 @@ TEST(VariableArena, VariablesShareOneAlignedBuffer) {
   // A gradient buffer laid out like the arena.
   const Tensor grads = Tensor::zeros(Shape{arena.size()}, DType::kF64);
   Tensor db = arena.slice_of(grads, 1);
-  add_(db, Tensor::ones(Shape{2, 2}, DType::kF64));
+  kernels::add_(db, Tensor::ones(Shape{2, 2}, DType::kF64));
   EXPECT_EQ(values(grads)[8], 1);
   EXPECT_EQ(values(grads)[12], 0);
   EXPECT_THROW(arena.slice_of(Tensor::zeros(Shape{3}, DType::kF64), 0), InvalidArgument);
@@ -116,7 +116,7 @@ TEST(VariableArena, GradientsOfArenaVariablesThroughADenseLayer) {
   Variable b = arena.add("b", vec({0.5, -0.5}));
   const Tensor x = Tensor::from_vector<double>({1, 1, 2, 0}, Shape{2, 2});
   GradientTape tape;
-  const Tensor loss = ops::sum(ops::add(ops::matmul(x, w), b));
+  const Tensor loss = sum(add(matmul(x, w), b));
   const std::vector<Tensor> g = tape.gradient(loss, arena.trainable_variables());
   EXPECT_EQ(values(g[0]), (V{3, 3, 1, 1}));  // xᵀ·1: column sums of x per row of w
   EXPECT_EQ(values(g[1]), (V{2, 2}));

@@ -14,7 +14,7 @@
 #include "spool/tensor/random.h"
 #include "spool/tensor/thread_pool.h"
 
-namespace spool {
+namespace spool::kernels {
 namespace {
 
 using testing::dot;
@@ -127,4 +127,4 @@ TEST_F(BiasActivationTest, BadArgumentsAreRejected) {
 }
 
 }  // namespace
-}  // namespace spool
+}  // namespace spool::kernels

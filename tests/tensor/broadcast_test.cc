@@ -8,7 +8,7 @@
 #include "spool/tensor/kernels/elementwise.h"
 #include "tensor/elementwise_test_util.h"
 
-namespace spool {
+namespace spool::kernels {
 namespace {
 
 struct ShapeCase {
@@ -149,4 +149,4 @@ TEST(BroadcastStridedLoop, MergesAxesIntoLongRuns) {
 }
 
 }  // namespace
-}  // namespace spool
+}  // namespace spool::kernels

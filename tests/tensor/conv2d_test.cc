@@ -15,7 +15,7 @@
 #include "spool/tensor/random.h"
 #include "spool/tensor/thread_pool.h"
 
-namespace spool {
+namespace spool::kernels {
 namespace {
 
 using testing::dot;
@@ -282,4 +282,4 @@ TEST_F(Conv2dTest, ShapeMismatchesQuoteTheShapes) {
 }
 
 }  // namespace
-}  // namespace spool
+}  // namespace spool::kernels

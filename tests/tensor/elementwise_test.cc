@@ -9,7 +9,7 @@
 
 #include "tensor/elementwise_test_util.h"
 
-namespace spool {
+namespace spool::kernels {
 namespace {
 
 using testing::broadcast_source;
@@ -86,7 +86,7 @@ void check_binary(const char* name, Fn fn, Ref ref, double lo, double hi, int tr
 TEST(ElementwiseBinary, ArithmeticMatchesReferenceOnRandomShapesAndLayouts) {
   check_binary<float, float>("add", [](auto& a, auto& b) { return add(a, b); }, [](float x, float y) { return x + y; }, -3, 3);
   check_binary<float, float>("sub", [](auto& a, auto& b) { return a - b; }, [](float x, float y) { return x - y; }, -3, 3);
-  check_binary<double, double>("mul", [](auto& a, auto& b) { return a * b; }, [](double x, double y) { return x * y; }, -3, 3);
+  check_binary<double, double>("mul", [](auto& a, auto& b) { return mul(a, b); }, [](double x, double y) { return x * y; }, -3, 3);
   check_binary<float, float>("div", [](auto& a, auto& b) { return a / b; }, [](float x, float y) { return x / y; }, 0.5, 3);
   check_binary<float, float>("pow", [](auto& a, auto& b) { return pow(a, b); },
                              [](float x, float y) { return std::pow(x, y); }, 0.1, 3);
@@ -119,22 +119,22 @@ TEST(ElementwiseCompare, MatchesReferenceAndReturnsU8) {
 TEST(ElementwiseBinary, NamedBroadcastCases) {
   const Tensor col = Tensor::from_vector<float>({1, 2, 3}, Shape{3, 1});
   const Tensor row = Tensor::from_vector<float>({10, 20}, Shape{1, 2});
-  EXPECT_EQ((col + row).shape(), (Shape{3, 2}));
-  EXPECT_EQ((col + row).to_vector<float>(), (std::vector<float>{11, 21, 12, 22, 13, 23}));
+  EXPECT_EQ(add(col, row).shape(), (Shape{3, 2}));
+  EXPECT_EQ(add(col, row).to_vector<float>(), (std::vector<float>{11, 21, 12, 22, 13, 23}));
   const Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, Shape{2, 3});
   const Tensor bias = Tensor::from_vector<float>({100, 200, 300});
-  EXPECT_EQ((x + bias).to_vector<float>(), (std::vector<float>{101, 202, 303, 104, 205, 306}));
-  EXPECT_EQ((x + Tensor::scalar<float>(1)).shape(), (Shape{2, 3}));
+  EXPECT_EQ(add(x, bias).to_vector<float>(), (std::vector<float>{101, 202, 303, 104, 205, 306}));
+  EXPECT_EQ(add(x, Tensor::scalar<float>(1)).shape(), (Shape{2, 3}));
   EXPECT_EQ(add(Tensor::zeros(Shape{0, 3}, DType::kF32), bias).shape(), (Shape{0, 3}));
 }
 
 TEST(ElementwiseBinary, ScalarsTakeTheTensorsDtype) {
   const Tensor x = Tensor::from_vector<float>({1, 2, 4});
-  EXPECT_EQ((x + 2).to_vector<float>(), (std::vector<float>{3, 4, 6}));
-  EXPECT_EQ((2.0f - x).to_vector<float>(), (std::vector<float>{1, 0, -2}));
-  EXPECT_EQ((x * 0.5).to_vector<float>(), (std::vector<float>{0.5, 1, 2}));
-  EXPECT_EQ((1 / x).to_vector<float>(), (std::vector<float>{1, 0.5, 0.25}));
-  EXPECT_EQ((x / 4).to_vector<float>(), (std::vector<float>{0.25, 0.5, 1}));
+  EXPECT_EQ(add(x, 2).to_vector<float>(), (std::vector<float>{3, 4, 6}));
+  EXPECT_EQ(sub(2.0f, x).to_vector<float>(), (std::vector<float>{1, 0, -2}));
+  EXPECT_EQ(mul(x, 0.5).to_vector<float>(), (std::vector<float>{0.5, 1, 2}));
+  EXPECT_EQ(div(1, x).to_vector<float>(), (std::vector<float>{1, 0.5, 0.25}));
+  EXPECT_EQ(div(x, 4).to_vector<float>(), (std::vector<float>{0.25, 0.5, 1}));
   EXPECT_EQ((-x).to_vector<float>(), (std::vector<float>{-1, -2, -4}));
   EXPECT_EQ(maximum(x, 2.0).to_vector<float>(), (std::vector<float>{2, 2, 4}));
   EXPECT_EQ(minimum(x, 2.0).to_vector<float>(), (std::vector<float>{1, 2, 2}));
@@ -321,7 +321,7 @@ TEST(ElementwiseDeterminism, BitwiseSameForOneAndTwoThreads) {
   const Tensor at = random_view(big, DType::kF32, Layout::kTransposed, rng);
   const Tensor cond = greater(b, 0.0);
   const auto run = [&] {
-    std::vector<Tensor> r = {add(a, b), a * bias, exp(at), sub(at, b), where(cond, a, at), less(a, at), a.clone()};
+    std::vector<Tensor> r = {add(a, b), mul(a, bias), exp(at), sub(at, b), where(cond, a, at), less(a, at), a.clone()};
     axpy_(r.back(), 0.1, b);
     return r;
   };
@@ -343,4 +343,4 @@ TEST(ElementwiseDeterminism, BitwiseSameForOneAndTwoThreads) {
 }
 
 }  // namespace
-}  // namespace spool
+}  // namespace spool::kernels

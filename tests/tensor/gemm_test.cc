@@ -293,7 +293,7 @@ TEST(GemmTest, BadArgumentsThrowWithTheirValues) {
 }  // namespace
 }  // namespace spool::kernels
 
-namespace spool {
+namespace spool::kernels {
 namespace {
 
 Tensor random_matrix(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
@@ -368,4 +368,4 @@ TEST(MatmulTest, EmptyAndMismatchedShapes) {
 }
 
 }  // namespace
-}  // namespace spool
+}  // namespace spool::kernels

@@ -16,7 +16,7 @@
 #include "spool/tensor/random.h"
 #include "spool/tensor/thread_pool.h"
 
-namespace spool {
+namespace spool::kernels {
 namespace {
 
 using testing::dot;
@@ -310,4 +310,4 @@ TEST_F(Pool2dTest, BadArgumentsAreRejected) {
 }
 
 }  // namespace
-}  // namespace spool
+}  // namespace spool::kernels

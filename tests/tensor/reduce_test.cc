@@ -10,7 +10,7 @@
 #include "spool/tensor/kernels/elementwise.h"
 #include "tensor/elementwise_test_util.h"
 
-namespace spool {
+namespace spool::kernels {
 namespace {
 
 using testing::Layout;
@@ -279,4 +279,4 @@ TEST(ReduceDeterminism, RepeatedRunsAreBitwiseSame) {
 }
 
 }  // namespace
-}  // namespace spool
+}  // namespace spool::kernels

@@ -13,7 +13,7 @@
 #include "spool/tensor/random.h"
 #include "spool/tensor/thread_pool.h"
 
-namespace spool {
+namespace spool::kernels {
 namespace {
 
 using testing::dot;
@@ -148,4 +148,4 @@ TEST_F(SoftmaxTest, BadArgumentsAreRejected) {
 }
 
 }  // namespace
-}  // namespace spool
+}  // namespace spool::kernels
