@@ -2,10 +2,13 @@
 // reference. Bytes are those the op must move: inputs read plus output written
 // (memcpy of 1M floats: 4 MB read + 4 MB written), so the GB/s rows compare.
 //   elementwise/memcpy/1M                         std::memcpy of 1M f32
-//   elementwise/spool/add_1M/threads:<T>          c = a + b, a new 1M f32 tensor each time
+//   elementwise/spool/add_1M/threads:<T>          c = add(a, b), a new 1M f32 tensor each time
+//                                                 (the public op with no tape active:
+//                                                 the kernel plus the recording check)
 //   elementwise/spool/add_inplace_1M/threads:<T>  add_(a, b): the kernel without allocation
-//   elementwise/spool/bias_add_32x128             [32, 128] + [128] (per-call overhead)
-//   reduce/spool/sum_1M/threads:<T>               sum of 1M f32 (f64 lanes)
+//   elementwise/spool/bias_add_32x128             x + bias, [32, 128] + [128] (per-call
+//                                                 overhead, the recording check included)
+//   reduce/spool/sum_1M/threads:<T>               sum(a) of 1M f32 (f64 lanes), the public op
 //   reduce/spool/sum_to_256x512                   sum_to [256, 512] -> [512]: a bias gradient,
 //                                                 each output a strided column walk
 // UseRealTime everywhere, so 1- and 2-thread rows compare.
@@ -16,6 +19,8 @@
 #include <random>
 #include <string>
 
+#include "spool/autodiff/ops/arithmetic.h"
+#include "spool/autodiff/ops/reduce.h"
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/reduce.h"
 #include "spool/tensor/thread_pool.h"

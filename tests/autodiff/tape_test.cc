@@ -293,9 +293,6 @@ TEST(GradientTape, IdentityReshapeKeepsTheGradientFlowing) {
   EXPECT_EQ(values(tape.gradient(y, {x})[0]), (V{3, 3}));
 }
 
-}  // namespace
-}  // namespace spool::autodiff
-
 // Every way of writing the same function gives TensorFlow's answer: the operators and
 // the named ops are one vocabulary, all recorded (issue: `x * x` used to be a raw kernel).
 class TapeVocabulary : public ::testing::Test {
@@ -342,3 +339,6 @@ TEST_F(TapeVocabulary, VariableReadWithOperatorsTrains) {
   }
   EXPECT_NEAR(values(w.unwatched_value())[0], 3.0, 1e-4);
 }
+
+}  // namespace
+}  // namespace spool::autodiff

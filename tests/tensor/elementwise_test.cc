@@ -85,9 +85,9 @@ void check_binary(const char* name, Fn fn, Ref ref, double lo, double hi, int tr
 
 TEST(ElementwiseBinary, ArithmeticMatchesReferenceOnRandomShapesAndLayouts) {
   check_binary<float, float>("add", [](auto& a, auto& b) { return add(a, b); }, [](float x, float y) { return x + y; }, -3, 3);
-  check_binary<float, float>("sub", [](auto& a, auto& b) { return a - b; }, [](float x, float y) { return x - y; }, -3, 3);
+  check_binary<float, float>("sub", [](auto& a, auto& b) { return sub(a, b); }, [](float x, float y) { return x - y; }, -3, 3);
   check_binary<double, double>("mul", [](auto& a, auto& b) { return mul(a, b); }, [](double x, double y) { return x * y; }, -3, 3);
-  check_binary<float, float>("div", [](auto& a, auto& b) { return a / b; }, [](float x, float y) { return x / y; }, 0.5, 3);
+  check_binary<float, float>("div", [](auto& a, auto& b) { return div(a, b); }, [](float x, float y) { return x / y; }, 0.5, 3);
   check_binary<float, float>("pow", [](auto& a, auto& b) { return pow(a, b); },
                              [](float x, float y) { return std::pow(x, y); }, 0.1, 3);
   check_binary<float, float>("maximum", [](auto& a, auto& b) { return maximum(a, b); },
@@ -135,7 +135,7 @@ TEST(ElementwiseBinary, ScalarsTakeTheTensorsDtype) {
   EXPECT_EQ(mul(x, 0.5).to_vector<float>(), (std::vector<float>{0.5, 1, 2}));
   EXPECT_EQ(div(1, x).to_vector<float>(), (std::vector<float>{1, 0.5, 0.25}));
   EXPECT_EQ(div(x, 4).to_vector<float>(), (std::vector<float>{0.25, 0.5, 1}));
-  EXPECT_EQ((-x).to_vector<float>(), (std::vector<float>{-1, -2, -4}));
+  EXPECT_EQ(neg(x).to_vector<float>(), (std::vector<float>{-1, -2, -4}));
   EXPECT_EQ(maximum(x, 2.0).to_vector<float>(), (std::vector<float>{2, 2, 4}));
   EXPECT_EQ(minimum(x, 2.0).to_vector<float>(), (std::vector<float>{1, 2, 2}));
   EXPECT_EQ(pow(x, 2.0).to_vector<float>(), (std::vector<float>{1, 4, 16}));
@@ -221,7 +221,7 @@ TEST(ElementwiseUnary, MatchesStdOnRandomShapesAndLayouts) {
   check_unary<std::int32_t>("relu", [](auto& x) { return relu(x); }, [](std::int32_t v) { return v > 0 ? v : 0; },
                             -50, 50);
   check_unary<float>("sign", [](auto& x) { return sign(x); }, [](float v) { return float((v > 0) - (v < 0)); }, -3, 3);
-  check_unary<double>("neg", [](auto& x) { return -x; }, [](double v) { return -v; }, -3, 3);
+  check_unary<double>("neg", [](auto& x) { return neg(x); }, [](double v) { return -v; }, -3, 3);
 }
 
 TEST(ElementwiseUnary, EdgeValues) {
