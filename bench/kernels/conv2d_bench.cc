@@ -57,7 +57,7 @@ void bm_spool(benchmark::State& state, const ConvShape& s, int threads, bool bac
   set_num_threads(threads);
   const Operands o(s);
   for (auto _ : state) {
-    Tensor y = conv2d(o.x, o.w, o.b);
+    Tensor y = kernels::conv2d(o.x, o.w, o.b);
     benchmark::DoNotOptimize(y.data<float>());
     if (backward) {
       Tensor dx = kernels::conv2d_backward_input(o.dy, o.w, o.x.shape());
