@@ -16,7 +16,7 @@
 #                     set their own MinTime in the code keep it)
 #   --no-build        run what DIR already holds
 #   --out FILE        where the Markdown goes (default bench/RESULTS.md)
-#   -j N              build jobs (default: the CPU count)
+#   -j N, -jN         build jobs (default: the CPU count)
 # The JSON lands in DIR/bench-results/. Peers come from .ci/install-peers (OpenBLAS,
 # libtorch, PyTorch, torchvision); a missing one leaves its rows saying so. The libtorch
 # and PyTorch peers run on OpenBLAS's OpenMP build through LD_LIBRARY_PATH, as the
@@ -38,6 +38,7 @@ while (($#)); do
     --no-build) do_build=0; shift ;;
     --out) out=$2; shift 2 ;;
     -j) jobs=$2; shift 2 ;;
+    -j*) jobs=${1#-j}; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_all.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
