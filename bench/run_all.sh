@@ -9,9 +9,10 @@
 #
 # Options:
 #   --build-dir DIR   the build folder (default build-bench/), configured as Release when
-#                     it has no CMakeCache.txt yet, reused as it is otherwise
+#                     it has no CMakeCache.txt yet, reused with its settings otherwise
+#                     (configured again, so peers installed since are found)
 #   --quick           the benchmarks the table needs, each for --min-time seconds
-#                     (default 0.05), one round of each peer comparison, no peak-memory run
+#                     (default 0.2), one round of each peer comparison, no peak-memory run
 #   --min-time S      Google Benchmark's --benchmark_min_time for every program (rows that
 #                     set their own MinTime in the code keep it)
 #   --no-build        run what DIR already holds
@@ -44,19 +45,19 @@ while (($#)); do
   esac
 done
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
-if ((quick)) && [ -z "$min_time" ]; then min_time=0.05; fi
+if ((quick)) && [ -z "$min_time" ]; then min_time=0.2; fi
 results="$build/bench-results"
 started=$SECONDS
 stamp() { echo "== $* ($((SECONDS - started)) s)"; }
 
 if ((do_build)); then
+  settings=()
   if [ ! -f "$build/CMakeCache.txt" ]; then
-    launcher=()
-    command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-    stamp "configure $build (Release)"
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSPOOL_BUILD_TESTS=OFF -DSPOOL_BUILD_EXAMPLES=OFF \
-      "${launcher[@]}"
+    settings=(-DCMAKE_BUILD_TYPE=Release -DSPOOL_BUILD_TESTS=OFF -DSPOOL_BUILD_EXAMPLES=OFF)
+    command -v ccache >/dev/null 2>&1 && settings+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
+  stamp "configure $build"
+  cmake -S "$root" -B "$build" "${settings[@]}" >/dev/null
   stamp "build"
   cmake --build "$build" -j"$jobs" --target bench_io bench_kernels bench_pipeline bench_training bench_image spool_cli
 fi
