@@ -2,7 +2,9 @@
 // axis, one coloured line with markers per series (train, validation), nice ticks,
 // a legend; drawn on an RGB canvas and written with libpng (data/image's encoder).
 //
-//   write_curves_png(out + "/curves.png", training_curves(history));  // what spool train does
+//   CurvePanel loss{"loss", {{"train", train_losses, kTrainColor},
+//                            {"validation", val_losses, kValidationColor}}};
+//   write_curves_png(out + "/curves.png", {loss, accuracy});   // spool train, every epoch
 //
 // Values that are not finite are left out (the line breaks there) rather than
 // stretching the axis to infinity.

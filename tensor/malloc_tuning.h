@@ -5,9 +5,10 @@
 // A pipeline allocates and frees tens of thousands of buffers a second (slices,
 // normalised images, batches). With glibc's defaults the heap top is trimmed back to
 // the kernel (128 KiB threshold) and grown again over and over, and every buffer of
-// 128 KiB or more is its own mmap; each cycle costs system calls and page faults. On
-// the 2-core KVM guest we measure on, that halved `spool bench` on in-memory
-// Fashion-MNIST (265 k -> 510 k examples/s with these settings). The settings:
+// 128 KiB or more is its own mmap; each cycle costs system calls and page faults, which
+// are dear on a virtual machine: an in-memory input pipeline can run at half speed
+// (docs/experiments.md; bench_pipeline and bench_training run with these settings,
+// tuned_main.cc). The settings:
 // keep up to 256 MiB of freed heap, grow the heap 64 MiB at a time, and serve blocks
 // below 32 MiB from the heap. The cost is resident memory that is not returned to the
 // kernel until exit (bounded by the peak the program reached).

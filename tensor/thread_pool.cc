@@ -33,7 +33,8 @@ int default_threads() {
 // Workers wait on a generation counter; each job names its chunks, and a worker takes
 // the chunk equal to its own number so the assignment never depends on timing.
 // Waiting first spins briefly, then sleeps on a condition variable: a kernel call on
-// the MLP shapes lasts ~50 us, and a condvar wake-up alone costs ~10 us of it.
+// the MLP shapes is short, and a condvar wake-up would be a large share of it
+// (bench_training train_step/mlp).
 class Pool {
  public:
   explicit Pool(int threads) { start(threads); }
@@ -70,7 +71,7 @@ class Pool {
   }
 
  private:
-  static constexpr int kSpins = 4000;  // ~50-100 us of pause instructions
+  static constexpr int kSpins = 4000;  // pause instructions: longer than the gap between a step's kernel calls
 
   template <typename Ready>
   static bool spin_until(Ready ready) {

@@ -171,8 +171,9 @@ class Optimizer {
   void update_in_chunks(const Run& run, double learning_rate);
 
   // Elements per kernel-pool chunk at least, as tensor/kernels' elementwise ops: the
-  // 784-128-10 MLP's largest variable (100 K) stays on one thread, where it measured
-  // ~100 us vs 500 us split on a loaded 2-core machine; larger models spread.
+  // 784-128-10 MLP's largest variable (100 K) stays on one thread, since waking a
+  // second one costs more than it saves on a busy machine; larger models spread
+  // (bench_training optimizer/*/threads:2).
   static constexpr std::int64_t kParallelGrain = 1 << 16;
 
   std::string kind_;

@@ -12,15 +12,16 @@
 //
 // Adam's float loop, the MLP's hottest after the GEMMs, is written out in AVX2
 // intrinsics: GCC 12's SLP pass judged its last loop (the stores of m, v and p)
-// "not profitable" at -O2 and -O3 alike and ran it scalar, half of an MLP step. The
-// intrinsics are the same IEEE operations in the same order without FMA, so every
-// lane rounds exactly as the scalar tail does.
+// "not profitable" at -O2 and -O3 alike and ran it scalar (bench_training
+// optimizer/adam/* sets the loop beside a memcpy of its bytes). The intrinsics are the
+// same IEEE operations in the same order without FMA, so every lane rounds exactly as
+// the scalar tail does.
 //
 // Every update runs with denormals flushed to zero (FTZ and DAZ in MXCSR, restored on
 // return), as TensorFlow runs its kernels. The moments of a weight whose gradient stays
 // zero (a Fashion-MNIST border pixel) decay into the denormal range and stick there,
-// and on this CPU each operation on a denormal costs a microcode assist: without the
-// flush Adam took 88 us of an MLP step instead of 32.
+// and on x86 each operation on a denormal costs a microcode assist, enough to make Adam
+// the largest part of an MLP step (bench_training train_step/mlp, optimizer/adam).
 #include "spool/autodiff/optim/detail/update_kernels.h"
 
 #include <cmath>
@@ -242,7 +243,8 @@ SPOOL_OPTIM_INLINE inline double sum_squares_run(const T* g, std::int64_t n) {
   double partial[kLanes] = {};
   std::int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    // Unrolled, the partial sums live in registers instead of a stack array (1.7x).
+    // Unrolled, the partial sums live in registers instead of a stack array
+    // (bench_training optimizer/adam/global_clipnorm reads every gradient through here).
 #pragma GCC unroll 16
     for (int k = 0; k < kLanes; ++k) partial[k] += static_cast<double>(g[i + k]) * static_cast<double>(g[i + k]);
   }

@@ -19,7 +19,9 @@ and the median is reported (the host is shared).
     (the second form takes the Spool side from BM_HorsesVsHumans when tools/ is not built)
     python3 bench/image/hvh_compare.py --spool build/tools/spool
 
-Exits 0 with "skipped: ..." when torchvision, PIL or the data is absent.
+Without torchvision or PIL, Spool's side is still measured and the peer reported as
+skipped; exits 0 with "skipped: ..." when the data or both Spool programs are absent.
+--json FILE also writes the figures for bench/make_results.py (bench/run_all.sh passes it).
 """
 import argparse
 import json
@@ -83,20 +85,32 @@ def main():
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--json", help="also write the figures to this file (bench/make_results.py reads it)")
     args = parser.parse_args()
+    result = {"epochs": args.epochs, "repeats": args.repeats, "workers": {}}
+
+    def finish(reason=None):
+        if reason:
+            result["skipped"] = reason
+            print("skipped: " + reason)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(result, f, indent=1)
+        return 0
+
+    if not os.path.exists(args.spool) and not (args.bench_image and os.path.exists(args.bench_image)):
+        return finish(f"neither {args.spool} nor --bench-image is built")
+    if not os.path.isdir(args.data):
+        return finish(f"{args.data} is absent")
     try:
         import torch  # noqa: F401
         import torchvision  # noqa: F401
         import PIL  # noqa: F401
+        have_torch = True
     except ImportError as e:
-        print(f"skipped: {e} (apt-get install python3-torchvision python3-pil)")
-        return 0
-    if not os.path.exists(args.spool) and not (args.bench_image and os.path.exists(args.bench_image)):
-        print(f"skipped: neither {args.spool} nor --bench-image is built")
-        return 0
-    if not os.path.isdir(args.data):
-        print(f"skipped: {args.data} is absent")
-        return 0
+        have_torch = False
+        result["torch_skipped"] = f"{e} (Debian: python3-torchvision python3-pil; .ci/install-peers)"
+        print(f"torchvision: skipped, {result['torch_skipped']}")
     n_files = sum(len(files) for _, _, files in os.walk(args.data))
     print(f"horses-vs-humans {args.data}: {n_files} files, batch {BATCH}, {SIZE}x{SIZE} f32, "
           f"{args.epochs} timed epochs, median of {args.repeats}; load: {os.getloadavg()}")
@@ -110,13 +124,16 @@ def main():
                 spool, ceiling = bench_image_figures(args.bench_image, workers)
                 runs["spool"].append(spool)
                 runs["ceiling"].append(ceiling)
-            runs["torch"].append(torch_images_per_s(args.data, workers, args.epochs))
-        med = {k: statistics.median(v) for k, v in runs.items()}
-        print(f"workers {workers}: spool {med['spool']:.0f} images/s, decode-only ceiling {med['ceiling']:.0f}, "
-              f"torchvision {med['torch']:.0f}; spool/torchvision {med['spool'] / med['torch']:.2f}x, "
-              f"spool/ceiling {100 * med['spool'] / med['ceiling']:.1f} %")
-        print("  runs: " + ", ".join(f"{k} {[round(x) for x in v]}" for k, v in runs.items()))
-    return 0
+            if have_torch:
+                runs["torch"].append(torch_images_per_s(args.data, workers, args.epochs))
+        med = {k: statistics.median(v) for k, v in runs.items() if v}
+        result["workers"][str(workers)] = med
+        line = f"workers {workers}: spool {med['spool']:.0f} images/s, decode-only ceiling {med['ceiling']:.0f}"
+        if have_torch:
+            line += f", torchvision {med['torch']:.0f}; spool/torchvision {med['spool'] / med['torch']:.2f}x"
+        print(line + f", spool/ceiling {100 * med['spool'] / med['ceiling']:.1f} %")
+        print("  runs: " + ", ".join(f"{k} {[round(x) for x in v]}" for k, v in runs.items() if v))
+    return finish()
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 // the ceiling the GEMM figures are read against, for each kernel set. Twelve independent
 // FMA chains: two FMA pipes with 4 cycles of latency need eight in flight, and twelve
 // leave margin (as the GEMM tiles do: 6 × 16 in ymm, 12 × 16 in zmm). Counts 2 flops per
-// lane per FMA. Zen 5 runs zmm at full width (225 against 113 GFLOP/s here); Zen 4
-// splits it in two halves, which the zmm figure then shows.
+// lane per FMA. Zen 5 runs zmm FMAs at full width (the zmm figure about twice the ymm
+// one); Zen 4 splits each in two halves (the two figures about equal).
+// bench/make_results.py reads the pair into bench/RESULTS.md's machine table.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

@@ -1,10 +1,11 @@
-// Parallel map scaling: a CPU-bound function (~1, ~4 or ~20 µs of dependent integer
-// arithmetic per element) mapped over Dataset::range with 1 worker (inline) and with 2 workers in
-// the same iteration, next to a plain loop calling the function and the same loop split
-// over two plain std::threads. Counters: speedup_2_vs_1 = time(1) / time(2) (goal >= 1.8
-// on 2 cores); raw_threads_2_vs_1 = loop time / split-loop time, what the machine gives two
-// threads at that moment (on a VM whose two vCPUs may share one physical core it swings
-// between ~1.5 and ~2); of_raw = speedup_2_vs_1 / raw_threads_2_vs_1; overhead_1 =
+// Parallel map scaling: a CPU-bound function (500, 2000 or 10000 rounds of dependent
+// integer arithmetic per element) mapped over Dataset::range with 1 worker (inline) and
+// with 2 workers in the same iteration, next to a plain loop calling the function and the
+// same loop split over two plain std::threads. Counters: us_per_element (the function's
+// cost on this machine); speedup_2_vs_1 = time(1) / time(2) (goal >= 1.8 on 2 cores);
+// raw_threads_2_vs_1 = loop time / split-loop time, what the machine gives two threads
+// at that moment (on a VM whose two vCPUs may share one physical core it varies from
+// run to run); of_raw = speedup_2_vs_1 / raw_threads_2_vs_1; overhead_1 =
 // time(1) / loop time - 1.
 #include <benchmark/benchmark.h>
 
@@ -16,8 +17,9 @@ namespace spool::bench {
 namespace {
 
 constexpr std::int64_t kElements = 20000;
-// ~2 ns per round: multiply, add, shift, xor in a chain. 500 rounds ~ 1 us, 2000 ~ 4 us, 10000 ~ 20 us
-// (the cost of a small image augmentation).
+// A round is a multiply, an add, a shift and a xor in one dependent chain: 500 rounds are
+// meant to sit below the map's hand-off threshold (data/detail/parallel_iterator.cc),
+// 10000 to cost about what a small image augmentation does.
 int rounds = 2000;
 
 std::int64_t spin(std::int64_t seed) {

@@ -11,9 +11,9 @@ on 1 and 2 threads. Spool and libtorch come from build/bench/bench_training
 (train_step/<model>/threads:<T>, both in the same iterations); PyTorch runs the same
 loop in a child of this script, with glibc malloc set as the `spool` command and
 bench_training set it for themselves (spool::tune_malloc_for_streaming, given here
-through GLIBC_TUNABLES), and once more with glibc's defaults ("pytorch dflt"): on this
-VM a page fault costs ~13 us, and with the defaults every large tensor is a fresh mmap
-(conv1's forward alone: 0.5 ms tuned, ~45 ms default). Each configuration is measured --repeat times, the
+through GLIBC_TUNABLES), and once more with glibc's defaults ("pytorch dflt"): with the
+defaults every large tensor is a fresh mmap whose pages fault in on first touch, which
+costs most on a virtual machine. Each configuration is measured --repeat times, the
 three peers back to back each time, and the best of each counts. With --epochs, the
 `spool train --epochs 1` figure (metrics.jsonl's examples_per_sec: the whole input
 pipeline included) is added. Goals: mlp batch 32 >= 2x libtorch, cnn batch 64 >= 1.2x.
@@ -23,7 +23,8 @@ beside this script's --one-epoch-cnn (the same run in PyTorch: the IDX files rea
 u8 tensors, each shuffled batch scaled to f32 as it is drawn, one epoch of the CNN with
 Adam, then the test set evaluated), Maximum resident set size of each; PyTorch with
 glibc's defaults (as a user runs it) and with Spool's malloc settings. Goal: Spool's
-below PyTorch's.
+below PyTorch's. --json FILE also writes the figures for bench/make_results.py
+(bench/run_all.sh passes it).
 
     bench/training/train_compare.sh build-rel        # sets the peers' environment
     python3 bench/training/train_compare.py --bench build/bench/bench_training \\
@@ -225,8 +226,16 @@ def main():
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     parser.add_argument("--pytorch-steps", choices=sorted(BATCH), help=argparse.SUPPRESS)
     parser.add_argument("--one-epoch-cnn", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", help="also write the figures to this file (bench/make_results.py reads it)")
     args = parser.parse_args()
     thread_counts = [int(t) for t in args.threads.split(",")]
+    result = {"repeat": args.repeat, "rows": []}
+
+    def finish(code=0):
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(result, f, indent=1)
+        return code
 
     if args.pytorch_steps:
         print(pytorch_steps(args.data, args.pytorch_steps, thread_counts[0]))
@@ -236,8 +245,9 @@ def main():
         return 0
 
     if not os.path.exists(os.path.join(args.data, "train-images-idx3-ubyte.gz")):
-        print(f"skipped: no Fashion-MNIST in {args.data}")
-        return 0
+        result["skipped"] = f"no Fashion-MNIST in {args.data}"
+        print("skipped: " + result["skipped"])
+        return finish()
     for path, target in ((args.bench, "bench_training"), (args.spool, "spool_cli")):
         if not os.access(path, os.X_OK):
             print(f"train_compare: no {path} (build {target}, or pass --{target.split('_')[0]})", file=sys.stderr)
@@ -247,7 +257,8 @@ def main():
               "(train_compare.sh sets it)")
     torch_ok = have_torch(args.python)
     if not torch_ok:
-        print(f"PyTorch: skipped ({args.python} cannot import torch; Debian: python3-torch)")
+        result["pytorch_skipped"] = f"{args.python} cannot import torch (Debian: python3-torch; .ci/install-peers)"
+        print(f"PyTorch: skipped ({result['pytorch_skipped']})")
 
     best = {}  # (kind, threads) -> {peer: rate}
     for r in range(args.repeat):
@@ -266,7 +277,10 @@ def main():
                         cell[peer] = max(cell.get(peer, 0), rate)
         print(f"round {r + 1}/{args.repeat} done, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
     if best and not any("libtorch" in cell for cell in best.values()):
-        print("libtorch: skipped (bench_training was built without libtorch-dev)")
+        result["libtorch_skipped"] = "bench_training was built without libtorch (Debian: libtorch-dev; .ci/install-peers)"
+        print(f"libtorch: skipped ({result['libtorch_skipped']})")
+    for (kind, threads), cell in sorted(best.items()):
+        result["rows"].append({"model": kind, "batch": BATCH[kind], "threads": threads, **cell})
 
     print(f"\nexamples/s, best of {args.repeat} rounds (load average {os.getloadavg()[0]:.2f}):")
     header = (f"{'model':5} {'batch':>5} {'thr':>3} {'spool':>10} {'libtorch':>10} {'pytorch':>10} "
@@ -289,17 +303,19 @@ def main():
             print(f"goal {kind} batch {BATCH[kind]} >= {goal}x libtorch: {shown} -> {'met' if met else 'NOT met'}")
 
     if args.no_memory:
-        return 0
+        return finish()
     if not os.access("/usr/bin/time", os.X_OK):
+        result["memory"] = {"skipped": "no /usr/bin/time (Debian: time)"}
         print("peak memory: skipped (no /usr/bin/time; Debian: time)")
-        return 0
+        return finish()
     spool_cmd = [args.spool, "train", "--model", "cnn", "--epochs", "1", "--threads", "2", "--data", args.data]
     spool_rss, spool_wall = max_rss_kib(spool_cmd)
     print(f"\npeak memory, one Fashion-MNIST CNN epoch on 2 threads (/usr/bin/time -v, Maximum resident set size):")
     print(f"  spool   {spool_rss / 1024:8.1f} MiB  ({spool_wall} wall)  {' '.join(spool_cmd)}")
+    result["memory"] = {"spool_mib": spool_rss / 1024}
     if not torch_ok:
         print("  pytorch skipped (no torch)")
-        return 0
+        return finish()
     torch_cmd = [args.python, os.path.abspath(__file__), "--one-epoch-cnn", "--threads", "2", "--data", args.data]
     torch_rss, torch_wall = max_rss_kib(torch_cmd, env=peer_env(2))
     print(f"  pytorch {torch_rss / 1024:8.1f} MiB  ({torch_wall} wall)  {' '.join(torch_cmd)}")
@@ -307,7 +323,8 @@ def main():
     print(f"  pytorch {tuned_rss / 1024:8.1f} MiB  ({tuned_wall} wall)  the same with GLIBC_TUNABLES={SPOOL_MALLOC}")
     print(f"goal spool below pytorch: {spool_rss / torch_rss:.2f}x of PyTorch's -> "
           f"{'met' if spool_rss < torch_rss else 'NOT met'}")
-    return 0
+    result["memory"].update(pytorch_mib=torch_rss / 1024, pytorch_spool_malloc_mib=tuned_rss / 1024)
+    return finish()
 
 
 if __name__ == "__main__":

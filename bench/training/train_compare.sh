@@ -1,9 +1,9 @@
 #!/bin/sh
 # Runs train_compare.py with the peers' environment: libtorch and PyTorch on OpenBLAS's
-# OpenMP build (Debian's torch otherwise runs the reference BLAS, ~7x slower), under
+# OpenMP build (Debian's torch otherwise runs the reference BLAS, plain loops), under
 # the first python3 that imports torch (Debian's python3-torch lives in
 # /usr/bin/python3's path, which a pyenv python3 earlier in PATH does not see). The
-# script sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS per measured thread count.
+# script sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS for each thread count it runs.
 #   bench/training/train_compare.sh [BUILD_DIR] [extra train_compare.py flags]   (default: build)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)

@@ -66,13 +66,11 @@ bool ParallelIterator::worker_may_start() const {
 bool ParallelIterator::worth_handing_off() const {
   // Below this much work per element, handing elements to another thread costs more
   // than it saves: the worker allocates each result and the consumer frees it, and
-  // glibc then takes the worker's arena lock from both threads (a no-op map ran 18x
-  // slower on 2 workers than inline). A consumer that helps computes them alone.
-  // Measured on 2 cores (Release): a no-op map 47 -> 4.7 ms per 20 000 elements (inline:
-  // 2.9), ~0.2 us per element 35-46 -> 11 ms (inline 8.6); spool bench's Fashion-MNIST
-  // normalize (~1 us, and measured higher while handed off, which the hand-off inflates)
-  // with --map-parallelism auto 0.16 -> 0.77-0.85 M elements/s (inline 1.5 M); ~4 us per
-  // element unchanged.
+  // glibc then takes the worker's arena lock from both threads, and the lock sleeps on
+  // contention: a cheap map on 2 workers ran many times slower than inline. A consumer
+  // that helps computes such elements alone, and elements that cost more are handed
+  // off as before (bench_pipeline parallel_map/spin_rounds/500 sits below the threshold,
+  // /2000 above it; docs/experiments.md, parallel map hand-off).
   constexpr std::int64_t kHandOffNs = 2000;
   return element_ns_.load(std::memory_order_relaxed) >= kHandOffNs;
 }

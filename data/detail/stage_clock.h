@@ -1,11 +1,12 @@
 // The clock that times every stage's next(): nanoseconds on the steady clock's scale,
 // read from the CPU's time-stamp counter where it is invariant.
 //
-// Stage statistics read a clock twice per element and stage. steady_clock::now()
-// costs ~27 ns on a KVM guest (kvm-clock through the vDSO), rdtsc ~11 ns: on a chain
-// of cheap stages that difference is a third of the per-stage overhead. The counter's
-// rate is measured once per process against steady_clock (a 2 ms calibration on first
-// use); without an invariant TSC (or off x86-64) now_ns() is steady_clock itself.
+// Stage statistics read a clock twice per element and stage. On a KVM guest
+// steady_clock::now() goes through kvm-clock in the vDSO and costs more than twice a
+// rdtsc: on a chain of cheap stages that difference is a large part of the per-stage
+// overhead (bench_pipeline map_chain, stats:1 against stats:0). The counter's rate is
+// calibrated once per process against steady_clock (over 2 ms, on first use); without
+// an invariant TSC (or off x86-64) now_ns() is steady_clock itself.
 // Thread-safety: now_ns() may be called from any thread.
 #pragma once
 

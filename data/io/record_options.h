@@ -57,9 +57,9 @@ class RecordOptions {
   CorruptionPolicy corruption_policy() const { return policy_; }
 
   // Off (the default): read() into buffers of buffer_size; records view those buffers.
-  // On: map the file; records are views of the mapping, with no copy at all. Measured
-  // here (bench_io read/tfrecord/*), read() plus CRC runs at ~55 % of plain read() and
-  // the mapping at ~45 %: page faults on a 4 KiB-page mapping cost more than the copy
+  // On: map the file; records are views of the mapping, with no copy at all. Yet the
+  // mapping reads more slowly (bench_io read/tfrecord/mmap against
+  // read/tfrecord/buffered): page faults on a 4 KiB-page mapping cost more than the copy
   // into a cache-resident buffer. Mapping pays for random access (read_at) and when
   // records are held long (a buffered record keeps its whole read buffer alive).
   RecordOptions& use_mmap(bool on) { use_mmap_ = on; return *this; }
@@ -68,7 +68,7 @@ class RecordOptions {
   // On (the default): the reader lists every record's offset and length as it reads
   // (TFRecordReader::index(), the count for free). Off: no list; streaming readers
   // (TFRecordDataset) turn it off, since the list grows with the file and its page
-  // faults cost ~10 % of a parse-and-batch pipeline.
+  // faults show in a parse-and-batch pipeline (bench_pipeline tfrecord_parse_batch).
   RecordOptions& build_index(bool on) { build_index_ = on; return *this; }
   bool build_index() const { return build_index_; }
 

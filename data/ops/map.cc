@@ -57,8 +57,10 @@ std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::Itera
   // The consumer is one of the `workers`: it computes elements while it would wait.
   config.workers = workers - 1;
   config.consumer_helps = true;
-  // Four elements per worker: every worker stays busy while the consumer, woken once
-  // per run of capacity / 2 ready elements, takes them.
+  // Room for 32 elements per thread (the consumer counts as one). A chunk takes at most
+  // a quarter of a thread's share (8 elements, ParallelIterator::reserve_chunk), so
+  // every thread finds room for its next chunk while the consumer, woken once per run
+  // of capacity / 2 ready elements, takes them.
   config.capacity = 32 * workers;
   config.max_capacity = options_.parallelism() == kAutotune ? 64 * workers : 32 * workers;
   config.deterministic = options_.deterministic();

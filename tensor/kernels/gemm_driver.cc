@@ -28,7 +28,8 @@ namespace spool::kernels::gemm {
 
 namespace {
 
-// Zen 3 (this project's CPU class): 32 KiB L1d, 512 KiB L2 per core, 32 MiB L3.
+// Sized for Zen 3 and later cores: 32 KiB L1d and at least 512 KiB L2 each, an L3 of
+// tens of MiB shared.
 // KC = 256: a B sliver (256 × 16 floats = 16 KiB) plus an A sliver (6 KiB) stay in L1.
 // MC = 144: the packed A block (144 KiB) sits in L2 with room for B slivers passing by.
 // NC = 2048: a packed B panel of 2 MiB per thread stays in L3 next to the other's.
@@ -37,13 +38,13 @@ constexpr std::int64_t kMc = 144;
 constexpr std::int64_t kNc = 2048;
 static_assert(kMc % kMr == 0 && kNc % kNr == 0);
 
-// Below this many multiply-adds (~90 µs on one core) a product runs on the calling
-// thread. Alone, the MLP step's 3.2 M-MAC products gain ~1.8x from a second core; inside
-// a training step they lose: each half reads operands the other core wrote last (the
-// weights Adam just updated, the gradient it is about to read), and moving those
-// between the cores' caches costs more than the halved arithmetic saves. Measured on
-// the MLP train step at 2 threads: 95-103 k examples/s split, 149 k not split (the
-// 1-thread figure is 151 k). The CNN's products (13-143 M) still split.
+// Below this many multiply-adds a product runs on the calling thread. Alone, the MLP
+// step's 3.2 M-MAC products gain from a second core; inside a training step they lose:
+// each half reads operands the other core wrote last (the weights Adam just updated,
+// the gradient it is about to read), and moving those between the cores' caches costs
+// more than the halved arithmetic saves (bench_training train_step/mlp at 2 threads
+// runs at its 1-thread speed instead of below it; docs/experiments.md). The CNN's
+// products (13-143 M) still split.
 constexpr std::int64_t kMinParallelMacs = std::int64_t{1} << 23;
 
 // A grow-only 64-byte-aligned buffer: one per thread, so steady-state calls allocate
@@ -100,12 +101,12 @@ void run_range(const Problem& pr, std::int64_t i0, std::int64_t i1, std::int64_t
   const std::int64_t rows = i1 - i0;
   const std::int64_t kb = k_blocks(pr.k);
   // In place, op(A)'s rows are read along K (or six adjacent floats per step when
-  // transposed) and reused across the column slivers from L1/L2; measured on the MLP
-  // shapes and at 512, packing A pays only once more than 16 slivers reuse it and it
-  // spans more than 8 row tiles (it then also spares the TLB the long strides of a
-  // wide A). B in place needs NR
-  // adjacent floats per step; packing it pays back only over more than 8 row tiles
-  // (at 32 rows, the MLP batch, B in place is ~15% faster).
+  // transposed) and reused across the column slivers from L1/L2. Packing A pays only
+  // once more than 16 slivers reuse it and it spans more than 8 row tiles (it then also
+  // spares the TLB the long strides of a wide A). B in place needs NR adjacent floats
+  // per step; packing it pays back only over more than 8 row tiles, so at 32 rows (the
+  // MLP batch) B stays in place. bench_kernels gemm/spool/512 and the mlp_* shapes
+  // straddle both thresholds.
   const bool pack_a = decide(pr.plan.pack_a, j1 - j0 > 16 * kNr && rows > 8 * kMr);
   const bool pack_b = pr.tb || decide(pr.plan.pack_b, rows > 8 * kMr);
   const std::int64_t ncap = std::min(kNc, (j1 - j0 + kNr - 1) / kNr * kNr);
