@@ -14,6 +14,10 @@ Iterator Dataset::make_iterator() const { return Iterator(node_, options_, nullp
 
 Iterator Dataset::make_iterator(const IteratorState& state) const { return Iterator(node_, options_, &state); }
 
+Iterator Dataset::make_iterator_at(std::uint64_t iteration) const {
+  return Iterator(node_, options_, nullptr, iteration);
+}
+
 ElementCursor Dataset::begin() const { return ElementCursor(std::make_shared<Iterator>(make_iterator())); }
 
 std::int64_t Dataset::cardinality() const { return node_->cardinality(); }

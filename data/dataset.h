@@ -8,9 +8,19 @@
 //                 .prefetch(kAutotune);
 //   for (Element& batch : ds) train(batch);        // a fresh Iterator per loop
 //
-// A Dataset is cheap to copy (it shares its stages) and never changes; each
-// make_iterator() is an independent pass with its own state and threads, so the same
-// Dataset may be iterated twice, or by several threads at once.
+// A Dataset is cheap to copy (copies share its stages) and its description never
+// changes; each make_iterator() is a pass with its own position, buffers and threads, so
+// the same Dataset may be iterated twice, or by several threads at once. As in tf.data,
+// the iterators of one stage share two things, each an explicit thread-safe object the
+// stage's node owns:
+// - a shuffle (list_files' and ImageFolderDataset's too) counts the iterators made of
+//   it: the k-th uses iteration k, a different
+//   order per iteration that the seed determines (a Dataset built anew starts again at
+//   iteration 0, so `for epoch: for batch : ds` reshuffles every epoch, reproducibly).
+//   Iterators alive at once each get their own iteration, in the order they first reach
+//   the shuffle; make_iterator_at(k) pins it (ops/shuffle.h, detail/iteration_counter.h).
+// - an in-memory cache, once a pass has completed it, serves every later pass of every
+//   iterator; a pass that stops early leaves nothing behind (ops/cache.cc).
 //
 // Guarantees (see docs/ARCHITECTURE.md): with fixed seeds the elements and their
 // order do not depend on parallelism (unless deterministic(false)); an error arrives
@@ -19,7 +29,8 @@
 //
 // Adding a stage: one .h/.cc pair under data/ops/ (options and docs in the header; the
 // DatasetNode, its IteratorBase and the Dataset method below in the .cc).
-// Thread-safety: all const members may be called from any thread.
+// Thread-safety: all const members may be called from any thread; the objects stages
+// share among iterators (iteration counts, in-memory caches) are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -87,7 +98,8 @@ class Dataset {
   // Computes up to buffer_size elements ahead on a background thread.
   Dataset prefetch(std::int64_t buffer_size = kAutotune) const;
   // Keeps the first full pass (in memory, or in `filename`, which a later run reuses
-  // when it is complete) and replays it on later passes.
+  // when it is complete) and replays it on later passes, of this iterator and of later
+  // ones.
   Dataset cache(std::string filename = {}) const;
   Dataset interleave(InterleaveFn fn, InterleaveOptions options = {}) const;
   Dataset zip(const Dataset& other) const;
@@ -104,7 +116,13 @@ class Dataset {
 
   // ---- passes ----
   Iterator make_iterator() const;
+  // Resumes a saved iterator, its iteration included (and later iterators count on
+  // from there, so a run resumed in a new process sees the orders the saved one would).
   Iterator make_iterator(const IteratorState& state) const;
+  // An iterator whose shuffles use iteration k and take no number from their counts (as
+  // PyTorch's DistributedSampler.set_epoch): replicas that each read a shard of the same
+  // order make their iterators with the same k.
+  Iterator make_iterator_at(std::uint64_t iteration) const;
   ElementCursor begin() const;
   ElementCursor end() const { return {}; }
 

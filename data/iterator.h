@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -77,7 +78,8 @@ class Iterator {
 
  private:
   friend class Dataset;
-  Iterator(std::shared_ptr<const detail::DatasetNode> root, const Options& options, const IteratorState* state);
+  Iterator(std::shared_ptr<const detail::DatasetNode> root, const Options& options, const IteratorState* state,
+           std::optional<std::uint64_t> pinned_iteration = {});
 
   std::shared_ptr<const detail::DatasetNode> root_;
   std::shared_ptr<detail::PipelineContext> pipeline_;

@@ -25,10 +25,16 @@
 //   the destructor cancels and joins them.
 // - save() of a stage with threads first waits for work in flight, then writes its
 //   buffered elements, so the state needs no replay and no input rewinding.
-// - Randomness comes from Generators keyed by (seed, context().epoch, element index).
+// - Randomness comes from Generators keyed by (seed, context().epoch, element index);
+//   a stage whose order also changes per iterator of the dataset keys it by the
+//   iteration (iteration_counter.h) too.
+// - A node's parameters never change. State its iterators share across pipelines (an
+//   IterationCounter, an in-memory cache) is a thread-safe object the node owns through
+//   a pointer, named and documented in the stage's header, never a `mutable` member.
 //
-// Thread-safety: DatasetNodes are immutable and shared by any number of iterators on
-// any threads. One IteratorBase is driven by one consumer thread at a time.
+// Thread-safety: DatasetNodes are immutable apart from those explicit shared objects,
+// and are shared by any number of iterators on any threads. One IteratorBase is driven
+// by one consumer thread at a time.
 #pragma once
 
 #include <chrono>
@@ -54,22 +60,25 @@
 namespace spool::data::detail {
 
 class DatasetNode;
+class IterationCounter;
 using NodePtr = std::shared_ptr<const DatasetNode>;
 
 // What one make_iterator() call shares among all the iterators it creates.
 class PipelineContext {
  public:
-  PipelineContext(Options options, const DatasetNode& root)
-      : options_(options), budget_(options.max_buffered_bytes()), stats_(root) {}
+  PipelineContext(Options options, const DatasetNode& root, std::optional<std::uint64_t> pinned_iteration = {})
+      : options_(options), budget_(options.max_buffered_bytes()), stats_(root), pinned_iteration_(pinned_iteration) {}
   const Options& options() const { return options_; }
   MemoryBudget& budget() { return budget_; }
   StatsRegistry& stats() { return stats_; }
+  // Dataset::make_iterator_at's iteration (see iteration_counter.h).
+  const std::optional<std::uint64_t>& pinned_iteration() const { return pinned_iteration_; }
 
-  // State that the iterators of one stage share for the life of this pipeline (an
-  // in-memory cache that a first pass fills and later passes replay): made by `make`
-  // on first use of `key`, under the registry's lock. A stage takes its key from
-  // new_shared_state_key() when it is built, so a key never names two stages (an
-  // address could, once a stage is freed and another allocated in its place).
+  // State that the iterators of one stage share for the life of this pipeline (the
+  // iteration a shuffle uses in every pass, a cache's bytes counted in this budget):
+  // made by `make` on first use of `key`, under the registry's lock. A stage takes its
+  // key from new_shared_state_key() when it is built, so a key never names two stages
+  // (an address could, once a stage is freed and another allocated in its place).
   std::shared_ptr<void> shared_state(std::uint64_t key, const std::function<std::shared_ptr<void>()>& make);
   static std::uint64_t new_shared_state_key();
 
@@ -77,6 +86,7 @@ class PipelineContext {
   const Options options_;
   MemoryBudget budget_;
   StatsRegistry stats_;
+  const std::optional<std::uint64_t> pinned_iteration_;
   std::mutex shared_mu_;
   // Declared after budget_, so states that hold budget bytes release them first.
   std::unordered_map<std::uint64_t, std::shared_ptr<void>> shared_;  // guarded by shared_mu_
@@ -211,6 +221,9 @@ class DatasetNode {
   virtual std::int64_t cardinality() const { return kUnknownCardinality; }
   // The stages this one reads (sources: none), for stats ordering.
   virtual std::vector<NodePtr> inputs() const { return {}; }
+  // The count of iterators this stage keeps when its order depends on it
+  // (iteration_counter.h), shared state owned by the node; null for the others.
+  virtual IterationCounter* iteration_counter() const { return nullptr; }
 };
 
 }  // namespace spool::data::detail

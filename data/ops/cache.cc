@@ -1,24 +1,35 @@
 // Dataset::cache: keeps the first complete pass of the input and replays it.
 //
-// In memory (no filename) the cache belongs to one Iterator, not to the Dataset (which
-// stays immutable): the first pass over this stage records its elements, and once
-// that pass completes, later passes of the same Iterator (a repeat above, as tf.data's
-// cache().repeat()) replay them without reading the input. A pass that starts while
-// another is still recording reads the input itself. A recording pass that is
-// destroyed before its end drops what it recorded. The cache lives until the Iterator
-// is destroyed (so a cache inside an interleave's function keeps one per dataset
-// opened).
+//   auto cached = ds.map(decode).cache();
+//   for (int epoch = 0; epoch < 3; ++epoch)
+//     for (Element& e : cached) train(e);   // decodes in the first epoch only
+//
+// In memory (no filename) the cache is shared by every iterator of the stage, as
+// tf.data's is by the iterations of its dataset: a MemoryCache object the node owns
+// (the node is otherwise immutable; the cache is thread-safe, under its own mutex).
+// The first pass over this stage records its elements, and once that pass completes,
+// every later pass (a repeat above, as tf.data's cache().repeat(), or a later iterator
+// of the Dataset or of one built on it) replays them without reading the input. A pass
+// that starts while another is still recording (two iterators alive at once) reads the
+// input itself. A recording pass that ends early (destroyed before its end: a take
+// above, a loop left early) drops what it recorded, so no later pass takes a half cache
+// for the whole (tf.data discards it too). The cache lives as long as the stage, that
+// is as long as a Dataset or an iterator uses it (a cache inside an interleave's
+// function keeps one per dataset opened).
 // - Errors are not recorded: a replay yields the elements only.
 // - The recorded elements alias the tensors handed downstream (tensor.h): a later
 //   stage must not write into them in place.
-// - Bytes: the recorded elements count against the byte budget without waiting (other
-//   buffers shrink to make room). A cache larger than the budget itself
+// - Bytes: the recorded elements count against the byte budget of the recording
+//   iterator without waiting (other buffers shrink to make room), and a complete cache
+//   counts once against the budget of each iterator that recorded or replays it, for
+//   that iterator's life. A cache larger than the budget itself
 //   (Options::max_buffered_bytes, unless 0) is an InvalidArgument, thrown in place of
 //   the element that would pass it; that pass then continues uncached, and the next
 //   one tries again.
 // - State: a recording pass saves what it recorded so far and the input's state; a
 //   replaying pass saves its position and the whole cache (as tf.data), so the state
-//   is as large as the cache.
+//   is as large as the cache, and restoring it into a stage without a cache (a new
+//   process) brings the cache back for later passes too.
 // With a filename, see cache_file.h.
 #include <mutex>
 
@@ -29,6 +40,41 @@
 namespace spool::data {
 namespace {
 
+// The in-memory cache of one CacheNode, shared by all its iterators.
+struct MemoryCache {
+  std::mutex mu;
+  bool filling = false;  // guarded by mu: a pass is recording
+  std::shared_ptr<const std::vector<Element>> elements;  // guarded by mu: set once complete
+  std::int64_t bytes = 0;                                // guarded by mu
+};
+
+// A complete cache's bytes, counted once in the budget of one pipeline that holds it.
+class CacheCharge {
+ public:
+  explicit CacheCharge(detail::MemoryBudget& budget) : budget_(budget) {}
+  CacheCharge(const CacheCharge&) = delete;
+  CacheCharge& operator=(const CacheCharge&) = delete;
+  ~CacheCharge() { budget_.release(bytes_); }
+  // Counts `bytes` unless counted already. `acquired` says the caller took them from
+  // the budget already (a pass that recorded them); they are released when not kept.
+  void hold(std::int64_t bytes, bool acquired) {
+    std::lock_guard lock(mu_);
+    if (held_) {
+      if (acquired) budget_.release(bytes);
+      return;
+    }
+    if (!acquired) budget_.try_acquire(bytes, /*holds_nothing=*/true);
+    bytes_ = bytes;
+    held_ = true;
+  }
+
+ private:
+  detail::MemoryBudget& budget_;
+  std::mutex mu_;
+  bool held_ = false;       // guarded by mu_
+  std::int64_t bytes_ = 0;  // guarded by mu_
+};
+
 class CacheNode : public detail::UnaryNode {
  public:
   CacheNode(detail::NodePtr input, std::string filename) : UnaryNode(std::move(input)), filename_(std::move(filename)) {}
@@ -36,19 +82,9 @@ class CacheNode : public detail::UnaryNode {
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
   const std::string filename_;
-  const std::uint64_t key_ = detail::PipelineContext::new_shared_state_key();
-};
-
-// The in-memory cache of one CacheNode in one pipeline.
-struct MemoryCache {
-  explicit MemoryCache(detail::MemoryBudget& b) : budget(b) {}
-  ~MemoryCache() { budget.release(bytes); }
-
-  detail::MemoryBudget& budget;
-  std::mutex mu;
-  bool filling = false;  // guarded by mu: a pass is recording
-  std::shared_ptr<const std::vector<Element>> elements;  // guarded by mu: set once complete
-  std::int64_t bytes = 0;                                // guarded by mu
+  // The one piece of state the node's iterators share (in memory only).
+  const std::unique_ptr<MemoryCache> cache_ = std::make_unique<MemoryCache>();
+  const std::uint64_t charge_key_ = detail::PipelineContext::new_shared_state_key();  // of the CacheCharge
 };
 
 class MemoryCacheIterator : public detail::IteratorBase {
@@ -56,8 +92,9 @@ class MemoryCacheIterator : public detail::IteratorBase {
   MemoryCacheIterator(const CacheNode& node, const detail::IteratorContext& context)
       : IteratorBase(node, context),
         node_(node),
-        cache_(std::static_pointer_cast<MemoryCache>(context.pipeline->shared_state(
-            node.key_, [&context] { return std::make_shared<MemoryCache>(context.pipeline->budget()); }))) {}
+        cache_(*node.cache_),
+        charge_(std::static_pointer_cast<CacheCharge>(context.pipeline->shared_state(
+            node.charge_key_, [&context] { return std::make_shared<CacheCharge>(context.pipeline->budget()); }))) {}
   ~MemoryCacheIterator() override {
     if (mode_ == Mode::kRecord) stop_recording();
   }
@@ -81,12 +118,13 @@ class MemoryCacheIterator : public detail::IteratorBase {
   }
 
   void decide() {
-    std::lock_guard lock(cache_->mu);
-    if (cache_->elements) {
-      replay_ = cache_->elements;
+    std::lock_guard lock(cache_.mu);
+    if (cache_.elements) {
+      replay_ = cache_.elements;
+      charge_->hold(cache_.bytes, /*acquired=*/false);
       mode_ = Mode::kReplay;
-    } else if (!cache_->filling) {
-      cache_->filling = true;
+    } else if (!cache_.filling) {
+      cache_.filling = true;
       mode_ = Mode::kRecord;
     } else {
       mode_ = Mode::kPassThrough;
@@ -96,10 +134,12 @@ class MemoryCacheIterator : public detail::IteratorBase {
   std::optional<Element> record() {
     std::optional<Element> e = pull(input());
     if (!e) {
-      std::lock_guard lock(cache_->mu);
-      cache_->elements = std::make_shared<const std::vector<Element>>(std::move(recorded_));
-      cache_->bytes = recorded_bytes_;
-      cache_->filling = false;
+      std::lock_guard lock(cache_.mu);
+      cache_.elements = std::make_shared<const std::vector<Element>>(std::move(recorded_));
+      cache_.bytes = recorded_bytes_;
+      cache_.filling = false;
+      charge_->hold(recorded_bytes_, /*acquired=*/true);
+      recorded_bytes_ = 0;
       mode_ = Mode::kEnded;
       return std::nullopt;
     }
@@ -124,8 +164,8 @@ class MemoryCacheIterator : public detail::IteratorBase {
     budget().release(recorded_bytes_);
     recorded_bytes_ = 0;
     recorded_.clear();
-    std::lock_guard lock(cache_->mu);
-    cache_->filling = false;
+    std::lock_guard lock(cache_.mu);
+    cache_.filling = false;
   }
 
   void save(StateWriter& writer) override {
@@ -150,23 +190,23 @@ class MemoryCacheIterator : public detail::IteratorBase {
       std::vector<Element> elements = read_elements(reader);
       SPOOL_CHECK(position_ <= elements.size(), DataLossError, stage_name(), ": saved position ", position_,
                   " past the ", elements.size(), " cached elements");
-      std::lock_guard lock(cache_->mu);
-      if (!cache_->elements) {  // a new pipeline: the state brings the cache back
-        cache_->bytes = total_bytes(elements);
-        budget().try_acquire(cache_->bytes, /*holds_nothing=*/true);
-        cache_->elements = std::make_shared<const std::vector<Element>>(std::move(elements));
+      std::lock_guard lock(cache_.mu);
+      if (!cache_.elements) {  // a stage without a cache (a new process): the state brings it back
+        cache_.bytes = total_bytes(elements);
+        cache_.elements = std::make_shared<const std::vector<Element>>(std::move(elements));
       }
-      replay_ = cache_->elements;
+      replay_ = cache_.elements;
+      charge_->hold(cache_.bytes, /*acquired=*/false);
     } else if (mode_ == Mode::kRecord) {
       recorded_ = read_elements(reader);
       recorded_bytes_ = total_bytes(recorded_);
-      std::lock_guard lock(cache_->mu);
-      if (cache_->elements || cache_->filling) {  // another pass of this pipeline records
+      std::lock_guard lock(cache_.mu);
+      if (cache_.elements || cache_.filling) {  // complete, or another pass records
         recorded_.clear();
         recorded_bytes_ = 0;
         mode_ = Mode::kPassThrough;
       } else {
-        cache_->filling = true;
+        cache_.filling = true;
         budget().try_acquire(recorded_bytes_, /*holds_nothing=*/true);
       }
     }
@@ -197,7 +237,8 @@ class MemoryCacheIterator : public detail::IteratorBase {
   }
 
   const CacheNode& node_;
-  std::shared_ptr<MemoryCache> cache_;
+  MemoryCache& cache_;                  // the node's
+  std::shared_ptr<CacheCharge> charge_;  // this pipeline's
   std::unique_ptr<detail::IteratorBase> input_;
   Mode mode_ = Mode::kUndecided;
   std::shared_ptr<const std::vector<Element>> replay_;  // kReplay

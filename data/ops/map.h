@@ -12,8 +12,10 @@
 // "map: element #517: " before the original message.
 // Randomness: a RandomMapFn gets Generator(seed, (epoch << 40) + index) where index
 // counts the elements of this pass: the numbers depend only on the seed, the epoch
-// (see repeat) and the element's position, never on the workers or timing. Give two
-// random maps different seeds; the default seed is 0.
+// (see repeat) and the element's position, never on the workers or timing. Unlike a
+// shuffle's order they do not change with each new iterator of the dataset: a loop
+// over the dataset per epoch draws the same numbers every epoch, a repeat new ones.
+// Give two random maps different seeds; the default seed is 0.
 // Thread-safety: the function is called concurrently from the worker threads when
 // parallelism > 1, and must be safe for that.
 #pragma once

@@ -78,7 +78,8 @@ class PaddedBatchNode : public detail::UnaryNode {
         target[a] = wanted[a];
       }
     }
-    const double value = options_.padding_values().empty() ? 0.0 : options_.padding_values()[k];
+    const std::vector<double>& values = options_.padding_values();
+    const double value = values.empty() ? 0.0 : values[values.size() == 1 ? 0 : k];
     std::vector<std::int64_t> dims{static_cast<std::int64_t>(elements.size())};
     dims.insert(dims.end(), target.begin(), target.end());
     Tensor out = Tensor::full(Shape(dims), value, head.dtype());
@@ -110,8 +111,8 @@ class PaddedBatchIterator : public detail::UnaryIterator {
       return std::nullopt;
     }
     const Element& first = elements[0];
-    check_count(node_.options_.padded_shapes().size(), "padded shapes", first);
-    check_count(node_.options_.padding_values().size(), "padding values", first);
+    check_count(node_.options_.padded_shapes().size(), "padded shapes", first, /*one_for_all=*/false);
+    check_count(node_.options_.padding_values().size(), "padding values", first, /*one_for_all=*/true);
     for (std::size_t i = 1; i < elements.size(); ++i) {
       SPOOL_CHECK(elements[i].size() == first.size(), InvalidArgument, "padded_batch: element #", i,
                   " in the batch has ", elements[i].size(), " components (", describe_structure(elements[i]),
@@ -121,10 +122,11 @@ class PaddedBatchIterator : public detail::UnaryIterator {
     for (std::size_t k = 0; k < first.size(); ++k) out.push_back(node_.pad_component(elements, k));
     return Element(std::move(out), first.shared_names());
   }
-  // An option list is empty (the default) or has one entry per component.
-  static void check_count(std::size_t n, const char* what, const Element& e) {
-    SPOOL_CHECK(n == 0 || n == e.size(), InvalidArgument, "padded_batch: ", n, " ", what, " for ", e.size(),
-                " components (", describe_structure(e), ")");
+  // An option list is empty (the default) or has one entry per component, or one entry
+  // for all of them when `one_for_all`.
+  static void check_count(std::size_t n, const char* what, const Element& e, bool one_for_all) {
+    SPOOL_CHECK(n == 0 || n == e.size() || (one_for_all && n == 1), InvalidArgument, "padded_batch: ", n, " ", what,
+                " for ", e.size(), " components (", describe_structure(e), ")");
   }
 
   const PaddedBatchNode& node_;

@@ -5,19 +5,34 @@
 #include <random>
 
 #include "spool/data/dataset.h"
+#include "spool/data/detail/iteration_counter.h"
 #include "spool/tensor/error.h"
 #include "spool/tensor/random.h"
 
 namespace spool::data {
 namespace {
 
+std::uint64_t random_seed() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) | device();
+}
+
 class ShuffleNode : public detail::UnaryNode {
  public:
-  ShuffleNode(detail::NodePtr input, ShuffleOptions options) : UnaryNode(std::move(input)), options_(options) {}
+  ShuffleNode(detail::NodePtr input, ShuffleOptions options)
+      : UnaryNode(std::move(input)),
+        options_(options),
+        seed_(options.seed() ? *options.seed() : random_seed()) {}
   std::string name() const override { return "shuffle"; }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+  detail::IterationCounter* iteration_counter() const override {
+    return options_.reshuffle_each_iteration() ? iterations_.get() : nullptr;
+  }
 
   const ShuffleOptions options_;
+  const std::uint64_t seed_;  // drawn once per dataset when unseeded, as tf.data
+  // The iterators made of this stage (the dataset's one piece of shared state).
+  const std::unique_ptr<detail::IterationCounter> iterations_ = std::make_unique<detail::IterationCounter>();
 };
 
 class ShuffleIterator : public detail::UnaryIterator {
@@ -25,8 +40,10 @@ class ShuffleIterator : public detail::UnaryIterator {
   ShuffleIterator(const ShuffleNode& node, const detail::IteratorContext& context)
       : UnaryIterator(node, context),
         node_(node),
-        seed_(node.options_.seed() ? *node.options_.seed() : std::random_device{}()),
-        stream_(node.options_.reshuffle_each_iteration() ? context.epoch : 0) {}
+        reshuffle_(node.options_.reshuffle_each_iteration()),
+        seed_(node.seed_),
+        iteration_(reshuffle_ ? node.iterations_->take(*context.pipeline) : 0),
+        stream_(reshuffle_ ? context.epoch : 0) {}
   ~ShuffleIterator() override { budget().release(buffer_bytes_); }
 
  private:
@@ -61,12 +78,13 @@ class ShuffleIterator : public detail::UnaryIterator {
     return out;
   }
 
-  // Draw k uses Philox block k of stream `epoch`: a pure function of (seed, epoch, k).
-  // The next kAhead values are kept, as prefetch_ahead() computes them early.
+  // Draw k uses Philox block k of stream `epoch` under the iteration's seed: a pure
+  // function of (seed, iteration, epoch, k). The next kAhead values are kept, as
+  // prefetch_ahead() computes them early.
   std::uint64_t draw(std::uint64_t k) {
     Ahead& slot = ahead_[k % kAhead];
     if (slot.draw != k) {
-      Generator gen(seed_, stream_);
+      Generator gen(reshuffle_ ? detail::iteration_seed(seed_, iteration_) : seed_, stream_);
       gen.set_position(k);
       slot = {k, gen.next_u64()};
     }
@@ -110,6 +128,7 @@ class ShuffleIterator : public detail::UnaryIterator {
 
   void save(StateWriter& writer) override {
     writer.write_u64(seed_);
+    detail::IterationCounter::save(writer, iteration_);
     writer.write_u64(stream_);
     writer.write_u64(draws_);
     writer.write_bool(input_done_);
@@ -119,8 +138,10 @@ class ShuffleIterator : public detail::UnaryIterator {
   }
   void restore(StateReader& reader) override {
     seed_ = reader.read_u64();
+    // Later passes of this pipeline (a repeat above) use the saved iteration too.
+    iteration_ = reshuffle_ ? node_.iterations_->restore(reader, *context().pipeline) : reader.read_u64();
     stream_ = reader.read_u64();
-    ahead_ = {};  // computed for the old seed and stream
+    ahead_ = {};  // computed for the old seed, iteration and stream
     draws_ = reader.read_u64();
     input_done_ = reader.read_bool();
     const std::int64_t n = reader.read_i64();
@@ -145,8 +166,10 @@ class ShuffleIterator : public detail::UnaryIterator {
   };
 
   const ShuffleNode& node_;
+  const bool reshuffle_;
   std::array<Ahead, kAhead> ahead_{};  // draw values computed early; not state (recomputable)
-  std::uint64_t seed_;
+  std::uint64_t seed_;       // the node's, or a restored iterator's
+  std::uint64_t iteration_;  // 0 without reshuffle_each_iteration
   std::uint64_t stream_;
   std::uint64_t draws_ = 0;
   bool input_done_ = false;

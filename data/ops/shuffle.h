@@ -2,16 +2,26 @@
 // yields a uniformly chosen one and replaces it with the next input element.
 //
 //   ds.shuffle(ShuffleOptions().buffer_size(10000).seed(42)).repeat(3)   // 3 permutations
+//   auto shuffled = ds.shuffle(ShuffleOptions().buffer_size(10000).seed(42));
+//   for (int epoch = 0; epoch < 3; ++epoch)
+//     for (Element& e : shuffled) train(e);                             // 3 permutations too
 //
-// With a seed the order is a pure function of (seed, epoch): each pass that repeat
-// starts gets a new order when reshuffle_each_iteration (the default), the same
-// order otherwise. Without a seed the seed is drawn at random when the iterator is
-// made (and saved in its state, so a restored iterator continues the same order).
+// With reshuffle_each_iteration (the default), as tf.data, every pass gets a new order:
+// each pass a repeat starts (its epoch), and each new iterator of the dataset (its
+// iteration: the k-th iterator made uses iteration k, see iteration_counter.h). The
+// order is a pure function of (seed, iteration, epoch), so a dataset built anew gives
+// the same sequence of orders. Without reshuffle_each_iteration every pass of every
+// iterator of the dataset sees one order. Without a seed the seed is drawn at random
+// once per dataset, when the stage is built (as tf.data): orders then differ between
+// datasets built alike, and follow the same rules within one. A saved state holds the
+// seed and the iteration, so a restored iterator continues the same order.
+// Shared state: the iteration count, an IterationCounter the node owns; the node is
+// otherwise immutable.
 // The buffer's bytes count against Options::max_buffered_bytes: when the budget is
 // full the buffer stops growing (a smaller effective buffer), which keeps memory
 // bounded at the price of less mixing; the order is still reproducible for a fixed
 // budget.
-// Thread-safety: as every stage (see dataset.h).
+// Thread-safety: as every stage (see dataset.h); the iteration count is thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -3,7 +3,8 @@
 // RandomState(seed) before splitting; we cannot match that generator bit for bit, so the
 // split uses our Philox permutation keyed by (seed, stream 0) instead: the same seed
 // gives the same split here, but not the same files as Keras. Each epoch then visits the
-// subset in a permutation keyed by (seed, epoch + 1) (Keras reshuffles with a buffer).
+// subset in a permutation keyed by (seed, iteration, epoch + 1) (seeded_order.h; Keras
+// reshuffles with a buffer).
 #include "spool/data/sources/image_folder_dataset.h"
 
 #include <algorithm>
@@ -66,9 +67,14 @@ class ImageFolderNode : public detail::DatasetNode {
   std::string name() const override { return "image_folder"; }
   std::int64_t cardinality() const override { return static_cast<std::int64_t>(files_.paths.size()); }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+  detail::IterationCounter* iteration_counter() const override {
+    return options_.shuffle() ? iterations_.get() : nullptr;
+  }
 
   const Files files_;
   const ImageFolderOptions options_;
+  // The iterators made of this stage, for a new order per iterator (seeded_order.h).
+  const std::unique_ptr<detail::IterationCounter> iterations_ = std::make_unique<detail::IterationCounter>();
 };
 
 // The whole file as 1-D u8; IoError naming the path when it cannot be read.
@@ -88,7 +94,8 @@ class ImageFolderIterator : public detail::IteratorBase {
   ImageFolderIterator(const ImageFolderNode& node, const detail::IteratorContext& context)
       : IteratorBase(node, context),
         node_(node),
-        order_(node.files_.paths.size(), node.options_.shuffle(), node.options_.seed(), context.epoch + 1) {}
+        order_(node.files_.paths.size(), node.options_.shuffle(), node.options_.seed(), *node.iterations_, context,
+               context.epoch + 1) {}
 
  private:
   std::optional<Element> get_next() override {
@@ -103,7 +110,7 @@ class ImageFolderIterator : public detail::IteratorBase {
                    names_);
   }
   void save(StateWriter& writer) override { order_.save(writer); }
-  void restore(StateReader& reader) override { order_.restore(reader, "image_folder"); }
+  void restore(StateReader& reader) override { order_.restore(reader, context(), "image_folder"); }
 
   const ImageFolderNode& node_;
   detail::ListOrder order_;  // stream epoch + 1: stream 0 is the split's

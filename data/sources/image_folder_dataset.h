@@ -34,7 +34,8 @@
 //   dropped and counted in the stats of the "ignore_errors" stage (skipped_errors);
 //   without decode, ignore_errors skips files that cannot be read.
 // cardinality() is the number of files in the subset (unknown with ignore_errors).
-// The file order is a pure function of the seed (per epoch when shuffle).
+// The file order is a pure function of the seed (when shuffle: a new one per repeat
+// epoch and per iterator of the dataset, as the shuffle Keras applies).
 // Thread-safety: as every Dataset.
 #pragma once
 
@@ -62,7 +63,8 @@ class ImageFolderOptions {
     return *this;
   }
   const std::optional<std::uint64_t>& seed() const { return seed_; }
-  // Shuffle the files (Keras' default true); each epoch reshuffles.
+  // Shuffle the files (Keras' default true); each epoch (repeat's, or a new iterator)
+  // reshuffles.
   ImageFolderOptions& shuffle(bool on) {
     shuffle_ = on;
     return *this;

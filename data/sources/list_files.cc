@@ -1,5 +1,5 @@
 // list_files, glob_files and file_names: one stage, "file_names", that yields a list of
-// paths in order or in a (seed, epoch) permutation.
+// paths in order or in a (seed, iteration, epoch) permutation (seeded_order.h).
 #include "spool/data/sources/list_files.h"
 
 #include <glob.h>
@@ -20,16 +20,21 @@ class FileNamesNode : public detail::DatasetNode {
   std::string name() const override { return "file_names"; }
   std::int64_t cardinality() const override { return static_cast<std::int64_t>(files_.size()); }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+  detail::IterationCounter* iteration_counter() const override { return shuffle_ ? iterations_.get() : nullptr; }
 
   const std::vector<std::string> files_;
   const bool shuffle_;
   const std::optional<std::uint64_t> seed_;
+  // The iterators made of this stage, for a new order per iterator (seeded_order.h).
+  const std::unique_ptr<detail::IterationCounter> iterations_ = std::make_unique<detail::IterationCounter>();
 };
 
 class FileNamesIterator : public detail::IteratorBase {
  public:
   FileNamesIterator(const FileNamesNode& node, const detail::IteratorContext& context)
-      : IteratorBase(node, context), node_(node), order_(node.files_.size(), node.shuffle_, node.seed_, context.epoch) {}
+      : IteratorBase(node, context),
+        node_(node),
+        order_(node.files_.size(), node.shuffle_, node.seed_, *node.iterations_, context, context.epoch) {}
 
  private:
   std::optional<Element> get_next() override {
@@ -38,7 +43,7 @@ class FileNamesIterator : public detail::IteratorBase {
     return Element(Tensor::from_bytes(node_.files_[*k]));
   }
   void save(StateWriter& writer) override { order_.save(writer); }
-  void restore(StateReader& reader) override { order_.restore(reader, "file_names"); }
+  void restore(StateReader& reader) override { order_.restore(reader, context(), "file_names"); }
 
   const FileNamesNode& node_;
   detail::ListOrder order_;

@@ -7,7 +7,10 @@
 // Patterns use shell globbing (*, ?, [..]) in any path component. No match is an
 // error naming the pattern (as TensorFlow). Elements are one 1-D u8 tensor holding the
 // path (Element::operator[](0).as_string_view()). With shuffle the order is a pure
-// function of (seed, epoch); without a seed one is drawn per iterator.
+// function of (seed, iteration, epoch): a new one per repeat epoch and per iterator of
+// the dataset (the k-th uses iteration k, as tf.data's shuffle); without a seed one is
+// drawn per pass.
+// Shared state: the count of iterators, an IterationCounter the node owns.
 // Thread-safety: as every Dataset.
 #pragma once
 

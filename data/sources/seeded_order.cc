@@ -20,8 +20,14 @@ std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed, s
   return order;
 }
 
-ListOrder::ListOrder(std::size_t n, bool shuffle, std::optional<std::uint64_t> seed, std::uint64_t stream)
-    : n_(n), shuffle_(shuffle), stream_(stream), seed_(seed ? *seed : std::random_device{}()) {
+ListOrder::ListOrder(std::size_t n, bool shuffle, std::optional<std::uint64_t> seed, IterationCounter& iterations,
+                     const IteratorContext& context, std::uint64_t stream)
+    : n_(n),
+      shuffle_(shuffle),
+      stream_(stream),
+      iterations_(iterations),
+      iteration_(shuffle ? iterations.take(*context.pipeline) : 0),
+      seed_(seed ? iteration_seed(*seed, iteration_) : std::random_device{}()) {
   make_order();
 }
 
@@ -40,11 +46,13 @@ std::optional<std::size_t> ListOrder::next() {
 }
 
 void ListOrder::save(StateWriter& writer) const {
+  if (shuffle_) IterationCounter::save(writer, iteration_);
   writer.write_u64(seed_);
   writer.write_u64(index_);
 }
 
-void ListOrder::restore(StateReader& reader, std::string_view stage) {
+void ListOrder::restore(StateReader& reader, const IteratorContext& context, std::string_view stage) {
+  if (shuffle_) iteration_ = iterations_.restore(reader, *context.pipeline);
   seed_ = reader.read_u64();
   index_ = reader.read_u64();
   SPOOL_CHECK(index_ <= n_, InvalidArgument, std::string(stage), ": saved position ", index_, " is outside [0, ", n_,

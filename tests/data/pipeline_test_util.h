@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -43,14 +44,16 @@ inline std::vector<std::int64_t> scalars(const data::Dataset& ds, std::size_t k 
 // iterator from the state (through bytes, as a file would), and checks that the
 // first `cut` elements plus the resumed rest equal the uninterrupted pass. Also
 // checks that the original iterator, saved mid-stream, continues unchanged.
-inline void expect_resumes_exactly(const data::Dataset& ds, const std::vector<std::int64_t>& cuts) {
-  const std::vector<data::Element> expected = drain(ds);
+// `make_cut()` makes the iterator to cut, `resume(state)` the resumed one.
+template <typename MakeCut, typename Resume>
+void expect_resumes_exactly_with(const std::vector<data::Element>& expected, const std::vector<std::int64_t>& cuts,
+                                 MakeCut make_cut, Resume resume) {
   for (std::int64_t cut : cuts) {
     SCOPED_TRACE("cut after " + std::to_string(cut) + " of " + std::to_string(expected.size()) + " elements");
-    data::Iterator it = ds.make_iterator();
+    data::Iterator it = make_cut();
     std::vector<data::Element> got = drain(it, cut);
     const data::IteratorState state = data::IteratorState::from_bytes(it.save().bytes());
-    data::Iterator resumed = ds.make_iterator(state);
+    data::Iterator resumed = resume(state);
     std::vector<data::Element> rest = drain(resumed);
     std::vector<data::Element> original_rest = drain(it);
     ASSERT_EQ(got.size() + rest.size(), expected.size());
@@ -61,6 +64,25 @@ inline void expect_resumes_exactly(const data::Dataset& ds, const std::vector<st
       ASSERT_EQ(original_rest[i], expected[got.size() + i]) << "element " << got.size() + i << " after save";
     }
   }
+}
+
+// The check on iterators of one Dataset. Its shuffles give every iterator a new order,
+// so the uninterrupted pass and the cut ones are all pinned to iteration 0; the resumed
+// one takes its iteration from the state.
+inline void expect_resumes_exactly(const data::Dataset& ds, const std::vector<std::int64_t>& cuts) {
+  data::Iterator uninterrupted = ds.make_iterator_at(0);
+  expect_resumes_exactly_with(
+      drain(uninterrupted), cuts, [&] { return ds.make_iterator_at(0); },
+      [&](const data::IteratorState& state) { return ds.make_iterator(state); });
+}
+
+// The check with every pass over a Dataset built anew by `build` (as a new process
+// would): state the iterators of a stage share (an in-memory cache, an iteration count)
+// starts empty each time.
+inline void expect_resumes_exactly(const std::function<data::Dataset()>& build, const std::vector<std::int64_t>& cuts) {
+  expect_resumes_exactly_with(
+      drain(build()), cuts, [&] { return build().make_iterator(); },
+      [&](const data::IteratorState& state) { return build().make_iterator(state); });
 }
 
 // Every cut from 0 to the length of the pass.

@@ -112,11 +112,11 @@ TEST(FitTest, BinaryAccuracyFromLogitsOnTwoBlobs) {
 
 TEST(FitTest, SameSeedGivesIdenticalWeightsAndAnotherSeedDoesNot) {
   const Blobs data = blobs(kExamples, 1);
-  const data::Dataset train = batches(data, kBatch, 3);
+  // A dataset per run: each new iterator of one dataset reshuffles (as tf.data).
   BlobRun a(7), b(7), c(7);
-  a.trainer.fit(train, silent().epochs(2).seed(5));
-  b.trainer.fit(train, silent().epochs(2).seed(5));
-  c.trainer.fit(train, silent().epochs(2).seed(6));  // other dropout masks only
+  a.trainer.fit(batches(data, kBatch, 3), silent().epochs(2).seed(5));
+  b.trainer.fit(batches(data, kBatch, 3), silent().epochs(2).seed(5));
+  c.trainer.fit(batches(data, kBatch, 3), silent().epochs(2).seed(6));  // other dropout masks only
   EXPECT_TRUE(variable_bytes(a.model) == variable_bytes(b.model));
   EXPECT_FALSE(variable_bytes(a.model) == variable_bytes(c.model));
 }
@@ -141,17 +141,19 @@ TEST(FitTest, ASecondFitTrainsItsEpochsAgain) {
 History expect_resume_is_exact(const FitOptions& interrupted, const TempDir& dir, bool crashes) {
   constexpr int kEpochs = 4;
   const Blobs data = blobs(kExamples, 1);
-  const data::Dataset train = batches(data, kBatch, 3);
+  // Each run builds its dataset, as a process of its own would: one dataset's second
+  // iterator would reshuffle (as tf.data).
+  const auto train = [&data] { return batches(data, kBatch, 3); };
 
   BlobRun straight(7);
-  const History full = straight.trainer.fit(train, silent().epochs(kEpochs).seed(5));
+  const History full = straight.trainer.fit(train(), silent().epochs(kEpochs).seed(5));
 
   {
     BlobRun first(7);
     if (crashes) {
-      EXPECT_THROW(first.trainer.fit(train, interrupted), std::runtime_error);
+      EXPECT_THROW(first.trainer.fit(train(), interrupted), std::runtime_error);
     } else {
-      first.trainer.fit(train, interrupted);
+      first.trainer.fit(train(), interrupted);
     }
     EXPECT_FALSE(variable_bytes(first.model) == variable_bytes(straight.model)) << "the first part ran to the end";
   }
@@ -159,7 +161,7 @@ History expect_resume_is_exact(const FitOptions& interrupted, const TempDir& dir
   const autodiff::TrainingState state =
       autodiff::restore_checkpoint(dir.path().string(), resumed.model.variables(), &resumed.adam);
   // No seed here: the checkpoint's seed must be the one the dropout masks come from.
-  const History rest = resumed.trainer.fit(train, silent().epochs(kEpochs).resume_from(state));
+  const History rest = resumed.trainer.fit(train(), silent().epochs(kEpochs).resume_from(state));
   EXPECT_TRUE(variable_bytes(resumed.model) == variable_bytes(straight.model));
   EXPECT_EQ(resumed.trainer.step(), straight.trainer.step());
   EXPECT_EQ(resumed.trainer.epoch(), kEpochs);
@@ -362,11 +364,12 @@ TEST(EvaluateTest, DoesNotDisturbTheRunningTrainingAccuracy) {
     data::Dataset ds_;
   };
   const Blobs data = blobs(kExamples, 1);
-  const data::Dataset train = batches(data, kBatch, 3);
   BlobRun plain(7), probed(7);
-  const History a = plain.trainer.fit(train, silent().epochs(2));
-  const History b = probed.trainer.fit(
-      train, silent().epochs(2).callback(std::make_shared<EvaluateEveryBatch>(in_order(blobs(40, 9), 8))));
+  // A dataset per run, so both see the same orders.
+  const History a = plain.trainer.fit(batches(data, kBatch, 3), silent().epochs(2));
+  const History b =
+      probed.trainer.fit(batches(data, kBatch, 3),
+                         silent().epochs(2).callback(std::make_shared<EvaluateEveryBatch>(in_order(blobs(40, 9), 8))));
   ASSERT_EQ(b.epochs.size(), 2u);
   EXPECT_EQ(a.epochs[1].accuracy, b.epochs[1].accuracy);
   EXPECT_EQ(a.epochs[1].loss, b.epochs[1].loss);

@@ -39,10 +39,67 @@ TEST(Cache, InMemoryRepeatReadsTheInputOnce) {
   auto ds = counted(5, calls).cache().repeat(3);
   EXPECT_EQ(scalars(ds), times({0, 1, 2, 3, 4}, 3));
   EXPECT_EQ(calls.load(), 5);
-  // The cache belongs to an iterator: a new one reads the input again, once.
-  EXPECT_EQ(scalars(ds), times({0, 1, 2, 3, 4}, 3));
-  EXPECT_EQ(calls.load(), 10);
   EXPECT_EQ(counted(5, calls).cache().cardinality(), 5);
+}
+
+// As tf.data: the cache is the dataset's, so a custom loop's later epochs replay it.
+TEST(Cache, InMemoryLaterIteratorsOfTheDatasetReplayTheFirstCompletePass) {
+  std::atomic<std::int64_t> calls{0};
+  const Dataset cached = counted(5, calls).cache();
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    std::vector<std::int64_t> got;
+    for (const Element& e : cached) got.push_back(e[0].item<std::int64_t>());
+    EXPECT_EQ(got, times({0, 1, 2, 3, 4}, 1)) << "epoch " << epoch;
+  }
+  EXPECT_EQ(calls.load(), 5);
+  // Datasets built on it share the cache; one built anew has its own.
+  EXPECT_EQ(scalars(cached.repeat(2).prefetch(2)), times({0, 1, 2, 3, 4}, 2));
+  EXPECT_EQ(calls.load(), 5);
+  EXPECT_EQ(scalars(counted(5, calls).cache()), times({0, 1, 2, 3, 4}, 1));
+  EXPECT_EQ(calls.load(), 10);
+}
+
+TEST(Cache, InMemoryShuffleBelowTheCacheIsFrozenByIt) {
+  const Dataset ds = Dataset::range(20).shuffle(20, 3).cache();
+  const std::vector<std::int64_t> first = scalars(ds);
+  EXPECT_EQ(scalars(ds), first);  // replayed, not reshuffled (as tf.data)
+  const Dataset alone = Dataset::range(20).shuffle(20, 3);
+  EXPECT_EQ(scalars(alone), first);
+  EXPECT_NE(scalars(alone), first);  // without the cache the next iterator reshuffles
+}
+
+TEST(Cache, InMemoryPartialPassIsNotTakenForTheWholeByLaterIterators) {
+  std::atomic<std::int64_t> calls{0};
+  const Dataset cached = counted(5, calls).cache();
+  {
+    Iterator partial = cached.make_iterator();
+    EXPECT_EQ(drain(partial, 3).size(), 3u);
+    // While that pass is alive another iterator reads the input itself, in full.
+    EXPECT_EQ(scalars(cached), times({0, 1, 2, 3, 4}, 1));
+    EXPECT_EQ(calls.load(), 8);
+  }  // the partial pass drops what it recorded
+  EXPECT_EQ(scalars(cached), times({0, 1, 2, 3, 4}, 1));  // records, in full
+  EXPECT_EQ(calls.load(), 13);
+  EXPECT_EQ(scalars(cached), times({0, 1, 2, 3, 4}, 1));  // replays
+  EXPECT_EQ(calls.load(), 13);
+  // A loop left early leaves nothing either.
+  std::atomic<std::int64_t> calls2{0};
+  const Dataset again = counted(5, calls2).cache();
+  for (const Element& e : again) {
+    if (e[0].item<std::int64_t>() == 1) break;
+  }
+  EXPECT_EQ(scalars(again), times({0, 1, 2, 3, 4}, 1));
+  EXPECT_EQ(calls2.load(), 7);
+}
+
+TEST(Cache, InMemoryReplayCountsTheCacheOnceInTheIteratorsByteBudget) {
+  const Dataset cached = Dataset::range(10).cache();
+  drain(cached);
+  Iterator it = cached.repeat(2).make_iterator();
+  drain(it, 3);
+  EXPECT_EQ(it.stats().buffered_bytes, 80);  // ten i64 scalars
+  drain(it, 12);
+  EXPECT_EQ(it.stats().buffered_bytes, 80);  // counted once for both passes
 }
 
 TEST(Cache, InMemoryUnfinishedPassIsNotReplayed) {
@@ -96,15 +153,21 @@ TEST(Cache, InMemoryCacheOverTheByteBudgetIsAClearError) {
 
 TEST(Cache, InMemoryResumesExactlyAtEveryCut) {
   std::atomic<std::int64_t> calls{0};
-  auto ds = counted(6, calls).shuffle(4, 7).cache().repeat(3);
+  const auto build = [&calls] { return counted(6, calls).shuffle(4, 7).cache().repeat(3); };
+  // Datasets built anew, so that cuts in the first pass resume a recording cache.
+  expect_resumes_exactly(build, all_cuts(build()));
+  const Dataset ds = build();
   expect_resumes_exactly(ds, all_cuts(ds));
-  // A state saved while replaying carries the cache: the resumed run reads no input.
+  // A state saved while replaying carries the cache: the run resumed in a dataset built
+  // anew reads no input, nor do that dataset's later iterators.
   Iterator it = ds.make_iterator();
   drain(it, 8);
   const IteratorState state = it.save();
+  const Dataset fresh = build();
   const std::int64_t before = calls.load();
-  Iterator resumed = ds.make_iterator(state);
+  Iterator resumed = fresh.make_iterator(state);
   EXPECT_EQ(drain(resumed).size(), 10u);
+  EXPECT_EQ(drain(fresh).size(), 18u);
   EXPECT_EQ(calls.load(), before);
 }
 

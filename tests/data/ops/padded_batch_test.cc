@@ -57,6 +57,17 @@ TEST(PaddedBatch, PaddedShapesAndValuesPerComponent) {
   EXPECT_EQ(drain(largest)[0][0].to_vector<std::int64_t>(), (I64s{0, 7, 0, 1}));
 }
 
+TEST(PaddedBatch, OnePaddingValuePadsEveryComponent) {
+  // Element n: (i64[n] 0..n-1, f32[n] of n), so both components need padding.
+  auto ds = Dataset::range(1, 3).map([](Element e) {
+    const std::int64_t n = e[0].item<std::int64_t>();
+    return Element{Tensor::arange(0, static_cast<double>(n)), Tensor::full(Shape{n}, static_cast<double>(n), DType::kF32)};
+  });
+  auto batch = drain(ds.padded_batch(2, PaddedBatchOptions().padding_values({-1})))[0];
+  EXPECT_EQ(batch[0].to_vector<std::int64_t>(), (I64s{0, -1, 0, 1}));
+  EXPECT_EQ(batch[1].to_vector<float>(), (std::vector<float>{1, -1, 2, 2}));
+}
+
 TEST(PaddedBatch, ErrorsNameTheComponentAndTheShapes) {
   expect_error<InvalidArgument>(
       [&] {
@@ -75,7 +86,12 @@ TEST(PaddedBatch, ErrorsNameTheComponentAndTheShapes) {
   expect_error<InvalidArgument>([&] { drain(ranks.padded_batch(2)); },
                                 "padded_batch: component 0 of element #1 in the batch is i64[1, 2] but element #0 has "
                                 "i64[2] (dtypes and ranks must agree)");
-  EXPECT_THROW(drain(ragged(2).padded_batch(2, PaddedBatchOptions().padding_values({1}))), InvalidArgument);
+  expect_error<InvalidArgument>(
+      [&] { drain(ragged(2).padded_batch(2, PaddedBatchOptions().padding_values({1, 2, 3}))); },
+      "padded_batch: 3 padding values for 2 components (i64[1], f32[])");
+  expect_error<InvalidArgument>(
+      [&] { drain(ragged(2).padded_batch(2, PaddedBatchOptions().padded_shapes({{-1}}))); },
+      "padded_batch: 1 padded shapes for 2 components (i64[1], f32[])");
   EXPECT_THROW(Dataset::range(2).padded_batch(0), InvalidArgument);
   EXPECT_THROW(Dataset::range(2).padded_batch(1, PaddedBatchOptions().padded_shapes({{-2}})), InvalidArgument);
 }

@@ -76,12 +76,17 @@ TEST_F(ImageFolderTest, ShuffleIsAPermutationPerSeedAndEpoch) {
   std::vector<std::string> sorted = first;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(sorted, paths_of(drain(ImageFolderDataset(root(), ImageFolderOptions().shuffle(false)))));
-  const std::vector<std::string> epochs = paths_of(drain(ds.repeat(4)));
+  const Dataset alike = ImageFolderDataset(root(), ImageFolderOptions().seed(5));
+  const std::vector<std::string> epochs = paths_of(drain(alike.repeat(4)));
   ASSERT_EQ(epochs.size(), 20u);
   EXPECT_TRUE(std::equal(first.begin(), first.end(), epochs.begin()));
   bool all_same = true;
   for (std::size_t i = 5; i < 20; ++i) all_same = all_same && epochs[i] == first[i % 5];
   EXPECT_FALSE(all_same);
+  // Each new iterator of the dataset reshuffles too, as the dataset Keras returns.
+  bool iterators_same = true;
+  for (int k = 1; k < 4; ++k) iterators_same = iterators_same && paths_of(drain(ds)) == first;
+  EXPECT_FALSE(iterators_same);
   spool::testing::expect_resumes_exactly(ds.repeat(2), spool::testing::all_cuts(ds.repeat(2)));
 }
 

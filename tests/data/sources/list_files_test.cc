@@ -70,7 +70,7 @@ TEST_F(ListFilesTest, SeededShuffleIsAPermutationFixedPerEpochAndNewEachEpoch) {
   std::sort(sorted_first.begin(), sorted_first.end());
   EXPECT_EQ(sorted_first, sorted);
   // Over a few epochs the orders differ (6 files: 720 orders), and each is a permutation.
-  const std::vector<std::string> epochs = names_of(ds.repeat(4));
+  const std::vector<std::string> epochs = names_of(list_files(pattern("*"), true, 7).repeat(4));
   ASSERT_EQ(epochs.size(), 4 * sorted.size());
   std::vector<std::vector<std::string>> orders;
   for (std::size_t k = 0; k < 4; ++k) {
@@ -81,9 +81,28 @@ TEST_F(ListFilesTest, SeededShuffleIsAPermutationFixedPerEpochAndNewEachEpoch) {
   EXPECT_FALSE(orders[0] == orders[1] && orders[1] == orders[2] && orders[2] == orders[3]);
 }
 
+TEST_F(ListFilesTest, EveryNewIteratorReshufflesAsTfDataDoes) {
+  Dataset ds = list_files(pattern("*"), /*shuffle=*/true, /*seed=*/7);
+  std::vector<std::vector<std::string>> passes;
+  for (int k = 0; k < 4; ++k) passes.push_back(names_of(ds));
+  EXPECT_FALSE(passes[0] == passes[1] && passes[1] == passes[2] && passes[2] == passes[3]);
+  Dataset again = list_files(pattern("*"), true, 7);  // built alike: the same sequence
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(names_of(again), passes[static_cast<std::size_t>(k)]) << "iterator " << k;
+  // Unshuffled lists keep their order.
+  Dataset sorted = list_files(pattern("*"), false);
+  EXPECT_EQ(names_of(sorted), names_of(sorted));
+}
+
 TEST_F(ListFilesTest, ResumesExactlyShuffledSeededOrNot) {
   Dataset seeded = list_files(pattern("*"), true, 3).repeat(2);
   spool::testing::expect_resumes_exactly(seeded, spool::testing::all_cuts(seeded));
+  // In a dataset built anew, from an iterator past the first (its iteration is saved).
+  const auto second_iterator = [&] {
+    Dataset ds = list_files(pattern("*"), true, 3).repeat(2);
+    spool::testing::drain(ds);
+    return ds;
+  };
+  spool::testing::expect_resumes_exactly(second_iterator, spool::testing::all_cuts(seeded));
   // Without a seed the drawn seed is part of the state, so a resumed pass continues the same order.
   Dataset unseeded = list_files(pattern("*"), true);
   Iterator it = unseeded.make_iterator();
