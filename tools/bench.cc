@@ -15,8 +15,7 @@
 #include "spool/data/dataset.h"
 #include "spool/data/io/feature_view.h"
 #include "spool/data/io/tfrecord_reader.h"
-#include "spool/data/image/decode_image.h"
-#include "spool/data/image/jpeg.h"
+#include "spool/data/image/color.h"
 #include "spool/data/image/resize.h"
 #include "spool/data/ops/parse_example_fn.h"
 #include "spool/data/sources/idx_dataset.h"
@@ -225,41 +224,20 @@ data::FeatureSpec infer_spec(const std::vector<std::string>& files, data::Compre
   SPOOL_THROW(DataLossError, "--parse example: no records to infer a spec from in ", files.size(), " files");
 }
 
+// image -> f32 (x / 255 - mean) / std, as one multiply-add per pixel.
 data::MapFn normalize_fn(double mean, double stddev) {
-  const auto scale = static_cast<float>(1.0 / (255.0 * stddev));
-  const auto shift = static_cast<float>(mean / stddev);
-  return [scale, shift](data::Element e) {
-    const std::size_t at = e.find("image");
-    SPOOL_CHECK(at < e.size() && e[at].dtype() == DType::kU8, InvalidArgument,
-                "normalize: expected a u8 'image' component, got ", data::describe_structure(e));
-    const Tensor image = e[at].is_contiguous() ? std::move(e[at]) : e[at].contiguous();
-    Tensor out = Tensor::empty(image.shape(), DType::kF32);
-    const std::uint8_t* in = image.data<std::uint8_t>();
-    float* o = out.data<float>();
-    for (std::int64_t i = 0, n = image.numel(); i < n; ++i) o[i] = static_cast<float>(in[i]) * scale - shift;
-    e[at] = std::move(out);
-    return e;
-  };
+  return data::rescale_fn(static_cast<float>(1.0 / (255.0 * stddev)), -static_cast<float>(mean / stddev), "image");
 }
 
 // {image (file bytes), label, path} -> {image u8[h,w,3], label}: the path is dropped so
 // that decoded images of one size batch. With a size: -> {image f32[h,w,3] in [0,1], label},
-// a JPEG decoded at the largest DCT ratio that keeps the size.
+// decoded and resized as ImageFolderDataset(decode(true).image_size(size)) does.
 data::MapFn decode_fn(std::optional<data::ImageSize> size) {
-  return [size](data::Element e) {
-    const std::string_view bytes = e["image"].as_string_view();
-    const std::string_view path = e["path"].as_string_view();
-    data::DecodeOptions options = data::DecodeOptions().channels(3);
-    if (size && data::detect_image_format(bytes, path) == data::ImageFormat::kJpeg) {
-      const data::ImageInfo info = data::read_image_info(bytes, path);
-      options.ratio(data::jpeg_ratio_for(info.height, info.width, size->height, size->width));
-    }
-    Tensor image = data::decode_image(bytes, path, options);
-    if (size) {
-      image = data::resize(image, *size);
-      float* p = image.data<float>();
-      for (std::int64_t i = 0, n = image.numel(); i < n; ++i) p[i] *= 1.0f / 255.0f;
-    }
+  data::ImageFolderOptions options;
+  if (size) options.image_size(*size);
+  return [options](data::Element e) {
+    Tensor image = data::decode_image_file(e["image"].as_string_view(), e["path"].as_string_view(), options);
+    if (options.image_size()) image = data::rescale(image, 1.0f / 255.0f);
     return data::Element({std::move(image), e["label"]}, {"image", "label"});
   };
 }

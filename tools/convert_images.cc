@@ -3,22 +3,22 @@
 // (convert_job.h), optionally split into train and validation as ImageFolderDataset's
 // validation_split/subset/seed split it.
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "convert_job.h"
+#include "spool/data/image/color.h"
 #include "spool/data/image/decode_image.h"
 #include "spool/data/image/jpeg.h"
 #include "spool/data/image/png.h"
 #include "spool/data/image/resize.h"
+#include "spool/data/io/read_file.h"
 #include "spool/data/sources/image_folder_dataset.h"
 #include "spool/tensor/error.h"
 
@@ -63,14 +63,6 @@ struct ImageOptions {
   bool verify = true;
 };
 
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SPOOL_CHECK(in.is_open(), IoError, "cannot open ", spool::quoted(path));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  SPOOL_CHECK(!in.bad(), IoError, "cannot read ", spool::quoted(path));
-  return bytes;
-}
-
 // "150x150" -> {150, 150} (height, width: W x H as written).
 std::pair<std::int64_t, std::int64_t> parse_size(const std::string& text) {
   std::int64_t width = 0;
@@ -84,19 +76,6 @@ std::pair<std::int64_t, std::int64_t> parse_size(const std::string& text) {
   return {height, width};
 }
 
-// The f32 result of a resize back to u8: rounded to nearest (halves away from zero)
-// and clamped to [0, 255].
-Tensor round_to_u8(const Tensor& resized) {
-  const Tensor in = resized.contiguous();
-  Tensor out = Tensor::empty(in.shape(), DType::kU8);
-  const float* src = in.data<float>();
-  std::uint8_t* dst = out.data<std::uint8_t>();
-  for (std::int64_t i = 0; i < in.numel(); ++i) {
-    dst[i] = static_cast<std::uint8_t>(std::lround(std::clamp(src[i], 0.0f, 255.0f)));
-  }
-  return out;
-}
-
 // The channels decoding gives when asked for `wanted` (0: as stored).
 int decoded_channels(const data::ImageInfo& info, int wanted) {
   if (wanted != 0) return wanted;
@@ -105,7 +84,8 @@ int decoded_channels(const data::ImageInfo& info, int wanted) {
 
 Converted convert_image(const ImageOptions& o, const std::string& path, const std::string& filename, std::int64_t label,
                         const std::string& class_name) {
-  const std::string bytes = read_whole_file(path);
+  const Tensor file = data::read_file(path);
+  const std::string_view bytes = file.as_string_view();
   const data::ImageInfo info = data::read_image_info(bytes, path);
   int wanted = o.channels;
   if (o.format == "jpeg" && wanted == 0) wanted = info.channels <= 2 ? 1 : 3;
@@ -118,7 +98,7 @@ Converted convert_image(const ImageOptions& o, const std::string& path, const st
     return {encode_image_example(record), label, info.height, info.width, stored};
   }
   Tensor image = data::decode_image(bytes, path, data::DecodeOptions().channels(wanted));
-  if (o.resize) image = round_to_u8(data::resize(image, {o.resize->first, o.resize->second}));
+  if (o.resize) image = data::round_to_u8(data::resize(image, {o.resize->first, o.resize->second}));
   std::string encoded;
   if (o.format == "png") encoded = data::encode_png(image, o.png_level);
   if (o.format == "jpeg") encoded = data::encode_jpeg(image, o.quality);

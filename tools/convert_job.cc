@@ -11,8 +11,8 @@
 
 #include "convert_output.h"
 #include "ordered_parallel.h"
-#include "progress_bar.h"
 #include "spool/data/io/example.h"
+#include "spool/distribute/progress_bar.h"
 #include "spool/tensor/error.h"
 
 namespace spool::cli {
@@ -183,7 +183,8 @@ int run_job(const Job& job, const CommonOptions& common) {
   ConvertOutput out(common.out, common.overwrite, shards, data::WriterOptions().compression(common.compression));
 
   const InterruptGuard interrupt_guard;
-  ProgressBar bar(total, "images");
+  distribute::ProgressBar bar(std::cerr, total,
+                              distribute::ProgressBar::Options().style(distribute::ProgressBar::Style::kThroughput).unit("images"));
   SizeTally sizes;
   std::vector<std::vector<std::int64_t>> class_counts(job.splits.size(),
                                                       std::vector<std::int64_t>(job.classes.size(), 0));
@@ -205,7 +206,7 @@ int run_job(const Job& job, const CommonOptions& common) {
       sizes.add(*outcome.value);
       ++class_counts[static_cast<std::size_t>(split)].at(static_cast<std::size_t>(outcome.value->label));
     } else {
-      bar.finish();
+      bar.clear();
       std::cerr << "spool convert: skipped " << outcome.error << '\n';
       skipped.push_back({{"file", job.name(item)}, {"error", outcome.error}});
     }

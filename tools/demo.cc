@@ -2,18 +2,15 @@
 // `spool demo && spool verify demo.tfrecord && spool inspect demo.tfrecord` works on a
 // fresh machine. Images are the first N of Fashion-MNIST when Debian's
 // dataset-fashion-mnist is installed, synthetic 28x28 patterns otherwise.
-#include <zlib.h>
-
-#include <array>
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli_common.h"
+#include "spool/data/image/idx.h"
 #include "spool/data/io/example.h"
 #include "spool/data/io/tfrecord_writer.h"
 #include "subcommands.h"
@@ -47,50 +44,28 @@ struct Image {
   std::string name;
 };
 
-struct GzCloser {
-  void operator()(gzFile_s* file) const { gzclose(file); }
-};
-
-std::uint32_t read_be32(gzFile file, const std::string& path) {
-  std::array<unsigned char, 4> b{};
-  SPOOL_CHECK(gzread(file, b.data(), 4) == 4, DataLossError, "truncated IDX header in ", quoted(path));
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
-}
-
-// Reads the first `count` items of a gzip IDX file after checking its header: magic
-// 0x00000801 (labels) or 0x00000803 (28x28 images), big-endian, as the format defines.
-std::string read_idx(const std::string& path, std::uint32_t magic, std::int64_t count, std::int64_t item_size) {
-  std::unique_ptr<gzFile_s, GzCloser> file(gzopen(path.c_str(), "rb"));
-  SPOOL_CHECK(file != nullptr, IoError, "cannot open ", quoted(path));
-  const std::uint32_t found = read_be32(file.get(), path);
-  SPOOL_CHECK(found == magic, DataLossError, "IDX magic 0x", std::hex, found, " in ", quoted(path), ", expected 0x",
-              magic);
-  const std::uint32_t items = read_be32(file.get(), path);
-  SPOOL_CHECK(items >= count, DataLossError, quoted(path), " holds ", items, " items, ", count, " wanted");
-  if (magic == 0x803) {
-    const std::uint32_t rows = read_be32(file.get(), path);
-    const std::uint32_t cols = read_be32(file.get(), path);
-    SPOOL_CHECK(rows == kSide && cols == kSide, DataLossError, quoted(path), " holds ", rows, "x", cols,
-                " images, expected 28x28");
-  }
-  std::string bytes(static_cast<std::size_t>(count * item_size), '\0');
-  const int got = bytes.empty() ? 0 : gzread(file.get(), bytes.data(), static_cast<unsigned>(bytes.size()));
-  SPOOL_CHECK(got == static_cast<int>(bytes.size()), DataLossError, "truncated data in ", quoted(path), ": ", got,
-              " of ", bytes.size(), " bytes");
-  return bytes;
-}
-
+// The first `count` training images of Fashion-MNIST, after checking that the files
+// hold u8 28x28 images and as many labels.
 std::vector<Image> fashion_mnist(std::int64_t count) {
-  const std::string dir = kFashionDir;
-  const std::string pixels = read_idx(dir + "/train-images-idx3-ubyte.gz", 0x803, count, kPixels);
-  const std::string labels = read_idx(dir + "/train-labels-idx1-ubyte.gz", 0x801, count, 1);
+  const std::string images_path = std::string(kFashionDir) + "/train-images-idx3-ubyte.gz";
+  const std::string labels_path = std::string(kFashionDir) + "/train-labels-idx1-ubyte.gz";
+  const Tensor pixels = data::read_idx(images_path);
+  const Tensor labels = data::read_idx(labels_path);
+  SPOOL_CHECK(pixels.dtype() == DType::kU8 && pixels.rank() == 3 && pixels.dim(1) == kSide && pixels.dim(2) == kSide,
+              DataLossError, quoted(images_path), " holds ", pixels.shape(), " ", dtype_name(pixels.dtype()),
+              " values, expected u8 28x28 images");
+  SPOOL_CHECK(labels.dtype() == DType::kU8 && labels.rank() == 1, DataLossError, quoted(labels_path), " holds ",
+              labels.shape(), " ", dtype_name(labels.dtype()), " values, expected u8 labels");
+  SPOOL_CHECK(pixels.dim(0) >= count && labels.dim(0) >= count, DataLossError, quoted(images_path), " and ",
+              quoted(labels_path), " hold ", pixels.dim(0), " images and ", labels.dim(0), " labels, ", count,
+              " wanted");
   std::vector<Image> images;
   for (std::int64_t i = 0; i < count; ++i) {
-    const auto label = static_cast<std::uint8_t>(labels[static_cast<std::size_t>(i)]);
+    const auto label = labels.select(0, i).item<std::uint8_t>();
     SPOOL_CHECK(label < 10, DataLossError, "label ", int{label}, " of image ", i, " is not in 0..9");
     std::string name = std::to_string(i);
     name = "fashion-mnist/train/" + std::string(5 - std::min<std::size_t>(5, name.size()), '0') + name;
-    images.push_back({label, pixels.substr(static_cast<std::size_t>(i * kPixels), kPixels), std::move(name)});
+    images.push_back({label, std::string(pixels.select(0, i).as_string_view()), std::move(name)});
   }
   return images;
 }

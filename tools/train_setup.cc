@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "spool/autodiff/layers/model_zoo.h"
+#include "spool/data/image/color.h"
 #include "spool/data/sources/idx_dataset.h"
 #include "spool/data/sources/image_folder_dataset.h"
 #include "spool/tensor/error.h"
@@ -25,20 +26,8 @@ std::string idx_file(const std::string& dir, const std::string& stem) {
 // u8 [N, H, W] or [N, H, W, C] (or f32 in [0, 255]) -> f32 [N, H, W, C] in [0, 1].
 Tensor scaled_images(const Tensor& images) {
   const Shape& s = images.shape();
-  Shape nhwc = s.rank() == 3 ? Shape{s[0], s[1], s[2], 1} : s;
-  Tensor out = Tensor::empty(nhwc, DType::kF32);
-  float* o = out.data<float>();
-  const std::int64_t n = images.numel();
-  if (images.dtype() == DType::kU8) {
-    const Tensor c = images.is_contiguous() ? images : images.clone();
-    const std::uint8_t* p = c.data<std::uint8_t>();
-    for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<float>(p[i]) * (1.0f / 255.0f);
-  } else {
-    const Tensor c = images.cast(DType::kF32);
-    const float* p = c.data<float>();
-    for (std::int64_t i = 0; i < n; ++i) o[i] = p[i] * (1.0f / 255.0f);
-  }
-  return out;
+  const Shape nhwc = s.rank() == 3 ? Shape{s[0], s[1], s[2], 1} : s;
+  return data::rescale(images, 1.0f / 255.0f).reshape(nhwc.dims());
 }
 
 data::Element scaled_batch(data::Element batch) { return data::Element{scaled_images(batch[0]), batch[1]}; }

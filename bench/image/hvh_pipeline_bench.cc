@@ -9,8 +9,8 @@
 #include <filesystem>
 
 #include "spool/data/dataset.h"
+#include "spool/data/image/color.h"
 #include "spool/data/image/decode_image.h"
-#include "spool/data/image/resize.h"
 #include "spool/data/sources/image_folder_dataset.h"
 
 namespace spool::data {
@@ -28,11 +28,9 @@ MapFn decode_only() {
 
 MapFn decode_resize() {
   return [](Element e) {
-    Tensor image = resize(decode_image(e[0].as_string_view(), e[2].as_string_view(), DecodeOptions().channels(3)),
-                          {150, 150});
-    float* p = image.data<float>();
-    for (std::int64_t i = 0, n = image.numel(); i < n; ++i) p[i] *= 1.0f / 255.0f;
-    return Element({std::move(image), e[1]});
+    const Tensor image = decode_image_file(e[0].as_string_view(), e[2].as_string_view(),
+                                           ImageFolderOptions().image_size({150, 150}));
+    return Element({rescale(image, 1.0f / 255.0f), e[1]});
   };
 }
 

@@ -9,12 +9,12 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "spool/data/image/color.h"
 #include "spool/data/image/jpeg.h"
 #include "spool/data/image/resize.h"
+#include "spool/data/io/read_file.h"
 
 namespace spool::data {
 namespace {
@@ -29,16 +29,8 @@ Tensor source_picture() {
   const std::filesystem::path photo =
       std::filesystem::path(SPOOL_SHARED_DATA_DIR) / "jpeg" / "2569067123_aca715a2ee_o.jpg";
   if (std::filesystem::exists(photo)) {
-    std::ifstream in(photo, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    const Tensor big = decode_jpeg(bytes.str(), photo.string(), DecodeOptions().channels(3));
-    const Tensor sized = resize(big, {kHeight, kWidth}, ResizeMethod::kBilinear, true);
-    Tensor u8 = Tensor::empty(sized.shape(), DType::kU8);
-    const float* s = sized.data<float>();
-    std::uint8_t* d = u8.data<std::uint8_t>();
-    for (std::int64_t i = 0; i < u8.numel(); ++i) d[i] = static_cast<std::uint8_t>(std::clamp(s[i] + 0.5f, 0.0f, 255.0f));
-    return u8;
+    const Tensor big = decode_jpeg(read_file(photo.string()).as_string_view(), photo.string(), DecodeOptions().channels(3));
+    return round_to_u8(resize(big, {kHeight, kWidth}, ResizeMethod::kBilinear, true));
   }
   Tensor img = Tensor::empty(Shape{kHeight, kWidth, 3}, DType::kU8);
   std::uint8_t* d = img.data<std::uint8_t>();

@@ -14,9 +14,11 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "pipeline_bench_util.h"
+#include "spool/data/image/color.h"
 
 namespace spool::bench {
 namespace {
@@ -37,7 +39,8 @@ void bm_fashion_mnist(benchmark::State& state) {
   const std::int64_t pixels = images.numel() / n;
   const data::Dataset pipeline = data::Dataset::from_tensor_slices(data::Element{images, labels})
                                      .shuffle(state.range(0), /*seed=*/42)
-                                     .map(normalize_element, data::MapOptions().parallelism(state.range(1)))
+                                     .map(data::rescale_fn(kFashionScale, kFashionOffset),
+                                          data::MapOptions().parallelism(state.range(1)))
                                      .batch(kBatch);
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::vector<float> batch_images(static_cast<std::size_t>(kBatch * pixels));
@@ -54,7 +57,9 @@ void bm_fashion_mnist(benchmark::State& state) {
         const std::int64_t size = std::min(kBatch, n - start);
         for (std::int64_t b = 0; b < size; ++b) {
           const std::int64_t i = order[static_cast<std::size_t>(start + b)];
-          normalize_image(in + i * pixels, batch_images.data() + b * pixels, pixels);
+          data::rescale(std::span<const std::uint8_t>(in + i * pixels, static_cast<std::size_t>(pixels)),
+                        std::span<float>(batch_images.data() + b * pixels, static_cast<std::size_t>(pixels)),
+                        kFashionScale, kFashionOffset);
           batch_labels[static_cast<std::size_t>(b)] = labels.data<std::int64_t>()[i];
         }
         benchmark::DoNotOptimize(batch_images.data());

@@ -19,18 +19,4 @@ const std::optional<data::Element>& fashion_mnist() {
   return tensors;
 }
 
-void normalize_image(const std::uint8_t* in, float* out, std::int64_t n) {
-  const float scale = 1.0f / (255.0f * kFashionStd);
-  const float shift = kFashionMean / kFashionStd;
-  for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[i]) * scale - shift;
-}
-
-data::Element normalize_element(data::Element e) {
-  const Tensor image = e[0].is_contiguous() ? std::move(e[0]) : e[0].contiguous();
-  Tensor out = Tensor::empty(image.shape(), DType::kF32);
-  normalize_image(image.data<std::uint8_t>(), out.data<float>(), image.numel());
-  e[0] = std::move(out);
-  return e;
-}
-
 }  // namespace spool::bench

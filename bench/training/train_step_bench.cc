@@ -31,6 +31,7 @@
 #include "spool/autodiff/layers/model_zoo.h"
 #include "spool/autodiff/losses.h"
 #include "spool/autodiff/optim/adam.h"
+#include "spool/data/image/color.h"
 #include "spool/data/image/idx.h"
 #include "spool/distribute/fit.h"
 #include "spool/tensor/thread_pool.h"
@@ -56,11 +57,8 @@ const std::optional<std::pair<Tensor, Tensor>>& fashion_mnist() {
     const std::filesystem::path dir = kFashionDir;
     const auto images_path = dir / "train-images-idx3-ubyte.gz", labels_path = dir / "train-labels-idx1-ubyte.gz";
     if (!std::filesystem::exists(images_path) || !std::filesystem::exists(labels_path)) return std::nullopt;
-    const Tensor u8 = data::read_idx(images_path.string()).narrow(0, 0, kExamples).contiguous();
-    Tensor images = Tensor::empty(Shape{kExamples, 28, 28, 1}, DType::kF32);
-    for (std::int64_t i = 0; i < images.numel(); ++i) {
-      images.data<float>()[i] = static_cast<float>(u8.data<std::uint8_t>()[i]) * (1.0f / 255.0f);
-    }
+    const Tensor u8 = data::read_idx(images_path.string()).narrow(0, 0, kExamples);
+    const Tensor images = data::convert_dtype(u8, DType::kF32).reshape({kExamples, 28, 28, 1});
     const Tensor labels = data::read_idx(labels_path.string()).narrow(0, 0, kExamples).cast(DType::kI64);
     return std::make_pair(images, labels.contiguous());
   }();

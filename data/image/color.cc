@@ -29,13 +29,7 @@ Tensor convert_dtype(const Tensor& image, DType dtype) {
   if (image.dtype() == dtype) return image;
   const Tensor src = image.contiguous();
   const std::int64_t n = src.numel();
-  if (image.dtype() == DType::kU8 && dtype == DType::kF32) {
-    Tensor out = Tensor::empty(image.shape(), DType::kF32);
-    const std::uint8_t* s = src.data<std::uint8_t>();
-    float* d = out.data<float>();
-    for (std::int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]) * (1.0f / 255.0f);
-    return out;
-  }
+  if (image.dtype() == DType::kU8 && dtype == DType::kF32) return rescale(src, 1.0f / 255.0f);
   if (image.dtype() == DType::kF32 && dtype == DType::kU8) {
     Tensor out = Tensor::empty(image.shape(), DType::kU8);
     const float* s = src.data<float>();
@@ -47,6 +41,51 @@ Tensor convert_dtype(const Tensor& image, DType dtype) {
   }
   SPOOL_THROW(InvalidArgument, "convert_dtype: converts u8 <-> f32 only, got ", dtype_name(image.dtype()), " -> ",
               dtype_name(dtype), " for shape ", image.shape().to_string());
+}
+
+namespace {
+template <typename T>
+void rescale_values(std::span<const T> in, std::span<float> out, float scale, float offset) {
+  SPOOL_CHECK(in.size() == out.size(), InvalidArgument, "rescale: ", in.size(), " values in, room for ", out.size(),
+              " out");
+  for (std::size_t i = 0; i < in.size(); ++i) out[i] = static_cast<float>(in[i]) * scale + offset;
+}
+}  // namespace
+
+void rescale(std::span<const std::uint8_t> in, std::span<float> out, float scale, float offset) {
+  rescale_values(in, out, scale, offset);
+}
+void rescale(std::span<const float> in, std::span<float> out, float scale, float offset) {
+  rescale_values(in, out, scale, offset);
+}
+
+Tensor rescale(const Tensor& image, float scale, float offset) {
+  SPOOL_CHECK(image.dtype() == DType::kU8 || image.dtype() == DType::kF32, InvalidArgument,
+              "rescale: expected a u8 or f32 image, got ", dtype_name(image.dtype()), " of shape ",
+              image.shape().to_string());
+  const Tensor src = image.contiguous();
+  Tensor out = Tensor::empty(image.shape(), DType::kF32);
+  const auto n = static_cast<std::size_t>(src.numel());
+  const std::span<float> dst(out.data<float>(), n);
+  if (src.dtype() == DType::kU8) {
+    rescale(std::span<const std::uint8_t>(src.data<std::uint8_t>(), n), dst, scale, offset);
+  } else {
+    rescale(std::span<const float>(src.data<float>(), n), dst, scale, offset);
+  }
+  return out;
+}
+
+Tensor round_to_u8(const Tensor& image) {
+  SPOOL_CHECK(image.dtype() == DType::kF32, InvalidArgument, "round_to_u8: expected f32 values, got ",
+              dtype_name(image.dtype()), " of shape ", image.shape().to_string());
+  const Tensor src = image.contiguous();
+  Tensor out = Tensor::empty(image.shape(), DType::kU8);
+  const float* s = src.data<float>();
+  std::uint8_t* d = out.data<std::uint8_t>();
+  for (std::int64_t i = 0, n = src.numel(); i < n; ++i) {
+    d[i] = static_cast<std::uint8_t>(std::lround(std::clamp(s[i], 0.0f, 255.0f)));
+  }
+  return out;
 }
 
 Tensor normalize(const Tensor& image, const std::vector<float>& mean, const std::vector<float>& stddev) {
@@ -117,6 +156,9 @@ Tensor random_contrast(const Tensor& image, double lower, double upper, Generato
 
 MapFn convert_dtype_fn(DType dtype, ImageComponent which) {
   return image_map_fn([dtype](const Tensor& t) { return convert_dtype(t, dtype); }, std::move(which));
+}
+MapFn rescale_fn(float scale, float offset, ImageComponent which) {
+  return image_map_fn([scale, offset](const Tensor& t) { return rescale(t, scale, offset); }, std::move(which));
 }
 MapFn normalize_fn(std::vector<float> mean, std::vector<float> stddev, ImageComponent which) {
   return image_map_fn([mean = std::move(mean), stddev = std::move(stddev)](const Tensor& t) { return normalize(t, mean, stddev); },

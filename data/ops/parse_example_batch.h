@@ -13,7 +13,9 @@
 // value of the batch to have the same length L (otherwise an error naming the record
 // and both lengths: use map(parse_example(spec)) and padded_batch then). VarLen and
 // bytes FixedLen of rank >= 1 are refused when the stage is made. Missing features take
-// the FixedLen default or are an error naming the key and the record.
+// the FixedLen default or are an error naming the key and the record. Each record is
+// walked by parse_example_row (data/io/example_rows.h); this stage pulls the records
+// and assembles the batch.
 // Thread-safety: as every stage (see dataset.h).
 #pragma once
 

@@ -14,7 +14,7 @@
 
 #include "spool/data/image/decode_image.h"
 #include "spool/data/image/jpeg.h"
-#include "spool/data/io/byte_source.h"
+#include "spool/data/io/read_file.h"
 #include "spool/data/sources/seeded_order.h"
 #include "spool/tensor/error.h"
 
@@ -77,18 +77,6 @@ class ImageFolderNode : public detail::DatasetNode {
   const std::unique_ptr<detail::IterationCounter> iterations_ = std::make_unique<detail::IterationCounter>();
 };
 
-// The whole file as 1-D u8; IoError naming the path when it cannot be read.
-Tensor read_whole_file(const std::string& path) {
-  std::unique_ptr<detail::ByteSource> source = detail::open_file_source(path);
-  const std::optional<std::uint64_t> size = source->size();
-  SPOOL_CHECK(size.has_value(), IoError, "ImageFolderDataset: ", spool::quoted(path), " is not a regular file");
-  std::shared_ptr<Storage> storage = Storage::allocate(static_cast<std::size_t>(*size));
-  const std::size_t got = source->read(storage->data(), storage->size());
-  SPOOL_CHECK(got == *size, IoError, "ImageFolderDataset: ", spool::quoted(path), " changed while being read: expected ",
-              *size, " bytes, read ", got);
-  return Tensor(std::move(storage), DType::kU8, Shape{static_cast<std::int64_t>(*size)});
-}
-
 class ImageFolderIterator : public detail::IteratorBase {
  public:
   ImageFolderIterator(const ImageFolderNode& node, const detail::IteratorContext& context)
@@ -104,7 +92,7 @@ class ImageFolderIterator : public detail::IteratorBase {
     const std::string& path = node_.files_.paths[*k];
     const ImageFolderOptions& o = node_.options_;
     // When decoding, the map stage after this source reads the file (in parallel).
-    Tensor image = o.decode() ? Tensor::empty(Shape{0}, DType::kU8) : read_whole_file(path);
+    Tensor image = o.decode() ? Tensor::empty(Shape{0}, DType::kU8) : read_file(path);
     return Element({std::move(image), label_tensor(node_.files_.labels[*k], o.label_mode(), node_.files_.num_classes),
                     Tensor::from_bytes(path)},
                    names_);
@@ -204,8 +192,10 @@ ImageFolderOptions& ImageFolderOptions::decode_parallelism(std::int64_t n) {
 }
 
 Tensor load_image_file(const std::string& path, const ImageFolderOptions& options) {
-  const Tensor file = read_whole_file(path);
-  const std::string_view bytes = file.as_string_view();
+  return decode_image_file(read_file(path).as_string_view(), path, options);
+}
+
+Tensor decode_image_file(std::string_view bytes, std::string_view path, const ImageFolderOptions& options) {
   const int channels = options.color_mode() == "grayscale" ? 1 : options.color_mode() == "rgba" ? 4 : 3;
   DecodeOptions decode = DecodeOptions().channels(channels);
   const std::optional<ImageSize>& size = options.image_size();

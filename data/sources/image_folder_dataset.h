@@ -133,5 +133,7 @@ std::vector<std::string> image_folder_classes(const std::string& directory);
 // color_mode's channels, resized to image_size when set (JPEG DCT scaling first).
 // Errors name the file.
 Tensor load_image_file(const std::string& path, const ImageFolderOptions& options);
+// The same for a file's bytes already in memory (`path` names it in errors).
+Tensor decode_image_file(std::string_view bytes, std::string_view path, const ImageFolderOptions& options);
 
 }  // namespace spool::data

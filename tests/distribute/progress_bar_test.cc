@@ -58,5 +58,69 @@ TEST(ProgressBar, SilentModeWritesNothingAndUnknownLengthsCount) {
   EXPECT_EQ(open_ended.line(7, {}).substr(0, 8), "7 steps ");
 }
 
+ProgressBar::Options throughput(ProgressBar::Mode mode) {
+  return ProgressBar::Options().mode(mode).style(ProgressBar::Style::kThroughput).unit("images");
+}
+
+TEST(ProgressBar, ThroughputStyleDrawsACountAndARate) {
+  std::ostringstream out;
+  ProgressBar bar(out, 1027, throughput(ProgressBar::Mode::kTerminal));
+  const std::string s = bar.line(412, {});
+  EXPECT_EQ(s.rfind("[############..................] 412/1027  40% ", 0), 0u) << s;
+  EXPECT_EQ(s.substr(s.size() - 10), " images/s ") << s;
+  EXPECT_EQ(bar.line(1027, {}).rfind("[##############################] 1027/1027 100% ", 0), 0u);
+  ProgressBar empty(out, 0, throughput(ProgressBar::Mode::kTerminal));
+  EXPECT_EQ(empty.line(0, {}).rfind("[..............................] 0/1   0% 0 images/s ", 0), 0u);
+}
+
+TEST(ProgressBar, ThroughputStyleIsErasedAndWritesNothingOffATerminal) {
+  std::ostringstream out;
+  {
+    ProgressBar bar(out, 4, throughput(ProgressBar::Mode::kTerminal));
+    bar.update(1);
+    bar.clear();  // room for a message
+    bar.update(3);  // drawn again at once
+    bar.update(4);  // the last step is always drawn
+    bar.finish();
+    bar.finish();  // idempotent
+  }
+  const std::string s = out.str();
+  EXPECT_EQ(s.find('\n'), std::string::npos) << "a transient bar never ends a line";
+  EXPECT_EQ(std::count(s.begin(), s.end(), '\r'), 5) << s;  // 3 draws, 2 erasures
+  EXPECT_NE(s.find("] 3/4  75% "), std::string::npos) << s;
+  EXPECT_NE(s.find("] 4/4 100% "), std::string::npos) << s;
+  EXPECT_EQ(s.substr(s.size() - 4), "\r\x1b[K");
+  std::ostringstream plain_out;
+  {
+    ProgressBar plain(plain_out, 4, throughput(ProgressBar::Mode::kPlain));
+    plain.update(4);
+    plain.finish();
+    ProgressBar destroyed(plain_out, 4, throughput(ProgressBar::Mode::kAuto));  // a stringstream: no terminal
+    destroyed.update(1);
+  }
+  EXPECT_EQ(plain_out.str(), "");
+}
+
+TEST(ProgressBar, ThroughputStyleErasesItselfWhenDestroyedMidway) {
+  std::ostringstream out;
+  {
+    ProgressBar bar(out, 10, throughput(ProgressBar::Mode::kTerminal));
+    bar.update(3);
+  }
+  EXPECT_EQ(out.str().substr(out.str().size() - 4), "\r\x1b[K");
+}
+
+TEST(ProgressBar, KerasLineCanBeClearedForAMessage) {
+  std::ostringstream out;
+  ProgressBar bar(out, 3, ProgressBar::Mode::kTerminal);
+  bar.clear();  // nothing drawn yet: nothing to erase
+  EXPECT_EQ(out.str(), "");
+  bar.update(1, {{"loss", 2.0}});
+  bar.clear();
+  EXPECT_EQ(out.str().substr(out.str().size() - 4), "\r\x1b[K");
+  bar.update(2, {{"loss", 1.5}});  // drawn again at once
+  EXPECT_NE(out.str().find("2/3 ["), std::string::npos) << out.str();
+}
+
 }  // namespace
 }  // namespace spool::distribute

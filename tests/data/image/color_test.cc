@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <vector>
 
 namespace spool::data {
@@ -21,6 +22,41 @@ TEST(Color, ConvertDtypeScalesTo01AndBack) {
   EXPECT_EQ(convert_dtype(convert_dtype(u8, DType::kF32), DType::kU8).to_vector<std::uint8_t>(),
             u8.to_vector<std::uint8_t>());
   EXPECT_THROW(convert_dtype(u8, DType::kI64), InvalidArgument);
+}
+
+TEST(Color, RescaleIsKerasRescalingAndMatchesConvertDtype) {
+  const Tensor u8 = Tensor::from_vector<std::uint8_t>({0, 51, 255, 128}, Shape{2, 2, 1});
+  const Tensor unit = rescale(u8, 1.0f / 255.0f);
+  EXPECT_EQ(unit.dtype(), DType::kF32);
+  EXPECT_EQ(unit.shape(), u8.shape());
+  EXPECT_EQ(unit.to_vector<float>(), convert_dtype(u8, DType::kF32).to_vector<float>());  // bit for bit
+  // x / 255 then (x - 0.5) / 0.25 as one multiply-add: 0 -> -2, 255 -> 2.
+  const std::vector<float> z = rescale(u8, 1.0f / (255.0f * 0.25f), -2.0f).to_vector<float>();
+  EXPECT_FLOAT_EQ(z[0], -2.0f);
+  EXPECT_FLOAT_EQ(z[1], 51.0f / 63.75f - 2.0f);
+  EXPECT_FLOAT_EQ(z[2], 2.0f);
+  // f32 input, any rank, non-contiguous views.
+  const Tensor f = Tensor::from_vector<float>({0, 127.5f, 255, 510}, Shape{2, 2});
+  EXPECT_EQ(rescale(f, 1.0f / 255.0f).to_vector<float>(), (std::vector<float>{0, 0.5f, 1, 2}));
+  EXPECT_EQ(rescale(f.transpose(0, 1), 2.0f, 1.0f).to_vector<float>(), (std::vector<float>{1, 511, 256, 1021}));
+  EXPECT_THROW(rescale(Tensor::from_vector<std::int64_t>({1}, Shape{1}), 1.0f), InvalidArgument);
+  // The buffer form fills memory the caller owns and checks the sizes.
+  const std::vector<std::uint8_t> in{10, 20};
+  std::vector<float> out(2);
+  rescale(std::span<const std::uint8_t>(in), std::span<float>(out), 0.5f, 1.0f);
+  EXPECT_EQ(out, (std::vector<float>{6, 11}));
+  std::vector<float> short_out(1);
+  EXPECT_THROW(rescale(std::span<const std::uint8_t>(in), std::span<float>(short_out), 1.0f), InvalidArgument);
+}
+
+TEST(Color, RoundToU8RoundsHalvesAwayFromZeroAndSaturates) {
+  const Tensor f = Tensor::from_vector<float>({-3.0f, -0.4f, 0.5f, 1.5f, 2.5f, 127.49f, 254.5f, 300.0f}, Shape{2, 4});
+  const Tensor u8 = round_to_u8(f);
+  EXPECT_EQ(u8.dtype(), DType::kU8);
+  EXPECT_EQ(u8.shape(), f.shape());
+  // 0.5 and 2.5 go up (convert_dtype's nearbyint would give 0 and 2).
+  EXPECT_EQ(u8.to_vector<std::uint8_t>(), (std::vector<std::uint8_t>{0, 0, 1, 2, 3, 127, 255, 255}));
+  EXPECT_THROW(round_to_u8(Tensor::from_vector<std::uint8_t>({1}, Shape{1})), InvalidArgument);
 }
 
 TEST(Color, NormalizePerChannel) {
@@ -75,6 +111,7 @@ TEST(Color, MapFunctions) {
   const Element f = convert_dtype_fn(DType::kF32)(e);
   EXPECT_EQ(f[0].to_vector<float>(), (std::vector<float>{0, 1}));
   EXPECT_EQ(normalize_fn({0.5f}, {0.5f})(f)[0].to_vector<float>(), (std::vector<float>{-1, 1}));
+  EXPECT_EQ(rescale_fn(2.0f / 255.0f, -1.0f)(e)[0].to_vector<float>(), (std::vector<float>{-1, 1}));
   Generator gen(1);
   EXPECT_EQ(random_contrast_fn(0.5, 1.5)(f, gen)[0].shape(), (Shape{1, 1, 2}));
 }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "data/io/example_wire_util.h"
 #include "data/pipeline_test_util.h"
 #include "spool/data/dataset.h"
 #include "spool/data/io/example.h"
@@ -15,6 +16,8 @@
 
 namespace spool::data {
 namespace {
+
+using namespace spool::testing::wire;  // NOLINT: the hand-written Example bytes
 
 // Records with an image of `image_bytes` bytes, a label, and a float pair; record 3
 // has no "weight" feature.
@@ -89,59 +92,6 @@ TEST(ParseExampleBatch, NamesTheRecordWhenBytesLengthsDifferOrAFeatureIsMissing)
   EXPECT_THROW(records(1).parse_example_batch(varlen, 2), InvalidArgument);
 }
 
-// Serialized Features map entries written by hand, for layouts encode_example never
-// produces: the fused stage's fast path must hand them to the general parser.
-std::string entry(std::string_view key, std::string_view feature) {
-  std::string e;
-  WireWriter w(e);
-  w.length_delimited(1, key);
-  w.length_delimited(2, feature);
-  return e;
-}
-std::string feature(std::uint32_t list_field, std::string_view list) {
-  std::string f;
-  WireWriter(f).length_delimited(list_field, list);
-  return f;
-}
-std::string example(const std::vector<std::vector<std::string>>& features_fields) {
-  std::string ex;
-  WireWriter w(ex);
-  for (const auto& entries : features_fields) {
-    std::string features;
-    WireWriter fw(features);
-    for (const std::string& e : entries) fw.length_delimited(1, e);
-    w.length_delimited(1, features);
-  }
-  return ex;
-}
-std::string packed_int64(std::int64_t v) {
-  std::string run, list;
-  WireWriter(run).varint(static_cast<std::uint64_t>(v));
-  WireWriter(list).length_delimited(1, run);
-  return list;
-}
-std::string unpacked_int64(std::int64_t v) {
-  std::string list;
-  WireWriter w(list);
-  w.tag(1, WireType::kVarint);
-  w.varint(static_cast<std::uint64_t>(v));
-  return list;
-}
-std::string floats_list(std::vector<float> values, bool packed) {
-  std::string list;
-  WireWriter w(list);
-  if (packed) {
-    w.length_delimited(1, std::string_view(reinterpret_cast<const char*>(values.data()), 4 * values.size()));
-  } else {
-    for (float v : values) {
-      std::uint32_t bits = 0;
-      std::memcpy(&bits, &v, 4);
-      w.tag(1, WireType::kFixed32);
-      w.fixed32(bits);
-    }
-  }
-  return list;
-}
 Dataset of_records(std::vector<std::string> serialized) {
   return Dataset::from_generator([serialized] {
     return [serialized, i = std::size_t{0}]() mutable -> std::optional<Element> {
@@ -150,12 +100,6 @@ Dataset of_records(std::vector<std::string> serialized) {
     };
   });
 }
-std::string bytes_list(std::string_view v) {
-  std::string list;
-  WireWriter(list).length_delimited(1, v);
-  return list;
-}
-
 TEST(ParseExampleBatch, UnusualLayoutsParseAsTheGeneralParserParsesThem) {
   const std::string image = entry("image/encoded", feature(1, bytes_list("abcdef")));
   const std::string xy = entry("xy", feature(2, floats_list({1.5f, -2}, true)));

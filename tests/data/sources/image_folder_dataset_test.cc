@@ -11,6 +11,7 @@
 #include "data/pipeline_test_util.h"
 #include "spool/data/image/jpeg.h"
 #include "spool/data/image/png.h"
+#include "spool/data/io/read_file.h"
 #include "spool/data/sources/image_folder_dataset.h"
 #include "test_support.h"
 
@@ -241,6 +242,22 @@ TEST_F(ImageFolderDecodeTest, ImageSizeResizesToFloatWithDctScalingForJpeg) {
   std::vector<Element> full = drain(ImageFolderDataset(root(), decoding().image_size({8, 12}).jpeg_dct_scaling(false)));
   EXPECT_NEAR(full[1]["image"].to_vector<float>()[1], 200, 4);
   EXPECT_THROW(ImageFolderOptions().image_size({0, 3}), InvalidArgument);
+}
+
+// The one-file functions give the dataset's pixels, from a path or from bytes in memory.
+TEST_F(ImageFolderDecodeTest, OneFileFunctionsGiveTheDatasetsPixels) {
+  const ImageFolderOptions sized = decoding().image_size({8, 12});
+  const std::vector<Element> all = drain(ImageFolderDataset(root(), sized));
+  const std::string jpeg = (dir_.path() / "cats/b.JPG").string();
+  const Tensor bytes = read_file(jpeg);
+  EXPECT_EQ(decode_image_file(bytes.as_string_view(), jpeg, sized).to_vector<float>(),
+            all[1]["image"].to_vector<float>());
+  EXPECT_EQ(load_image_file(jpeg, sized).to_vector<float>(), all[1]["image"].to_vector<float>());
+  const Tensor u8 = decode_image_file(bytes.as_string_view(), jpeg, decoding());
+  EXPECT_EQ(u8.dtype(), DType::kU8);
+  EXPECT_EQ(u8.shape(), (Shape{32, 48, 3}));
+  const std::string message = message_of([&] { decode_image_file("not an image", "cats/x.png", sized); });
+  EXPECT_NE(message.find("cats/x.png"), std::string::npos) << message;
 }
 
 // Columns 0, 0, 255 repeating: shrinking 12 -> 3 columns, area averages four source
