@@ -31,9 +31,8 @@ TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, st
 // `interpolation`, in `color_mode` (ImageFolderOptions' names, as Keras'). The defaults
 // are spool train's horses-or-humans recipe, not Keras' (150x150 rgb bilinear): on the
 // shared 300 training images colour is a cue that does not carry over to the validation
-// renders (rgb ends at 0.79-0.88 by seed, grayscale at 0.87-0.91), and 48 pixels shrunk by
-// area averaging keep the shapes the model needs with fewer weights to memorise noise
-// with (150x150 grayscale: 0.82-0.86). README, training quality.
+// renders, and 48 pixels shrunk by area averaging keep the shapes the model needs with
+// fewer weights to memorise noise with (docs/experiments.md, horses or humans).
 struct ImageInput {
   std::int64_t side = 48;
   std::string interpolation = "area";
