@@ -12,9 +12,6 @@ namespace spool::autodiff {
 namespace {
 
 constexpr const char* kVariablePrefix = "variables/";
-constexpr const char* kMetadataPrefix = "metadata/";
-constexpr const char* kStep = "step";
-constexpr const char* kIteratorState = "iterator_state";
 
 void check_unique_names(std::span<const Variable> variables, const char* op) {
   std::unordered_set<std::string> names;
@@ -54,9 +51,7 @@ void save_checkpoint(const std::string& dir, std::span<const Variable> variables
     optimizer->build(trainable(variables));
     for (NamedTensor& t : optimizer->state()) entries.push_back(std::move(t));
   }
-  entries.push_back({kStep, Tensor::scalar<std::int64_t>(state.step)});
-  entries.push_back({kIteratorState, Tensor::from_bytes(state.iterator_state)});
-  for (const auto& [key, value] : state.metadata) entries.push_back({kMetadataPrefix + key, Tensor::from_bytes(value)});
+  for (NamedTensor& t : training_state_entries(state)) entries.push_back(std::move(t));
   save_tensors(checkpoint_path(dir), entries);
 }
 
@@ -78,19 +73,7 @@ TrainingState restore_checkpoint(const std::string& dir, std::span<const Variabl
                 description(v.unwatched_value()), " here");
     saved.push_back(&t);
   }
-  auto find = [&](const char* name) -> const Tensor& {
-    auto it = by_name.find(name);
-    SPOOL_CHECK(it != by_name.end(), InvalidArgument, "restore_checkpoint: ", quoted(path), " has no ",
-                quoted(name), ": not a checkpoint");
-    return *it->second;
-  };
-  const Tensor& step = find(kStep);
-  const Tensor& iterator_state = find(kIteratorState);
-  SPOOL_CHECK(step.dtype() == DType::kI64 && step.numel() == 1, InvalidArgument, "restore_checkpoint: ",
-              quoted(path), ": 'step' must be one i64, got ", description(step));
-  SPOOL_CHECK(iterator_state.dtype() == DType::kU8, InvalidArgument, "restore_checkpoint: ", quoted(path),
-              ": 'iterator_state' must be u8, got ", description(iterator_state));
-
+  TrainingState out = read_training_state(entries, path);  // checked before anything changes
   if (optimizer != nullptr) {
     optimizer->build(trainable(variables));
     optimizer->load_state(entries);  // checks all before writing; throws with variables untouched
@@ -98,14 +81,6 @@ TrainingState restore_checkpoint(const std::string& dir, std::span<const Variabl
   for (std::size_t i = 0; i < variables.size(); ++i) {
     Variable handle = variables[i];  // a copy shares the variable; assign is not const
     handle.assign(*saved[i]);
-  }
-
-  TrainingState out;
-  out.step = step.item<std::int64_t>();
-  out.iterator_state = std::string(iterator_state.as_string_view());
-  for (const NamedTensor& e : entries) {
-    if (e.name.starts_with(kMetadataPrefix))
-      out.metadata[e.name.substr(std::string_view(kMetadataPrefix).size())] = std::string(e.tensor.as_string_view());
   }
   return out;
 }

@@ -1,10 +1,11 @@
-// Checkpoints: a model's variables, its optimizer's state, the step, the data
-// iterator's state and a few strings, in one file that appears whole or not at all.
+// Checkpoints: a model's variables, its optimizer's state and the training state
+// (training_state.h: step, epoch, iterator, seed, metrics, what the run is) in one file
+// that appears whole or not at all.
 //
 //   autodiff::TrainingState ts;
 //   ts.step = step;
 //   ts.iterator_state = it.save().bytes();          // data::IteratorState, kept opaque
-//   ts.metadata = {{"model", "mlp"}, {"seed", "42"}};
+//   ts.info.model = "mlp";
 //   autodiff::save_checkpoint("run/ckpt", arena.variables(), &adam, ts);
 //   ...                                                // a new process, same model code
 //   autodiff::TrainingState back = autodiff::restore_checkpoint("run/ckpt", arena.variables(), &adam);
@@ -15,9 +16,7 @@
 // name and renamed, so a crash while saving leaves the previous checkpoint. Entries:
 //   variables/<name>          every variable given, trainable or not
 //   optimizer/<kind>/...      Optimizer::state() (optimizer.h)
-//   step                      i64 scalar
-//   iterator_state            u8 [n]: the bytes the caller passed
-//   metadata/<key>            u8 [n]: the string value
+//   the training state's      step, iterator_state, metadata/..., metrics/... (training_state.h)
 //
 // restore_checkpoint checks everything before changing anything: a variable missing
 // from the file, or with another dtype or shape there, is an InvalidArgument naming the
@@ -30,22 +29,14 @@
 // Thread-safety: nothing else may use the variables or the optimizer meanwhile.
 #pragma once
 
-#include <cstdint>
-#include <map>
 #include <span>
 #include <string>
 
 #include "spool/autodiff/optim/optimizer.h"
+#include "spool/autodiff/training_state.h"
 #include "spool/autodiff/variable.h"
 
 namespace spool::autodiff {
-
-// What a training loop needs besides weights to resume exactly where it stopped.
-struct TrainingState {
-  std::int64_t step = 0;
-  std::string iterator_state;                   // data::IteratorState::bytes(), or empty
-  std::map<std::string, std::string> metadata;  // model kind, seed, epoch, ...
-};
 
 // DIR/checkpoint.tensors
 std::string checkpoint_path(const std::string& dir);

@@ -1,8 +1,11 @@
-// <spool/spool.h>: everything Spool offers, in one include.
+// <spool/spool.h>: everything Spool offers, in one include: every public header of
+// tensor/, data/, autodiff/ and distribute/ (headers that open with "Internal" and
+// detail/ folders are not the API; tests/consumer checks that none is left out).
 //
 //   #include <spool/spool.h>
 //   spool::data::TFRecordReader reader("train.tfrecord");
 //   while (auto record = reader.next()) consume(record->data);
+//   spool::distribute::Trainer trainer(model, loss, adam, {"accuracy"});
 //
 // Each header below says what it is and how it may be used across threads.
 #pragma once
@@ -13,6 +16,11 @@
 #include "spool/tensor/shape.h"
 #include "spool/tensor/storage.h"
 #include "spool/tensor/tensor.h"
+#include "spool/tensor/crc32c.h"
+#include "spool/tensor/random.h"
+#include "spool/tensor/tensor_file.h"
+#include "spool/tensor/thread_pool.h"
+#include "spool/tensor/warning.h"
 
 #include "spool/autodiff/checkpoint.h"
 #include "spool/autodiff/custom_gradient.h"
@@ -26,6 +34,7 @@
 #include "spool/autodiff/optim.h"
 #include "spool/autodiff/record.h"
 #include "spool/autodiff/tape.h"
+#include "spool/autodiff/training_state.h"
 #include "spool/autodiff/variable.h"
 
 #include "spool/data/dataset.h"
@@ -41,6 +50,16 @@
 #include "spool/data/image/idx.h"
 #include "spool/data/image/jpeg.h"
 #include "spool/data/image/png.h"
+#include "spool/data/image/affine.h"
+#include "spool/data/image/color.h"
+#include "spool/data/image/crop_flip.h"
+#include "spool/data/image/resize.h"
+#include "spool/data/image/transform.h"
+#include "spool/data/ops/interleave.h"
+#include "spool/data/ops/map.h"
+#include "spool/data/ops/padded_batch.h"
+#include "spool/data/ops/shuffle.h"
+#include "spool/data/ops/window.h"
 #include "spool/data/sources/idx_dataset.h"
 #include "spool/data/sources/image_folder_dataset.h"
 #include "spool/data/sources/list_files.h"
@@ -57,6 +76,8 @@
 #include "spool/data/io/sequence_example.h"
 #include "spool/data/io/tfrecord_reader.h"
 #include "spool/data/io/tfrecord_writer.h"
+#include "spool/data/io/protobuf_wire.h"
+#include "spool/data/io/tfrecord_format.h"
 #include "spool/tensor/kernels/bias_activation.h"
 #include "spool/tensor/kernels/conv2d.h"
 #include "spool/tensor/kernels/im2col.h"
@@ -65,3 +86,12 @@
 #include "spool/tensor/kernels/broadcast.h"
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/reduce.h"
+#include "spool/tensor/kernels/gemm.h"
+
+#include "spool/distribute/callbacks.h"
+#include "spool/distribute/curves_png.h"
+#include "spool/distribute/epoch_logs.h"
+#include "spool/distribute/fit.h"
+#include "spool/distribute/metric_list.h"
+#include "spool/distribute/metrics_jsonl.h"
+#include "spool/distribute/progress_bar.h"

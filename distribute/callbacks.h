@@ -4,28 +4,26 @@
 //       .callback(std::make_shared<EarlyStopping>("val_loss", /*patience=*/2))
 //       .callback(std::make_shared<StopAtAccuracy>(0.95))        // the course's classic
 //       .callback(std::make_shared<ModelCheckpoint>("run/ckpt"))  // every epoch, resumable
-//       .callback(std::make_shared<MetricsJsonl>("run/metrics.jsonl"));
+//       .callback(std::make_shared<MetricsJsonl>("run/metrics.jsonl"));   // metrics_jsonl.h
 //
-// Monitored names: "loss", "accuracy", "val_loss", "val_accuracy"; an unknown name is
-// an InvalidArgument when the callback is made. A NaN (no validation data) never
-// improves and never reaches a target.
+// Monitored names: any the trainer logs (Trainer::logged_names(): "loss", each metric's
+// name, "val_loss", "val_" + each); a name it does not log is an InvalidArgument when
+// fit starts. A NaN (no validation data) never improves and never reaches a target.
 // Thread-safety: called from the fit loop's thread only.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 
+#include "spool/autodiff/training_state.h"
 #include "spool/distribute/fit.h"
+#include "spool/distribute/metrics_jsonl.h"
 
 namespace spool::distribute {
 
-// The value of `name` in `logs` (names above).
-double monitored_value(const EpochLogs& logs, const std::string& name);
-
 // Stops when the monitored value has not improved by more than min_delta for
 // `patience` epochs in a row (as Keras: 0 and 1 both stop at the first such epoch);
-// "loss"-like names improve downwards, accuracies upwards.
+// names with "loss" in them improve downwards, all others (accuracies) upwards.
 class EarlyStopping : public Callback {
  public:
   explicit EarlyStopping(std::string monitor = "val_loss", int patience = 0, double min_delta = 0);
@@ -44,12 +42,13 @@ class EarlyStopping : public Callback {
   int stopped_epoch_ = 0;
 };
 
-// Stops once the monitored accuracy ("accuracy" or "val_accuracy"; a loss is an
+// Stops once the monitored accuracy (a logged name with "accuracy" in it; another is an
 // InvalidArgument) reaches `target` (the course's myCallback:
 // "Reached 95% accuracy so cancelling training!").
 class StopAtAccuracy : public Callback {
  public:
   explicit StopAtAccuracy(double target, std::string monitor = "accuracy");
+  void on_train_begin(Trainer& trainer) override;
   void on_epoch_end(const EpochLogs& logs, Trainer& trainer) override;
   bool reached() const { return reached_; }
 
@@ -59,15 +58,14 @@ class StopAtAccuracy : public Callback {
   bool reached_ = false;
 };
 
-// Saves weights, optimizer state, step, epoch, step within the epoch, seed and the
-// training iterator's position to DIR (autodiff::save_checkpoint) at the end of every
-// epoch, and every `every_steps` steps when that is > 0, so a killed run resumes where
-// the last save was, in the middle of an epoch too.
-// `metadata` is saved beside the trainer's own (what the model is, say).
+// Saves weights, optimizer state and Trainer::training_state() (step, epoch, step
+// within the epoch, seed, the training iterator's position, the loss's and metrics'
+// numbers) to DIR (autodiff::save_checkpoint) at the end of every epoch, and every
+// `every_steps` steps when that is > 0, so a killed run resumes where the last save
+// was, in the middle of an epoch too. `info` (what the model is, say) is saved with it.
 class ModelCheckpoint : public Callback {
  public:
-  explicit ModelCheckpoint(std::string dir, std::int64_t every_steps = 0,
-                           std::map<std::string, std::string> metadata = {});
+  explicit ModelCheckpoint(std::string dir, std::int64_t every_steps = 0, autodiff::RunInfo info = {});
   void on_batch_end(std::int64_t step, Trainer& trainer) override;
   void on_epoch_end(const EpochLogs& logs, Trainer& trainer) override;
   void save(Trainer& trainer);
@@ -75,25 +73,7 @@ class ModelCheckpoint : public Callback {
  private:
   std::string dir_;
   std::int64_t every_steps_;
-  std::map<std::string, std::string> metadata_;
+  autodiff::RunInfo info_;
 };
-
-// Appends one JSON object per epoch to a file (JSON Lines), written and flushed at
-// each epoch's end: {"epoch":1,"loss":…,"accuracy":…,"val_loss":…,"val_accuracy":…,
-// "examples_per_sec":…,"seconds":…,"step":…}. Values that are not finite are null.
-class MetricsJsonl : public Callback {
- public:
-  // append=false starts the file afresh.
-  explicit MetricsJsonl(std::string path, bool append = false);
-  void on_train_begin(Trainer&) override;
-  void on_epoch_end(const EpochLogs& logs, Trainer& trainer) override;
-
- private:
-  std::string path_;
-  bool append_;
-};
-
-// One JSON line for logs (what MetricsJsonl writes), without the newline.
-std::string epoch_logs_json(const EpochLogs& logs);
 
 }  // namespace spool::distribute

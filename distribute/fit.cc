@@ -1,10 +1,10 @@
 #include "spool/distribute/fit.h"
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <utility>
 
 #include "spool/autodiff/ops.h"
 #include "spool/autodiff/tape.h"
@@ -27,43 +27,52 @@ std::pair<const Tensor&, const Tensor&> features_and_labels(const data::Element&
   return {batch[0], batch[1]};
 }
 
+// One pass of `train`, then an element with no components (a batch has at least two),
+// over and over: the end marks tell fit where a pass of unknown length ends, while
+// repeat() numbers the passes as in train.repeat() (a shuffle inside reshuffles per pass
+// alike) and the one iterator's state spans the epoch boundaries, so that a checkpoint
+// taken anywhere resumes exactly.
+data::Dataset passes_with_end_marks(const data::Dataset& train) {
+  const data::Dataset end_mark = data::Dataset::from_generator(
+      [] {
+        return [done = false]() mutable -> std::optional<data::Element> {
+          if (std::exchange(done, true)) return std::nullopt;
+          return data::Element();
+        };
+      },
+      1);
+  return data::Dataset::range(2)
+      .interleave([train, end_mark](const data::Element& e) { return e[0].item<std::int64_t>() == 0 ? train : end_mark; },
+                  data::InterleaveOptions().cycle_length(1))
+      .repeat()
+      .with_options(train.options());
+}
+
 }  // namespace
 
 Trainer::Trainer(layers::Sequential& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
-                 Accuracy accuracy)
-    : model_(model),
-      loss_(loss),
-      optimizer_(optimizer),
-      accuracy_kind_(accuracy),
-      binary_accuracy_(0.5, accuracy == Accuracy::kBinaryFromLogits) {
+                 const std::vector<MetricSpec>& metrics)
+    : model_(model), loss_(loss), optimizer_(optimizer), metrics_(resolve_metrics(metrics, loss)) {
   SPOOL_CHECK(model.built(), InvalidArgument, "Trainer: build model '", model.name(), "' before training it");
 }
 
-void Trainer::update_accuracy(const Tensor& y, const Tensor& predictions) {
-  switch (accuracy_kind_) {
-    case Accuracy::kNone: break;
-    case Accuracy::kSparseCategorical: sparse_accuracy_.update(y, predictions); break;
-    case Accuracy::kCategorical: categorical_accuracy_.update(y, predictions); break;
-    case Accuracy::kBinary:
-    case Accuracy::kBinaryFromLogits: binary_accuracy_.update(y, predictions); break;
-  }
+std::vector<std::string> Trainer::logged_names() const {
+  std::vector<std::string> names{"loss"};
+  for (const auto& m : metrics_) names.push_back(m->name());
+  names.push_back("val_loss");
+  for (const auto& m : metrics_) names.push_back("val_" + m->name());
+  return names;
 }
 
-double Trainer::accuracy_result() const {
-  switch (accuracy_kind_) {
-    case Accuracy::kNone: return kNaN;
-    case Accuracy::kSparseCategorical: return sparse_accuracy_.result();
-    case Accuracy::kCategorical: return categorical_accuracy_.result();
-    case Accuracy::kBinary:
-    case Accuracy::kBinaryFromLogits: return binary_accuracy_.result();
-  }
-  return kNaN;
+void Trainer::reset_metrics() {
+  loss_tracker_.reset();
+  for (const auto& m : metrics_) m->reset();
 }
 
-void Trainer::reset_accuracy() {
-  sparse_accuracy_.reset();
-  categorical_accuracy_.reset();
-  binary_accuracy_.reset();
+NamedValues Trainer::metric_values() const {
+  NamedValues values;
+  for (const auto& m : metrics_) values.emplace_back(m->name(), m->result());
+  return values;
 }
 
 double Trainer::train_step(const Tensor& x, const Tensor& y) {
@@ -80,46 +89,44 @@ double Trainer::train_step(const Tensor& x, const Tensor& y) {
   }
   optimizer_.apply_gradients(grads, variables);
   ++step_;
-  update_accuracy(y, predictions);
+  for (const auto& m : metrics_) m->update(y, predictions, Tensor());
   return loss.item_as_double();
 }
 
-void Trainer::restore_position(const autodiff::TrainingState& state, std::int64_t steps) {
-  const auto number = [&](const char* key, std::uint64_t otherwise) -> std::uint64_t {
-    const auto found = state.metadata.find(key);
-    if (found == state.metadata.end()) return otherwise;
-    std::uint64_t v = 0;
-    const std::string& text = found->second;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
-    SPOOL_CHECK(error == std::errc() && end == text.data() + text.size(), InvalidArgument, "fit: the checkpoint's ",
-                key, " is '", text, "', not a number");
-    return v;
-  };
-  step_ = state.step;
-  epoch_ = static_cast<int>(number("epoch", static_cast<std::uint64_t>(step_ / steps)));
-  // A checkpoint taken mid-epoch (ModelCheckpoint every_steps) resumes mid-epoch.
-  epoch_step_ = static_cast<std::int64_t>(number("epoch_step", 0));
-  seed_ = number("seed", seed_);
-  SPOOL_CHECK(epoch_ >= 0 && epoch_step_ >= 0 && epoch_step_ <= steps, InvalidArgument,
-              "fit: the checkpoint is at epoch ", epoch_, " step ", epoch_step_,
+void Trainer::restore(const autodiff::TrainingState& state, std::int64_t steps) {
+  SPOOL_CHECK(state.epoch >= 0 && state.epoch <= std::numeric_limits<int>::max(), InvalidArgument,
+              "fit: the checkpoint's epoch ", state.epoch, " is out of range");
+  SPOOL_CHECK(state.epoch_step >= 0 && (steps < 0 || state.epoch_step <= steps), InvalidArgument,
+              "fit: the checkpoint is at epoch ", state.epoch, " step ", state.epoch_step,
               " of it, which does not fit epochs of ", steps, " steps");
+  step_ = state.step;
+  epoch_ = static_cast<int>(state.epoch);
+  // A checkpoint taken mid-epoch (ModelCheckpoint every_steps) resumes mid-epoch, with
+  // the numbers the epoch's loss and metrics had (a checkpoint without them: from zero).
+  epoch_step_ = state.epoch_step;
+  seed_ = state.seed;
+  autodiff::restore_metric(state, loss_tracker_);
+  for (const auto& m : metrics_) autodiff::restore_metric(state, *m);
 }
 
 History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
   SPOOL_CHECK(options.epochs() >= 1, InvalidArgument, "fit: epochs must be at least 1, got ", options.epochs());
   std::int64_t steps = options.steps_per_epoch();
   if (steps <= 0) steps = train.cardinality();
-  SPOOL_CHECK(steps > 0, InvalidArgument,
-              "fit: the training dataset's cardinality is unknown or infinite; say how many batches make an "
-              "epoch with FitOptions::steps_per_epoch");
+  SPOOL_CHECK(steps != data::kInfiniteCardinality, InvalidArgument,
+              "fit: the training dataset is infinite; say how many batches make an epoch with "
+              "FitOptions::steps_per_epoch");
+  SPOOL_CHECK(steps != 0, InvalidArgument, "fit: the training dataset is empty (cardinality 0)");
+  const bool whole_passes = steps == data::kUnknownCardinality;  // an epoch ends with the data
   seed_ = options.seed();
   // Without resume_from, fit trains options.epochs() epochs again, as a second
   // model.fit in Keras does; the step count (the optimizer's) goes on.
   epoch_ = 0;
   epoch_step_ = 0;
+  reset_metrics();
   const std::optional<autodiff::TrainingState>& resume = options.resume();
-  if (resume) restore_position(*resume, steps);
-  const data::Dataset forever = train.repeat();
+  if (resume) restore(*resume, steps);
+  const data::Dataset forever = whole_passes ? passes_with_end_marks(train) : train.repeat();
   // One iterator only: one made and then replaced would already be filling shuffle
   // buffers and caches on its prefetch thread.
   data::Iterator it = resume && !resume->iterator_state.empty()
@@ -141,21 +148,22 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
       out << "Epoch " << epoch_ + 1 << "/" << options.epochs() << "\n" << std::flush;
     }
     ProgressBar bar(out, steps, options.progress());
-    metrics::Mean mean_loss;
-    reset_accuracy();
+    if (epoch_step_ == 0) reset_metrics();  // else a resumed epoch goes on with its numbers
     EpochLogs logs;
-    for (std::int64_t s = epoch_step_; s < steps; ++s) {
+    for (std::int64_t s = epoch_step_; whole_passes || s < steps; ++s) {
       std::optional<data::Element> batch = it.next();
-      SPOOL_CHECK(batch.has_value(), InvalidArgument, "fit: the training dataset ended after ", s,
-                  " batches of epoch ", epoch_ + 1, "; it must yield at least one batch");
+      const bool pass_ended = batch && batch->size() == 0;  // passes_with_end_marks' mark
+      SPOOL_CHECK(batch.has_value() && !(pass_ended && s == 0), InvalidArgument, "fit: the training dataset ended after ",
+                  s, " batches of epoch ", epoch_ + 1, "; it must yield at least one batch");
+      if (pass_ended) break;
       auto [x, y] = features_and_labels(*batch, "fit");
       const double batch_loss = train_step(x, y);
       epoch_step_ = s + 1;
       const auto n = x.shape().rank() > 0 ? x.shape()[0] : 1;
-      mean_loss.update(batch_loss, static_cast<double>(n));
+      loss_tracker_.update(batch_loss, static_cast<double>(n));
       logs.examples += n;
-      NamedValues running{{"loss", mean_loss.result()}};
-      if (accuracy_kind_ != Accuracy::kNone) running.emplace_back("accuracy", accuracy_result());
+      NamedValues running{{"loss", loss_tracker_.result()}};
+      for (auto& v : metric_values()) running.push_back(std::move(v));
       bar.update(s + 1, running);
       for (const auto& c : options.callbacks()) c->on_batch_end(step_, *this);
     }
@@ -164,19 +172,25 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
     epoch_step_ = 0;
     logs.epoch = epoch_;
     logs.step = step_;
-    // A resumed epoch whose steps were all done before the checkpoint measured nothing.
-    logs.loss = logs.examples > 0 ? mean_loss.result() : kNaN;
-    logs.accuracy = logs.examples > 0 ? accuracy_result() : kNaN;
+    // A resumed epoch whose steps were all done before a checkpoint without the
+    // metrics' numbers measured nothing.
+    const bool measured = loss_tracker_.count() > 0;
+    logs.loss = measured ? loss_tracker_.result() : kNaN;
+    logs.metrics = metric_values();
+    if (!measured) {
+      for (auto& [name, v] : logs.metrics) v = kNaN;
+    }
     logs.examples_per_sec = train_seconds > 0 ? static_cast<double>(logs.examples) / train_seconds : 0;
-    logs.val_loss = logs.val_accuracy = kNaN;
+    logs.val_loss = kNaN;
+    for (const auto& m : metrics_) logs.val_metrics.emplace_back("val_" + m->name(), kNaN);
     NamedValues shown{{"loss", logs.loss}};
-    if (accuracy_kind_ != Accuracy::kNone) shown.emplace_back("accuracy", logs.accuracy);
+    shown.insert(shown.end(), logs.metrics.begin(), logs.metrics.end());
     if (options.validation()) {
       const EpochLogs v = evaluate(*options.validation());
       logs.val_loss = v.loss;
-      logs.val_accuracy = v.accuracy;
+      for (std::size_t i = 0; i < v.metrics.size(); ++i) logs.val_metrics[i].second = v.metrics[i].second;
       shown.emplace_back("val_loss", logs.val_loss);
-      if (accuracy_kind_ != Accuracy::kNone) shown.emplace_back("val_accuracy", logs.val_accuracy);
+      shown.insert(shown.end(), logs.val_metrics.begin(), logs.val_metrics.end());
     }
     logs.seconds = seconds_since(start);
     bar.finish(shown);
@@ -190,30 +204,32 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
 EpochLogs Trainer::evaluate(const data::Dataset& ds) {
   const auto start = std::chrono::steady_clock::now();
   metrics::Mean mean_loss;
-  // Evaluation must not disturb the running training accuracy: keep and restore it.
-  const auto saved_sparse = sparse_accuracy_;
-  const auto saved_categorical = categorical_accuracy_;
-  const auto saved_binary = binary_accuracy_;
-  reset_accuracy();
+  // Evaluation must not disturb the running training metrics: keep and restore them.
+  std::vector<std::vector<NamedTensor>> saved;
+  for (const auto& m : metrics_) {
+    saved.push_back(m->state());
+    m->reset();
+  }
   EpochLogs logs;
   for (const data::Element& batch : ds) {
     auto [x, y] = features_and_labels(batch, "evaluate");
     const Tensor predictions = model_(x, {.training = false});
     const auto n = x.shape().rank() > 0 ? x.shape()[0] : 1;
     mean_loss.update(loss_(y, predictions).item_as_double(), static_cast<double>(n));
-    update_accuracy(y, predictions);
+    for (const auto& m : metrics_) m->update(y, predictions, Tensor());
     logs.examples += n;
   }
   logs.loss = logs.examples > 0 ? mean_loss.result() : kNaN;
-  logs.accuracy = logs.examples > 0 ? accuracy_result() : kNaN;
-  logs.val_loss = logs.val_accuracy = kNaN;
+  logs.metrics = metric_values();
+  if (logs.examples == 0) {
+    for (auto& [name, v] : logs.metrics) v = kNaN;
+  }
+  logs.val_loss = kNaN;
   logs.epoch = epoch_;
   logs.step = step_;
   logs.seconds = seconds_since(start);
   logs.examples_per_sec = logs.seconds > 0 ? static_cast<double>(logs.examples) / logs.seconds : 0;
-  sparse_accuracy_ = saved_sparse;
-  categorical_accuracy_ = saved_categorical;
-  binary_accuracy_ = saved_binary;
+  for (std::size_t i = 0; i < metrics_.size(); ++i) metrics_[i]->load_state(saved[i]);
   return logs;
 }
 
@@ -236,10 +252,12 @@ std::string Trainer::iterator_state() { return train_iterator_ ? train_iterator_
 autodiff::TrainingState Trainer::training_state() {
   autodiff::TrainingState state;
   state.step = step_;
+  state.epoch = epoch_;
+  state.epoch_step = epoch_step_;
+  state.seed = seed_;
   state.iterator_state = iterator_state();
-  state.metadata["epoch"] = std::to_string(epoch_);
-  state.metadata["epoch_step"] = std::to_string(epoch_step_);
-  state.metadata["seed"] = std::to_string(seed_);
+  autodiff::save_metric(state, loss_tracker_);
+  for (const auto& m : metrics_) autodiff::save_metric(state, *m);
   return state;
 }
 

@@ -1,29 +1,34 @@
 // fit: Keras' model.fit for those who don't want their own loop — a GradientTape step
-// per batch, an optimizer, a loss and an accuracy, validation after each epoch,
-// callbacks, a progress bar — and evaluate / predict beside it.
+// per batch, an optimizer, a loss and metrics, validation after each epoch, callbacks,
+// a progress bar — and evaluate / predict beside it.
 //
 //   layers::Sequential model = ...;  model.build(Shape{28, 28, 1}, seed);
 //   autodiff::Adam adam(autodiff::AdamOptions().learning_rate(1e-3));
 //   losses::SparseCategoricalCrossentropy loss(losses::LossOptions().from_logits(true));
-//   distribute::Trainer trainer(model, loss, adam, distribute::Accuracy::kSparseCategorical);
+//   distribute::Trainer trainer(model, loss, adam, {"accuracy"});   // metric_list.h
 //   History h = trainer.fit(train_batches, FitOptions().epochs(5).validation(test_batches)
 //                                              .callback(std::make_shared<StopAtAccuracy>(0.95)));
-//   double acc = trainer.evaluate(test_batches).accuracy;
+//   double acc = trainer.evaluate(test_batches).value("accuracy");
 //
 // Data: elements {x, y} (features first, labels second; more components are ignored),
-// already batched. One iterator over train.repeat() serves every epoch, so the
-// shuffle reshuffles per epoch (tf.data semantics) and the iterator's saved state
-// resumes mid-run exactly; an epoch is steps_per_epoch batches, by default the
-// dataset's cardinality (a dataset of unknown cardinality needs steps_per_epoch, as
-// Keras asks for it with repeated datasets).
+// already batched. An epoch is steps_per_epoch batches when given, else one pass:
+// - known cardinality (or steps_per_epoch): one iterator over train.repeat() serves
+//   every epoch, so the shuffle reshuffles per epoch (tf.data semantics) and the
+//   iterator's saved state resumes mid-run exactly;
+// - unknown cardinality (TFRecord shards without an index, a filter): an epoch runs to
+//   the end of the data, as Keras does, and the next starts a fresh pass (the bar has
+//   no total). The passes are still those of one iterator (see fit.cc), so they
+//   reshuffle as repeat() numbers them and a checkpoint resumes anywhere exactly;
+// - infinite: steps_per_epoch is needed (InvalidArgument without it).
 // Determinism: Dropout takes Generator(seed, step) at each step, so the same seed,
 // data and thread count give the same weights, and a resumed run continues the
 // very numbers an uninterrupted one would have used.
 // Resume: FitOptions::resume_from(TrainingState) (restore_checkpoint's result) continues
-// from its step, epoch, step within the epoch and iterator state; ModelCheckpoint
-// (callbacks.h) writes them. The logs of an epoch resumed in its middle cover the
-// steps run after the checkpoint only. Without resume_from, fit counts epochs from 0
-// again (a second fit trains `epochs` more, as in Keras) while step() goes on.
+// from its step, epoch, step within the epoch, iterator state and the loss's and
+// metrics' numbers; ModelCheckpoint (callbacks.h) writes them. An epoch resumed in its
+// middle logs the loss and metrics of the whole epoch (as far as the checkpoint has
+// them), its examples and timing since the checkpoint. Without resume_from, fit counts
+// epochs from 0 again (a second fit trains `epochs` more, as in Keras) while step() goes on.
 // Thread-safety: one thread drives a Trainer; kernels use the process pool.
 #pragma once
 
@@ -35,32 +40,17 @@
 #include <vector>
 
 #include "spool/autodiff/checkpoint.h"
+#include "spool/autodiff/metrics/metrics.h"
 #include "spool/autodiff/model.h"
 #include "spool/autodiff/optim/optimizer.h"
 #include "spool/data/dataset.h"
+#include "spool/distribute/epoch_logs.h"
+#include "spool/distribute/metric_list.h"
 #include "spool/distribute/progress_bar.h"
 
 namespace spool::distribute {
 
 class Trainer;
-
-// What one epoch (or one evaluation) measured. Validation fields are NaN without
-// validation data; accuracy is NaN with Accuracy::kNone.
-struct EpochLogs {
-  int epoch = 0;  // 1-based
-  double loss = 0;
-  double accuracy = 0;
-  double val_loss = 0;
-  double val_accuracy = 0;
-  double examples_per_sec = 0;  // training examples over the epoch's training time
-  double seconds = 0;           // the epoch's wall time, validation included
-  std::int64_t examples = 0;
-  std::int64_t step = 0;  // optimizer steps taken so far, over all epochs
-};
-
-struct History {
-  std::vector<EpochLogs> epochs;
-};
 
 // Callbacks in Keras' spirit; the trainer is passed so a callback can stop training,
 // save the model or read the iterator position.
@@ -72,9 +62,6 @@ class Callback {
   virtual void on_epoch_end(const EpochLogs& /*logs*/, Trainer&) {}
   virtual void on_train_end(const History& /*history*/, Trainer&) {}
 };
-
-// Which accuracy the trainer reports beside the loss.
-enum class Accuracy { kNone, kSparseCategorical, kCategorical, kBinary, kBinaryFromLogits };
 
 class FitOptions {
  public:
@@ -108,7 +95,7 @@ class FitOptions {
     return *this;
   }
   int epochs_ = 1;
-  std::int64_t steps_per_epoch_ = 0;  // 0: the dataset's cardinality
+  std::int64_t steps_per_epoch_ = 0;  // 0: one pass of the dataset
   std::optional<data::Dataset> validation_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   std::uint64_t seed_ = 0;
@@ -119,13 +106,14 @@ class FitOptions {
 
 class Trainer {
  public:
-  // The trainer keeps references: model, loss and optimizer must outlive it.
+  // The trainer keeps references: model, loss and optimizer must outlive it. Metrics
+  // as metric_list.h takes them, reported in this order.
   Trainer(layers::Sequential& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
-          Accuracy accuracy = Accuracy::kNone);
+          const std::vector<MetricSpec>& metrics = {});
 
   History fit(const data::Dataset& train, const FitOptions& options = {});
-  // Loss and accuracy over one pass of `ds` (inference mode); epoch and timing fields
-  // describe the pass.
+  // Loss and metrics over one pass of `ds` (inference mode); epoch and timing fields
+  // describe the pass. The training metrics' running numbers are left as they were.
   EpochLogs evaluate(const data::Dataset& ds);
   // The model's outputs for x [N, ...], batch_size examples at a time, concatenated.
   Tensor predict(const Tensor& x, std::int64_t batch_size = 32);
@@ -136,6 +124,9 @@ class Trainer {
 
   layers::Sequential& model() { return model_; }
   autodiff::Optimizer& optimizer() { return optimizer_; }
+  const std::vector<std::shared_ptr<metrics::Metric>>& metrics() const { return metrics_; }
+  // What fit logs per epoch: "loss", the metrics' names, "val_loss", "val_" + each.
+  std::vector<std::string> logged_names() const;
   // Optimizer steps so far (resumed runs count from the checkpoint's step).
   std::int64_t step() const { return step_; }
   // Completed epochs (resumed runs count from the checkpoint's).
@@ -143,25 +134,23 @@ class Trainer {
   // The training iterator's position, for checkpoints; empty outside fit().
   std::string iterator_state();
   // The state a checkpoint saves besides the weights (step, epoch, step within the
-  // epoch, seed, iterator).
+  // epoch, seed, iterator, the loss's and metrics' numbers).
   autodiff::TrainingState training_state();
   // Set by a callback to end fit() after the current epoch.
   bool stop_training = false;
 
  private:
-  // Step, epoch, step within the epoch and seed from a checkpoint's state.
-  void restore_position(const autodiff::TrainingState& state, std::int64_t steps);
-  void update_accuracy(const Tensor& y, const Tensor& predictions);
-  double accuracy_result() const;
-  void reset_accuracy();
+  // Step, epoch, step within the epoch, seed and metric numbers from a checkpoint's
+  // state; `steps` per epoch, or < 0 for one pass of unknown length.
+  void restore(const autodiff::TrainingState& state, std::int64_t steps);
+  void reset_metrics();
+  NamedValues metric_values() const;  // {name, result} per metric
 
   layers::Sequential& model_;
   const losses::Loss& loss_;
   autodiff::Optimizer& optimizer_;
-  Accuracy accuracy_kind_;
-  metrics::SparseCategoricalAccuracy sparse_accuracy_;
-  metrics::CategoricalAccuracy categorical_accuracy_;
-  metrics::BinaryAccuracy binary_accuracy_;
+  std::vector<std::shared_ptr<metrics::Metric>> metrics_;
+  metrics::Mean loss_tracker_{"loss"};  // the epoch's mean loss, weighted by examples
   std::int64_t step_ = 0;
   int epoch_ = 0;
   std::int64_t epoch_step_ = 0;  // steps of the current epoch done (a mid-epoch checkpoint saves it)

@@ -4,15 +4,14 @@
 // and ends with the line "test accuracy: 0.XXXX". With --out it writes metrics.jsonl,
 // checkpoint.tensors and curves.png there after every epoch, and --resume continues a
 // run from them (same flags), giving the weights an uninterrupted run would have.
-#include <boost/json.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
+#include <limits>
+#include <optional>
 #include <thread>
+#include <tuple>
 
 #include "cli_common.h"
 #include "spool/autodiff/checkpoint.h"
@@ -20,6 +19,7 @@
 #include "spool/data/sources/image_folder_dataset.h"
 #include "spool/distribute/callbacks.h"
 #include "spool/distribute/curves_png.h"
+#include "spool/distribute/metrics_jsonl.h"
 #include "spool/tensor/thread_pool.h"
 #include "subcommands.h"
 #include "train_setup.h"
@@ -71,7 +71,7 @@ struct Flags {
   std::uint64_t seed = 0;
   int threads = 0;
   bool resume = false;
-  ImageInput image;
+  autodiff::ImageInput image = kImageFolderRecipe;
 };
 
 Flags read_flags(const po::variables_map& vm) {
@@ -119,8 +119,8 @@ Flags read_flags(const po::variables_map& vm) {
   if ((vm.count("image-size") || vm.count("interpolation") || vm.count("color-mode")) && !images) {
     throw UsageError("--image-size, --interpolation and --color-mode are for --dataset horses-or-humans");
   }
-  if (vm.count("image-size")) f.image.side = vm["image-size"].as<std::int64_t>();
-  if (f.image.side < 8 || f.image.side > 4096) throw UsageError("--image-size must be in 8..4096");
+  if (vm.count("image-size")) f.image.image_size = vm["image-size"].as<std::int64_t>();
+  if (f.image.image_size < 8 || f.image.image_size > 4096) throw UsageError("--image-size must be in 8..4096");
   if (vm.count("interpolation")) f.image.interpolation = vm["interpolation"].as<std::string>();
   try {
     data::ImageFolderOptions().interpolation(f.image.interpolation);  // the methods the folder knows
@@ -134,47 +134,6 @@ Flags read_flags(const po::variables_map& vm) {
   return f;
 }
 
-double number_or_nan(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_number() ? v->to_number<double>() : std::numeric_limits<double>::quiet_NaN();
-}
-
-// The epochs of OUT/metrics.jsonl up to `last_epoch`, for a resumed run's curves; the
-// file is rewritten with just those lines (verbatim: a parse and print could change
-// digits) so that it goes on where the checkpoint is.
-std::vector<distribute::EpochLogs> kept_history(const std::string& path, int last_epoch) {
-  std::vector<distribute::EpochLogs> history;
-  std::string kept;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) continue;  // a line cut by a crash
-    const auto& o = v.as_object();
-    distribute::EpochLogs e;
-    const double epoch = number_or_nan(o, "epoch");
-    if (!(epoch >= 1 && epoch <= last_epoch)) continue;  // NaN too: no epoch, no place on the curves
-    e.epoch = static_cast<int>(epoch);
-    e.loss = number_or_nan(o, "loss");
-    e.accuracy = number_or_nan(o, "accuracy");
-    e.val_loss = number_or_nan(o, "val_loss");
-    e.val_accuracy = number_or_nan(o, "val_accuracy");
-    e.examples_per_sec = number_or_nan(o, "examples_per_sec");
-    e.seconds = number_or_nan(o, "seconds");
-    const double step = number_or_nan(o, "step");
-    e.step = std::isfinite(step) ? static_cast<std::int64_t>(step) : 0;
-    history.push_back(e);
-    kept += line + '\n';
-  }
-  in.close();
-  std::ofstream rewrite(path, std::ios::trunc);
-  rewrite << kept;
-  rewrite.close();
-  SPOOL_CHECK(rewrite.good(), IoError, "--resume: cannot rewrite ", quoted(path));
-  return history;
-}
-
 // Redraws OUT/curves.png from the whole history at every epoch's end.
 class CurvesCallback : public distribute::Callback {
  public:
@@ -184,8 +143,13 @@ class CurvesCallback : public distribute::Callback {
     history_.push_back(logs);
     distribute::CurvePanel loss{"loss", {}}, accuracy{"accuracy", {}};
     std::vector<double> l, vl, a, va;
+    // A history line without an accuracy (not one spool train wrote) draws as a gap.
+    const auto value = [](const distribute::EpochLogs& e, const char* name) {
+      return e.has(name) ? e.value(name) : std::numeric_limits<double>::quiet_NaN();
+    };
     for (const auto& e : history_) {
-      l.push_back(e.loss), vl.push_back(e.val_loss), a.push_back(e.accuracy), va.push_back(e.val_accuracy);
+      l.push_back(e.loss), vl.push_back(e.val_loss), a.push_back(value(e, "accuracy"));
+      va.push_back(value(e, "val_accuracy"));
     }
     loss.series = {{"train", l, distribute::kTrainColor}, {"validation", vl, distribute::kValidationColor}};
     accuracy.series = {{"train", a, distribute::kTrainColor}, {"validation", va, distribute::kValidationColor}};
@@ -231,17 +195,15 @@ LearningRateChoice learning_rate(const Flags& f, const TrainData& data) {
 
 // How an image folder's pictures were prepared, in the checkpoint: a program that
 // classifies with it (examples/classify) must prepare its images the same way.
-std::map<std::string, std::string> image_input_metadata(const Flags& f) {
-  if (f.dataset != "horses-or-humans") return {};
-  return {{"image_size", std::to_string(f.image.side)},
-          {"color_mode", f.image.color_mode},
-          {"interpolation", f.image.interpolation}};
+std::optional<autodiff::ImageInput> image_input(const Flags& f) {
+  if (f.dataset != "horses-or-humans") return std::nullopt;
+  return f.image;
 }
 
 // The same for the header: " · 48x48 grayscale (area)", or nothing for IDX data.
 std::string image_input_note(const Flags& f) {
   if (f.dataset != "horses-or-humans") return "";
-  const std::string side = std::to_string(f.image.side);
+  const std::string side = std::to_string(f.image.image_size);
   return " · " + side + "x" + side + " " + f.image.color_mode + " (" + f.image.interpolation + ")";
 }
 
@@ -249,10 +211,10 @@ int train(const Flags& f) {
   set_num_threads(f.threads);
   const TrainData data = load_data(f);
   layers::Sequential model = make_model(f.model, data, f.seed);
-  TrainObjective objective = make_objective(data);
+  const std::unique_ptr<losses::Loss> loss = make_loss(data);
   const LearningRateChoice lr = learning_rate(f, data);
   autodiff::Adam adam(lr.options);
-  distribute::Trainer trainer(model, *objective.loss, adam, objective.accuracy);
+  distribute::Trainer trainer(model, *loss, adam, {"accuracy"});
 
   std::printf("spool train: %s (%lld train, %lld %s)%s · model %s · %d epochs · batch %lld · Adam %s · seed %llu · "
               "%d threads\n",
@@ -275,41 +237,45 @@ int train(const Flags& f) {
                   quoted(f.out), " (", quoted(autodiff::checkpoint_path(f.out)), " is missing)");
       // What the checkpoint holds first: another model's checkpoint deserves that answer,
       // not the first variable it lacks (restoring no variables reads the rest only).
-      const autodiff::TrainingState saved = autodiff::restore_checkpoint(f.out, {}, nullptr);
-      const auto saved_model = saved.metadata.find("model");
-      SPOOL_CHECK(saved_model == saved.metadata.end() || saved_model->second == f.model + "/" + data.name,
-                  InvalidArgument, "--resume: the checkpoint in ", quoted(f.out), " is of ", saved_model->second,
-                  ", not ", f.model, "/", data.name);
+      const autodiff::RunInfo saved = autodiff::restore_checkpoint(f.out, {}, nullptr).info;
+      SPOOL_CHECK(saved.model.empty() || saved.model == f.model + "/" + data.name, InvalidArgument,
+                  "--resume: the checkpoint in ", quoted(f.out), " is of ", saved.model, ", not ", f.model, "/",
+                  data.name);
       // Another learning rate would make the resumed steps those of no run at all.
-      const auto saved_lr = saved.metadata.find("learning_rate");
-      SPOOL_CHECK(saved_lr == saved.metadata.end() || saved_lr->second == lr.description, InvalidArgument,
-                  "--resume: the checkpoint in ", quoted(f.out), " was trained with Adam ", saved_lr->second,
+      SPOOL_CHECK(saved.learning_rate.empty() || saved.learning_rate == lr.description, InvalidArgument,
+                  "--resume: the checkpoint in ", quoted(f.out), " was trained with Adam ", saved.learning_rate,
                   ", not ", lr.description, " (give the first run's --lr, --lr-schedule and --decay-epochs)");
       // So would other pixels; interpolation changes no shape, so no variable would object.
-      const std::map<std::string, std::string> input = image_input_metadata(f);
-      for (const auto& [key, value] : input) {
-        const auto it = saved.metadata.find(key);
-        SPOOL_CHECK(it == saved.metadata.end() || it->second == value, InvalidArgument, "--resume: the checkpoint in ",
-                    quoted(f.out), " was trained with ", key, " ", it->second, ", not ", value,
-                    " (give the first run's --image-size, --interpolation and --color-mode)");
+      // A checkpoint that does not say was trained on ImageInput's defaults.
+      if (const std::optional<autodiff::ImageInput> input = image_input(f)) {
+        const autodiff::ImageInput was = saved.image_input.value_or(autodiff::ImageInput{});
+        for (const auto& [key, then, now] : {std::tuple{"image_size", std::to_string(was.image_size),
+                                                        std::to_string(input->image_size)},
+                                             std::tuple{"color_mode", was.color_mode, input->color_mode},
+                                             std::tuple{"interpolation", was.interpolation, input->interpolation}}) {
+          SPOOL_CHECK(then == now, InvalidArgument, "--resume: the checkpoint in ", quoted(f.out),
+                      " was trained with ", key, " ", then, ", not ", now,
+                      " (give the first run's --image-size, --interpolation and --color-mode)");
+        }
       }
       autodiff::TrainingState state = autodiff::restore_checkpoint(f.out, model.variables(), &adam);
-      const int done = std::stoi(state.metadata.count("epoch") ? state.metadata["epoch"] : "0");
-      history = kept_history(metrics, done);
+      const int done = static_cast<int>(state.epoch);
+      history = distribute::keep_epochs_up_to(metrics, done);
       std::printf("resuming after epoch %d (step %lld)\n", done, static_cast<long long>(state.step));
       options.resume_from(std::move(state));
     }
     options.callback(std::make_shared<distribute::MetricsJsonl>(metrics, /*append=*/f.resume));
     // The checkpoint says what it holds, so that --resume with other flags is refused.
-    std::map<std::string, std::string> metadata = image_input_metadata(f);
-    metadata["model"] = f.model + "/" + data.name;
-    metadata["learning_rate"] = lr.description;
-    options.callback(std::make_shared<distribute::ModelCheckpoint>(f.out, 0, std::move(metadata)));
+    autodiff::RunInfo info;
+    info.model = f.model + "/" + data.name;
+    info.learning_rate = lr.description;
+    info.image_input = image_input(f);
+    options.callback(std::make_shared<distribute::ModelCheckpoint>(f.out, 0, info));
     options.callback(std::make_shared<CurvesCallback>((fs::path(f.out) / "curves.png").string(), history));
   }
   trainer.fit(data.train, options);
   const distribute::EpochLogs test = trainer.evaluate(data.validation);
-  std::printf("test accuracy: %.4f\n", test.accuracy);
+  std::printf("test accuracy: %.4f\n", test.value("accuracy"));
   return kExitOk;
 }
 

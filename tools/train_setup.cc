@@ -57,12 +57,12 @@ TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, st
 }
 
 TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed,
-                            const ImageInput& input, int decode_workers) {
+                            const autodiff::ImageInput& input, int decode_workers) {
   const auto options = [&](bool shuffle) {
     return data::ImageFolderOptions()
         .decode(true)
         .label_mode("binary")
-        .image_size({input.side, input.side})
+        .image_size({input.image_size, input.image_size})
         .interpolation(input.interpolation)
         .color_mode(input.color_mode)
         .shuffle(shuffle)
@@ -86,7 +86,7 @@ TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std
       .validation = validation.cache().batch(64).map(scaled_batch).prefetch(2),
       .train_examples = train.cardinality(),
       .validation_examples = validation.cardinality(),
-      .input_shape = Shape{input.side, input.side, input.color_mode == "grayscale" ? 1 : 3},
+      .input_shape = Shape{input.image_size, input.image_size, input.color_mode == "grayscale" ? 1 : 3},
       .binary = true,
   };
 }
@@ -95,12 +95,10 @@ layers::Sequential make_model(const std::string& kind, const TrainData& data, st
   return layers::zoo_model(kind, data.input_shape, data.binary ? 1 : 10, seed);
 }
 
-TrainObjective make_objective(const TrainData& data) {
+std::unique_ptr<losses::Loss> make_loss(const TrainData& data) {
   const auto logits = losses::LossOptions().from_logits(true);
-  if (data.binary) {
-    return {std::make_unique<losses::BinaryCrossentropy>(logits), distribute::Accuracy::kBinaryFromLogits};
-  }
-  return {std::make_unique<losses::SparseCategoricalCrossentropy>(logits), distribute::Accuracy::kSparseCategorical};
+  if (data.binary) return std::make_unique<losses::BinaryCrossentropy>(logits);
+  return std::make_unique<losses::SparseCategoricalCrossentropy>(logits);
 }
 
 }  // namespace spool::cli

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "spool/autodiff/losses/losses.h"
 #include "spool/autodiff/model.h"
+#include "spool/autodiff/training_state.h"
 #include "spool/data/dataset.h"
-#include "spool/distribute/fit.h"
 
 namespace spool::cli {
 
@@ -27,33 +29,26 @@ struct TrainData {
 // pair (the Debian package's layout and Zalando's).
 TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed);
 
-// How an image folder's pictures reach the model: side x side pixels, resized with
-// `interpolation`, in `color_mode` (ImageFolderOptions' names, as Keras'). The defaults
-// are spool train's horses-or-humans recipe, not Keras' (150x150 rgb bilinear): on the
-// shared 300 training images colour is a cue that does not carry over to the validation
-// renders, and 48 pixels shrunk by area averaging keep the shapes the model needs with
-// fewer weights to memorise noise with (docs/experiments.md, horses or humans).
-struct ImageInput {
-  std::int64_t side = 48;
-  std::string interpolation = "area";
-  std::string color_mode = "grayscale";
-};
+// How an image folder's pictures reach the model (autodiff::ImageInput, which the
+// checkpoint records): spool train's horses-or-humans recipe, not Keras' (150x150 rgb
+// bilinear, ImageInput's defaults): on the shared 300 training images colour is a cue
+// that does not carry over to the validation renders, and 48 pixels shrunk by area
+// averaging keep the shapes the model needs with fewer weights to memorise noise with
+// (docs/experiments.md, horses or humans).
+inline const autodiff::ImageInput kImageFolderRecipe{
+    .image_size = 48, .color_mode = "grayscale", .interpolation = "area"};
 
 // DIR holds train/ and validation/, each with one sub-folder per class (two classes),
 // as the course's horse-or-human download.
 TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std::uint64_t seed,
-                            const ImageInput& input, int decode_workers);
+                            const autodiff::ImageInput& input, int decode_workers);
 
 // layers::zoo_model (autodiff/layers/model_zoo.h) for the data: "mlp" or "cnn", ten
 // logits for Fashion-MNIST, one for a binary image folder. Logits out (losses from_logits).
 layers::Sequential make_model(const std::string& kind, const TrainData& data, std::uint64_t seed);
 
-// The loss and accuracy that go with the data: sparse categorical for classes,
-// binary for two.
-struct TrainObjective {
-  std::unique_ptr<losses::Loss> loss;
-  distribute::Accuracy accuracy;
-};
-TrainObjective make_objective(const TrainData& data);
+// The loss that goes with the data, on logits: sparse categorical cross-entropy for
+// classes, binary for two (the trainer's "accuracy" follows it).
+std::unique_ptr<losses::Loss> make_loss(const TrainData& data);
 
 }  // namespace spool::cli

@@ -17,24 +17,7 @@ Tensor predicted_class(const Tensor& predictions, const char* who) {
 
 }  // namespace
 
-void Mean::update(const Tensor& values, const Tensor& sample_weight) {
-  const Tensor v = values.cast(DType::kF64);
-  if (!sample_weight.defined()) {
-    total_ += spool::kernels::sum(v).item<double>();
-    count_ += static_cast<double>(v.numel());
-    return;
-  }
-  const Tensor w = sample_weight.cast(DType::kF64).broadcast_to(v.shape());
-  total_ += spool::kernels::sum(spool::kernels::mul(v, w)).item<double>();
-  count_ += spool::kernels::sum(w).item<double>();
-}
-
-void Mean::update(double value, double weight) {
-  total_ += value * weight;
-  count_ += weight;
-}
-
-void SparseCategoricalAccuracy::update(const Tensor& labels, const Tensor& predictions) {
+void SparseCategoricalAccuracy::update(const Tensor& labels, const Tensor& predictions, const Tensor& sample_weight) {
   const Tensor predicted = predicted_class(predictions, "sparse_categorical_accuracy");
   SPOOL_CHECK(labels.numel() == predicted.numel(), InvalidArgument, "sparse_categorical_accuracy: labels ",
               labels.shape().to_string(), " do not match the batch of predictions ", predictions.shape().to_string());
@@ -42,30 +25,31 @@ void SparseCategoricalAccuracy::update(const Tensor& labels, const Tensor& predi
   const Tensor ids = labels.dtype() == DType::kF32 || labels.dtype() == DType::kF64
                          ? labels.cast(DType::kF64).reshape(predicted.shape())
                          : labels.cast(DType::kI64).reshape(predicted.shape());
-  Mean::update(spool::kernels::equal(ids.dtype() == DType::kI64 ? predicted : predicted.cast(DType::kF64), ids));
+  add(spool::kernels::equal(ids.dtype() == DType::kI64 ? predicted : predicted.cast(DType::kF64), ids), sample_weight);
 }
 
-void CategoricalAccuracy::update(const Tensor& labels, const Tensor& predictions) {
+void CategoricalAccuracy::update(const Tensor& labels, const Tensor& predictions, const Tensor& sample_weight) {
   SPOOL_CHECK(labels.shape() == predictions.shape(), InvalidArgument, "categorical_accuracy: labels ",
               labels.shape().to_string(), " and predictions ", predictions.shape().to_string(), " differ in shape");
-  Mean::update(spool::kernels::equal(predicted_class(predictions, "categorical_accuracy"),
-                            predicted_class(labels, "categorical_accuracy")));
+  add(spool::kernels::equal(predicted_class(predictions, "categorical_accuracy"),
+                            predicted_class(labels, "categorical_accuracy")),
+      sample_weight);
 }
 
 BinaryAccuracy::BinaryAccuracy(double threshold, bool from_logits, std::string name)
-    : Mean(std::move(name)), threshold_(threshold), from_logits_(from_logits) {
+    : MeanMetric(std::move(name)), threshold_(threshold), from_logits_(from_logits) {
   SPOOL_CHECK(threshold > 0 && threshold < 1, InvalidArgument, "binary_accuracy: threshold ", threshold,
               " outside (0, 1)");
 }
 
-void BinaryAccuracy::update(const Tensor& labels, const Tensor& predictions) {
+void BinaryAccuracy::update(const Tensor& labels, const Tensor& predictions, const Tensor& sample_weight) {
   SPOOL_CHECK(labels.numel() == predictions.numel(), InvalidArgument, "binary_accuracy: labels ",
               labels.shape().to_string(), " and predictions ", predictions.shape().to_string(), " differ in size");
   // σ(x) > t ⇔ x > log(t / (1 − t)): the logits are compared without a sigmoid.
   const double cut = from_logits_ ? std::log(threshold_ / (1 - threshold_)) : threshold_;
   const Tensor predicted = spool::kernels::greater(predictions.cast(DType::kF64), cut);
   const Tensor truth = spool::kernels::greater(labels.cast(DType::kF64).reshape(predictions.shape()), 0.5);
-  Mean::update(spool::kernels::equal(predicted, truth));
+  add(spool::kernels::equal(predicted, truth), sample_weight);
 }
 
 }  // namespace spool::metrics

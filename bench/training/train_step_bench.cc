@@ -107,7 +107,7 @@ void bm_train_step(benchmark::State& state, bool cnn) {
   layers::Sequential model = layers::zoo_model(cnn ? "cnn" : "mlp", Shape{28, 28, 1}, 10, /*seed=*/42);
   autodiff::Adam adam(autodiff::AdamOptions().learning_rate(1e-3));
   losses::SparseCategoricalCrossentropy loss(losses::LossOptions().from_logits(true));
-  distribute::Trainer trainer(model, loss, adam, distribute::Accuracy::kSparseCategorical);
+  distribute::Trainer trainer(model, loss, adam, {"accuracy"});
   std::int64_t next = 0;
   const auto spool_block = [&] {
     for (std::int64_t s = 0; s < steps; ++s, next = (next + 1) % batches) {

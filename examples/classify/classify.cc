@@ -20,7 +20,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,10 +32,11 @@ using namespace spool;
 // means at inference: the input the model was trained on and its class names.
 struct DatasetSpec {
   std::string name;
-  std::int64_t side;  // square images, side x side
-  int channels;
+  std::int64_t side = 0;  // square images, side x side
+  int channels = 0;
   std::vector<std::string> classes;  // two classes: one logit, sigmoid
   std::string interpolation = "bilinear";
+  bool image_folder = false;  // the input is what the checkpoint says (read_image_input)
 };
 const std::vector<DatasetSpec> kDatasets = {
     {.name = "fashion-mnist",
@@ -44,30 +44,21 @@ const std::vector<DatasetSpec> kDatasets = {
      .channels = 1,
      .classes = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                  "Ankle boot"}},
-    // Keras' labels: the sorted folder names. The input is what checkpoints from before
-    // spool train recorded it had (150x150 rgb, bilinear); newer ones say (see below).
-    {.name = "horses-or-humans", .side = 150, .channels = 3, .classes = {"horses", "humans"}},
+    // Keras' labels: the sorted folder names.
+    {.name = "horses-or-humans", .classes = {"horses", "humans"}, .image_folder = true},
 };
 
-// spool train records how it prepared an image folder's pictures: image_size,
-// color_mode, interpolation.
-void read_image_input(const std::map<std::string, std::string>& metadata, DatasetSpec& spec) {
-  if (const auto it = metadata.find("image_size"); it != metadata.end()) {
-    std::int64_t side = 0;
-    const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), side);
-    SPOOL_CHECK(ec == std::errc() && end == it->second.data() + it->second.size() && side > 0 && side <= 4096,
-                InvalidArgument, "the checkpoint's image_size ", quoted(it->second), " is not a side in 1..4096");
-    spec.side = side;
-  }
-  if (const auto it = metadata.find("color_mode"); it != metadata.end()) {
-    SPOOL_CHECK(it->second == "rgb" || it->second == "grayscale", InvalidArgument, "the checkpoint's color_mode ",
-                quoted(it->second), " is not rgb or grayscale");
-    spec.channels = it->second == "grayscale" ? 1 : 3;
-  }
-  if (const auto it = metadata.find("interpolation"); it != metadata.end()) {
-    data::ImageFolderOptions().interpolation(it->second);  // refuses a method it does not know, naming it
-    spec.interpolation = it->second;
-  }
+// spool train records how it prepared an image folder's pictures; a checkpoint from
+// before it did was trained on ImageInput's defaults (150x150 rgb, bilinear).
+void read_image_input(const std::optional<autodiff::ImageInput>& recorded, DatasetSpec& spec) {
+  if (!recorded && !spec.image_folder) return;
+  const autodiff::ImageInput input = recorded.value_or(autodiff::ImageInput{});
+  SPOOL_CHECK(input.color_mode == "rgb" || input.color_mode == "grayscale", InvalidArgument,
+              "the checkpoint's color_mode ", quoted(input.color_mode), " is not rgb or grayscale");
+  data::ImageFolderOptions().interpolation(input.interpolation);  // refuses a method it does not know, naming it
+  spec.side = input.image_size;  // restore_checkpoint checked it is in 1..4096
+  spec.channels = input.color_mode == "grayscale" ? 1 : 3;
+  spec.interpolation = input.interpolation;
 }
 
 class Classifier {
@@ -80,18 +71,17 @@ class Classifier {
   explicit Classifier(const std::string& checkpoint_dir) {
     SPOOL_CHECK(autodiff::checkpoint_exists(checkpoint_dir), IoError, "no checkpoint in ", quoted(checkpoint_dir), " (",
                 quoted(autodiff::checkpoint_path(checkpoint_dir)), " is missing; spool train --out writes it)");
-    // The metadata says which model to build; a restore into no variables returns it.
-    const auto metadata = autodiff::restore_checkpoint(checkpoint_dir, {}, nullptr).metadata;
-    const auto model = metadata.find("model");
-    SPOOL_CHECK(model != metadata.end(), InvalidArgument, "the checkpoint in ", quoted(checkpoint_dir),
+    // The checkpoint says which model to build; a restore into no variables returns it.
+    const autodiff::RunInfo info = autodiff::restore_checkpoint(checkpoint_dir, {}, nullptr).info;
+    SPOOL_CHECK(!info.model.empty(), InvalidArgument, "the checkpoint in ", quoted(checkpoint_dir),
                 " does not say which model it holds (no \"model\" metadata, which spool train writes)");
-    const std::string& kind = model->second;  // "<mlp|cnn>/<data set>"
+    const std::string& kind = info.model;  // "<mlp|cnn>/<data set>"
     const std::size_t slash = kind.find('/');
     for (const DatasetSpec& d : kDatasets) {
       if (slash != std::string::npos && kind.substr(slash + 1) == d.name) spec_ = d;
     }
     const std::string arch = spec_ ? kind.substr(0, slash) : "";
-    if (spec_) read_image_input(metadata, *spec_);
+    if (spec_) read_image_input(info.image_input, *spec_);
     SPOOL_CHECK(arch == "mlp" || arch == "cnn", InvalidArgument, "the checkpoint in ", quoted(checkpoint_dir),
                 " is of model ", quoted(kind), ", not one of mlp|cnn / fashion-mnist|horses-or-humans");
     const std::int64_t outputs = spec_->classes.size() == 2 ? 1 : std::ssize(spec_->classes);

@@ -85,7 +85,10 @@ void expect_resume_is_exact(const std::function<std::unique_ptr<Optimizer>()>& m
     Mlp first(0);
     std::unique_ptr<Optimizer> o = make();
     train(first, *o, 0, kStop);
-    save_checkpoint(dir.file("ckpt"), first.all(), o.get(), TrainingState{kStop, "iterator bytes", {}});
+    TrainingState at_stop;
+    at_stop.step = kStop;
+    at_stop.iterator_state = "iterator bytes";
+    save_checkpoint(dir.file("ckpt"), first.all(), o.get(), at_stop);
   }
   Mlp resumed(1);
   std::unique_ptr<Optimizer> o = make();
@@ -105,7 +108,7 @@ TEST(Checkpoint, ResumeWithSgdMomentumIsBitExact) {
   expect_resume_is_exact([] { return std::make_unique<SGD>(SGDOptions().learning_rate(0.1).momentum(0.9)); });
 }
 
-TEST(Checkpoint, RoundTripsVariablesOptimizerStepIteratorAndMetadata) {
+TEST(Checkpoint, RoundTripsVariablesOptimizerAndTrainingState) {
   TempDir dir;
   Mlp m(0);
   RMSprop rms(RMSpropOptions().momentum(0.5));
@@ -113,7 +116,10 @@ TEST(Checkpoint, RoundTripsVariablesOptimizerStepIteratorAndMetadata) {
   TrainingState state;
   state.step = 3;
   state.iterator_state = std::string("\0\1binary\xff", 9);
-  state.metadata = {{"model", "mlp"}, {"seed", "42"}, {"epoch", "1"}};
+  state.epoch = 1;
+  state.seed = 42;
+  state.info.model = "mlp";
+  state.info.metadata = {{"note", "first run"}};
   EXPECT_FALSE(checkpoint_exists(dir.file("ckpt")));
   save_checkpoint(dir.file("ckpt"), m.all(), &rms, state);
   EXPECT_TRUE(checkpoint_exists(dir.file("ckpt")));
@@ -123,7 +129,10 @@ TEST(Checkpoint, RoundTripsVariablesOptimizerStepIteratorAndMetadata) {
   const TrainingState got = restore_checkpoint(dir.file("ckpt"), back.all(), &rms2);
   EXPECT_EQ(got.step, 3);
   EXPECT_EQ(got.iterator_state, state.iterator_state);
-  EXPECT_EQ(got.metadata, state.metadata);
+  EXPECT_EQ(got.epoch, 1);
+  EXPECT_EQ(got.seed, 42u);
+  EXPECT_EQ(got.info.model, "mlp");
+  EXPECT_EQ(got.info.metadata, state.info.metadata);
   EXPECT_EQ(bytes_of(back), bytes_of(m));
   EXPECT_EQ(back.all().back().unwatched_value().to_vector<float>(), std::vector<float>{3}) << "non-trainable too";
   const std::vector<NamedTensor> a = rms.state(), b = rms2.state();

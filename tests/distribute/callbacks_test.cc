@@ -1,13 +1,12 @@
 // The callbacks: EarlyStopping's patience and direction on made-up logs and in a
-// stalled fit, StopAtAccuracy at its target, ModelCheckpoint's files and what they
-// restore, MetricsJsonl's lines read back with Boost.JSON.
+// stalled fit, monitored names checked against what the trainer logs, StopAtAccuracy
+// at its target, ModelCheckpoint's files and what they restore. MetricsJsonl is
+// tested in metrics_jsonl_test.cc.
 #include "spool/distribute/callbacks.h"
 
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <cmath>
-#include <fstream>
 #include <limits>
 
 #include "distribute/fit_test_support.h"
@@ -31,11 +30,13 @@ int stop_epoch(Callback& callback, const std::string& monitor, const std::vector
   for (std::size_t i = 0; i < values.size(); ++i) {
     EpochLogs logs;
     logs.epoch = static_cast<int>(i) + 1;
-    logs.loss = logs.accuracy = logs.val_loss = logs.val_accuracy = kNaN;
+    logs.loss = logs.val_loss = kNaN;
+    logs.metrics = {{"accuracy", kNaN}};
+    logs.val_metrics = {{"val_accuracy", kNaN}};
     (monitor == "loss"       ? logs.loss
-     : monitor == "accuracy" ? logs.accuracy
+     : monitor == "accuracy" ? logs.metrics[0].second
      : monitor == "val_loss" ? logs.val_loss
-                             : logs.val_accuracy) = values[i];
+                             : logs.val_metrics[0].second) = values[i];
     callback.on_epoch_end(logs, run.trainer);
     if (run.trainer.stop_training) return logs.epoch;
   }
@@ -79,14 +80,33 @@ TEST(EarlyStoppingTest, NaNNeverImproves) {
   EXPECT_EQ(stop_epoch(es, "val_loss", {kNaN, kNaN, kNaN}), 2);
 }
 
-TEST(EarlyStoppingTest, RefusesUnknownNamesAndNegativePatience) {
+TEST(EarlyStoppingTest, RefusesNamesTheTrainerDoesNotLogAndNegativePatience) {
+  BlobRun run(7);
+  EarlyStopping es("val_acc");
   try {
-    EarlyStopping("val_acc");
+    es.on_train_begin(run.trainer);
     FAIL() << "an unknown monitor was accepted";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot monitor 'val_acc'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(
+                  "EarlyStopping: cannot monitor 'val_acc'; the trainer logs loss, accuracy, val_loss, val_accuracy"),
+              std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(EarlyStopping("loss", -1), InvalidArgument);
+}
+
+TEST(EarlyStoppingTest, MonitorsAnyMetricTheTrainerLogs) {
+  // A metric of its own name: "val_matches" improves upwards (no "loss" in it).
+  layers::Sequential model = blob_model(7);
+  losses::SparseCategoricalCrossentropy loss(losses::LossOptions().from_logits(true));
+  autodiff::Adam adam(autodiff::AdamOptions().learning_rate(1e-9));
+  Trainer trainer(model, loss, adam, {std::make_shared<metrics::SparseCategoricalAccuracy>("matches")});
+  auto es = std::make_shared<EarlyStopping>("val_matches", 1);
+  const Blobs data = blobs(96, 1);
+  const History h =
+      trainer.fit(batches(data, kBatch, 3), silent().epochs(5).validation(in_order(data, 32)).callback(es));
+  EXPECT_EQ(h.epochs.size(), 2u) << "a stalled val_matches stops at the second epoch";
+  EXPECT_EQ(es->stopped_epoch(), 2);
 }
 
 TEST(EarlyStoppingTest, StopsAStalledFitAndLetsALearningOneRun) {
@@ -114,8 +134,10 @@ TEST(StopAtAccuracyTest, StopsAtTheFirstEpochThatReachesTheTarget) {
   ASSERT_GE(h.epochs.size(), 2u);
   EXPECT_LT(h.epochs.size(), 30u);
   EXPECT_TRUE(stop->reached());
-  EXPECT_GE(h.epochs.back().accuracy, 0.9);
-  for (std::size_t i = 0; i + 1 < h.epochs.size(); ++i) EXPECT_LT(h.epochs[i].accuracy, 0.9) << "epoch " << i + 1;
+  EXPECT_GE(h.epochs.back().value("accuracy"), 0.9);
+  for (std::size_t i = 0; i + 1 < h.epochs.size(); ++i) {
+    EXPECT_LT(h.epochs[i].value("accuracy"), 0.9) << "epoch " << i + 1;
+  }
 }
 
 TEST(StopAtAccuracyTest, NeedsAnAccuracyThatIsThere) {
@@ -126,6 +148,9 @@ TEST(StopAtAccuracyTest, NeedsAnAccuracyThatIsThere) {
   EXPECT_FALSE(without_validation.reached());
   EXPECT_THROW(StopAtAccuracy(0.1, "loss"), InvalidArgument);
   EXPECT_THROW(StopAtAccuracy(0.1, "precision"), InvalidArgument);
+  BlobRun run(7);
+  StopAtAccuracy unlogged(0.5, "binary_accuracy");  // an accuracy, but not one this trainer logs
+  EXPECT_THROW(unlogged.on_train_begin(run.trainer), InvalidArgument);
 }
 
 TEST(ModelCheckpointTest, SavesWhatRestoresTheModelAndTheRun) {
@@ -133,8 +158,11 @@ TEST(ModelCheckpointTest, SavesWhatRestoresTheModelAndTheRun) {
   const std::string ckpt = dir.file("run");  // created by the first save
   const Blobs data = blobs(kExamples, 1);
   BlobRun run(7);
-  run.trainer.fit(batches(data, kBatch, 3), silent().epochs(2).seed(5).callback(std::make_shared<ModelCheckpoint>(
-                                                ckpt, 0, std::map<std::string, std::string>{{"model", "blobs"}})));
+  autodiff::RunInfo info;
+  info.model = "blobs";
+  info.metadata = {{"note", "two epochs"}};
+  run.trainer.fit(batches(data, kBatch, 3),
+                  silent().epochs(2).seed(5).callback(std::make_shared<ModelCheckpoint>(ckpt, 0, info)));
   ASSERT_TRUE(autodiff::checkpoint_exists(ckpt));
   BlobRun fresh(99);
   ASSERT_FALSE(variable_bytes(fresh.model) == variable_bytes(run.model));
@@ -142,9 +170,18 @@ TEST(ModelCheckpointTest, SavesWhatRestoresTheModelAndTheRun) {
   EXPECT_TRUE(variable_bytes(fresh.model) == variable_bytes(run.model));
   EXPECT_EQ(state.step, 2 * kStepsPerEpoch);
   EXPECT_FALSE(state.iterator_state.empty());
-  const std::map<std::string, std::string> expected = {
-      {"epoch", "2"}, {"epoch_step", "0"}, {"model", "blobs"}, {"seed", "5"}};
-  EXPECT_EQ(state.metadata, expected);
+  EXPECT_EQ(state.epoch, 2);
+  EXPECT_EQ(state.epoch_step, 0);
+  EXPECT_EQ(state.seed, 5u);
+  EXPECT_EQ(state.info.model, "blobs");
+  EXPECT_EQ(state.info.metadata, info.metadata);
+  // The loss's and the accuracy's numbers: the last epoch's, over its 300 examples.
+  metrics::Mean loss("loss");
+  ASSERT_TRUE(autodiff::restore_metric(state, loss));
+  EXPECT_EQ(loss.count(), kExamples);
+  metrics::SparseCategoricalAccuracy accuracy("accuracy");
+  ASSERT_TRUE(autodiff::restore_metric(state, accuracy));
+  EXPECT_EQ(accuracy.count(), kExamples);
 }
 
 TEST(ModelCheckpointTest, EveryStepsSavesInsideEpochs) {
@@ -160,117 +197,9 @@ TEST(ModelCheckpointTest, EveryStepsSavesInsideEpochs) {
   const autodiff::TrainingState state =
       autodiff::restore_checkpoint(dir.path().string(), fresh.model.variables(), &fresh.adam);
   EXPECT_EQ(state.step, 12);  // the last multiple of 4 before the crash
-  EXPECT_EQ(state.metadata.at("epoch"), "1");
-  EXPECT_EQ(state.metadata.at("epoch_step"), "2");
+  EXPECT_EQ(state.epoch, 1);
+  EXPECT_EQ(state.epoch_step, 2);
   EXPECT_THROW(ModelCheckpoint(dir.path().string(), -1), InvalidArgument);
-}
-
-std::vector<boost::json::object> read_jsonl(const std::string& path) {
-  std::vector<boost::json::object> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(boost::json::parse(line).as_object());
-  return out;
-}
-
-// The number at `key`, NaN for null; a test failure for anything else.
-double number_at(const boost::json::object& o, const char* key) {
-  const boost::json::value* v = o.if_contains(key);
-  if (v == nullptr) {
-    ADD_FAILURE() << "no key " << key << " in " << boost::json::serialize(o);
-    return kNaN;
-  }
-  if (v->is_null()) return kNaN;
-  EXPECT_TRUE(v->is_number()) << key << " is " << boost::json::serialize(*v);
-  return v->is_number() ? v->to_number<double>() : kNaN;
-}
-
-void expect_same(double logged, double actual, const char* key) {
-  if (std::isnan(actual)) {
-    EXPECT_TRUE(std::isnan(logged)) << key << " should be null, is " << logged;
-  } else {
-    EXPECT_NEAR(logged, actual, 1e-12 * std::max(1.0, std::abs(actual))) << key;
-  }
-}
-
-void expect_lines_match(const std::vector<boost::json::object>& lines, const History& h) {
-  ASSERT_EQ(lines.size(), h.epochs.size());
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const EpochLogs& e = h.epochs[i];
-    SCOPED_TRACE(boost::json::serialize(lines[i]));
-    EXPECT_EQ(number_at(lines[i], "epoch"), e.epoch);
-    expect_same(number_at(lines[i], "loss"), e.loss, "loss");
-    expect_same(number_at(lines[i], "accuracy"), e.accuracy, "accuracy");
-    expect_same(number_at(lines[i], "val_loss"), e.val_loss, "val_loss");
-    expect_same(number_at(lines[i], "val_accuracy"), e.val_accuracy, "val_accuracy");
-    expect_same(number_at(lines[i], "examples_per_sec"), e.examples_per_sec, "examples_per_sec");
-    expect_same(number_at(lines[i], "seconds"), e.seconds, "seconds");
-    EXPECT_EQ(number_at(lines[i], "step"), e.step);
-  }
-}
-
-TEST(MetricsJsonlTest, WritesOneLinePerEpochWithTheLoggedValues) {
-  TempDir dir;
-  const std::string path = dir.file("metrics.jsonl");
-  const Blobs train = blobs(kExamples, 1), validation = blobs(100, 2);
-  BlobRun run(7);
-  const History h = run.trainer.fit(
-      batches(train, kBatch, 3),
-      silent().epochs(3).validation(in_order(validation, 50)).callback(std::make_shared<MetricsJsonl>(path)));
-  const std::vector<boost::json::object> lines = read_jsonl(path);
-  expect_lines_match(lines, h);
-  ASSERT_EQ(lines.size(), 3u);
-  EXPECT_TRUE(lines[2].at("val_accuracy").is_number());
-  EXPECT_GT(number_at(lines[2], "examples_per_sec"), 0);
-}
-
-TEST(MetricsJsonlTest, NullWithoutValidationAndAppendOnlyWhenAsked) {
-  TempDir dir;
-  const std::string path = dir.file("metrics.jsonl");
-  spool::testing::write_file(path, "{\"epoch\":1}\n");
-  const data::Dataset train = batches(blobs(kExamples, 1), kBatch, 3);
-  BlobRun run(7);
-  const History first = run.trainer.fit(train, silent().epochs(2).callback(std::make_shared<MetricsJsonl>(path)));
-  std::vector<boost::json::object> lines = read_jsonl(path);
-  expect_lines_match(lines, first);  // the old line is gone
-  ASSERT_EQ(lines.size(), 2u);
-  EXPECT_TRUE(lines[0].at("val_loss").is_null());
-  EXPECT_TRUE(lines[0].at("val_accuracy").is_null());
-
-  const History more = run.trainer.fit(train, silent().epochs(1).callback(std::make_shared<MetricsJsonl>(path, true)));
-  lines = read_jsonl(path);
-  ASSERT_EQ(lines.size(), 3u);
-  History both = first;
-  both.epochs.push_back(more.epochs.at(0));
-  expect_lines_match(lines, both);
-}
-
-TEST(MetricsJsonlTest, AnUnwritablePathIsAnIoErrorNamingIt) {
-  TempDir dir;
-  const std::string path = dir.file("no/such/folder/metrics.jsonl");
-  BlobRun run(7);
-  try {
-    run.trainer.fit(batches(blobs(64, 1), 16, 3), silent().callback(std::make_shared<MetricsJsonl>(path)));
-    FAIL() << "wrote to " << path;
-  } catch (const IoError& e) {
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-  }
-}
-
-TEST(EpochLogsJsonTest, ShortestRoundTripNumbersAndNullForNaN) {
-  EpochLogs logs;
-  logs.epoch = 3;
-  logs.loss = 0.1;
-  logs.accuracy = 0.75;
-  logs.val_loss = kNaN;
-  logs.val_accuracy = std::numeric_limits<double>::infinity();
-  logs.examples_per_sec = 1234.5;
-  logs.seconds = 2;
-  logs.step = 30;
-  EXPECT_EQ(epoch_logs_json(logs),
-            "{\"epoch\":3,\"loss\":0.1,\"accuracy\":0.75,\"val_loss\":null,"
-            "\"val_accuracy\":null,"
-            "\"examples_per_sec\":1234.5,\"seconds\":2,\"step\":30}");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <sstream>
 
 #include "distribute/fit_test_support.h"
@@ -31,9 +32,9 @@ TEST(FitTest, LearnsSeparableBlobsAndTheLossFalls) {
   const History h = run.trainer.fit(batches(data, kBatch, 3), silent().epochs(6).seed(11));
   ASSERT_EQ(h.epochs.size(), 6u);
   EXPECT_LT(h.epochs.back().loss, 0.5 * h.epochs.front().loss);
-  EXPECT_GT(h.epochs.back().accuracy, 0.95);
+  EXPECT_GT(h.epochs.back().value("accuracy"), 0.95);
   // Inference on the training data (no dropout) agrees.
-  EXPECT_GT(run.trainer.evaluate(in_order(data, 64)).accuracy, 0.95);
+  EXPECT_GT(run.trainer.evaluate(in_order(data, 64)).value("accuracy"), 0.95);
 }
 
 TEST(FitTest, HistoryHasOneEntryPerEpochWithPlausibleFields) {
@@ -48,12 +49,12 @@ TEST(FitTest, HistoryHasOneEntryPerEpochWithPlausibleFields) {
     EXPECT_EQ(e.step, kStepsPerEpoch * e.epoch);
     EXPECT_EQ(e.examples, kExamples);
     EXPECT_TRUE(std::isfinite(e.loss) && e.loss > 0) << e.loss;
-    EXPECT_GE(e.accuracy, 0.0);
-    EXPECT_LE(e.accuracy, 1.0);
+    EXPECT_GE(e.value("accuracy"), 0.0);
+    EXPECT_LE(e.value("accuracy"), 1.0);
     EXPECT_GT(e.examples_per_sec, 0.0);
     EXPECT_GT(e.seconds, 0.0);
     EXPECT_TRUE(std::isnan(e.val_loss)) << "no validation data, yet val_loss " << e.val_loss;
-    EXPECT_TRUE(std::isnan(e.val_accuracy)) << "no validation data, yet val_accuracy " << e.val_accuracy;
+    EXPECT_TRUE(std::isnan(e.value("val_accuracy"))) << "no validation data, yet val_accuracy";
   }
   EXPECT_EQ(run.trainer.step(), 3 * kStepsPerEpoch);
   EXPECT_EQ(run.trainer.epoch(), 3);
@@ -67,20 +68,23 @@ TEST(FitTest, ValidationFieldsAreWhatEvaluateMeasures) {
   // Inference is deterministic, so the last epoch's validation equals a pass now.
   const EpochLogs now = run.trainer.evaluate(in_order(validation, 64));
   EXPECT_EQ(h.epochs.back().val_loss, now.loss);
-  EXPECT_EQ(h.epochs.back().val_accuracy, now.accuracy);
-  EXPECT_GT(h.epochs.back().val_accuracy, 0.9);
+  EXPECT_EQ(h.epochs.back().value("val_accuracy"), now.value("accuracy"));
+  EXPECT_GT(h.epochs.back().value("val_accuracy"), 0.9);
   EXPECT_NE(h.epochs.front().val_loss, h.epochs.back().val_loss);
 }
 
-TEST(FitTest, AccuracyIsNaNWithoutAnAccuracyKind) {
+TEST(FitTest, WithoutMetricsOnlyTheLossIsLogged) {
   const Blobs data = blobs(64, 1);
   layers::Sequential model = blob_model(7);
   losses::SparseCategoricalCrossentropy loss(losses::LossOptions().from_logits(true));
   autodiff::Adam adam;
-  Trainer trainer(model, loss, adam);  // Accuracy::kNone
+  Trainer trainer(model, loss, adam);
+  EXPECT_EQ(trainer.logged_names(), (std::vector<std::string>{"loss", "val_loss"}));
   const History h = trainer.fit(batches(data, 16, 3), silent().epochs(1));
   ASSERT_EQ(h.epochs.size(), 1u);
-  EXPECT_TRUE(std::isnan(h.epochs[0].accuracy));
+  EXPECT_TRUE(h.epochs[0].metrics.empty());
+  EXPECT_FALSE(h.epochs[0].has("accuracy"));
+  EXPECT_THROW(h.epochs[0].value("accuracy"), InvalidArgument);
   EXPECT_TRUE(std::isfinite(h.epochs[0].loss));
 }
 
@@ -102,11 +106,11 @@ TEST(FitTest, BinaryAccuracyFromLogitsOnTwoBlobs) {
   model.build(Shape{kFeatures}, 3);
   losses::BinaryCrossentropy loss(losses::LossOptions().from_logits(true));
   autodiff::Adam adam(autodiff::AdamOptions().learning_rate(0.01));
-  Trainer trainer(model, loss, adam, Accuracy::kBinaryFromLogits);
+  Trainer trainer(model, loss, adam, {"accuracy"});  // the binary accuracy, from logits as the loss
   const data::Dataset ds = data::Dataset::from_tensor_slices({x, y}).shuffle(n, 1).batch(16);
   const History h = trainer.fit(ds, silent().epochs(4));
   ASSERT_EQ(h.epochs.size(), 4u);
-  EXPECT_GT(h.epochs.back().accuracy, 0.95);
+  EXPECT_GT(h.epochs.back().value("accuracy"), 0.95);
   EXPECT_LT(h.epochs.back().loss, h.epochs.front().loss);
 }
 
@@ -135,16 +139,14 @@ TEST(FitTest, ASecondFitTrainsItsEpochsAgain) {
   EXPECT_FALSE(variable_bytes(run.model) == after_first);
 }
 
-// Trains kEpochs straight, and again as: `interrupted` options (which leave a
-// checkpoint in dir), then a fresh model (other initial weights) and optimizer restored
-// from it and fit(resume_from) up to kEpochs. Returns the resumed history.
-History expect_resume_is_exact(const FitOptions& interrupted, const TempDir& dir, bool crashes) {
+// Trains kEpochs on `train()` straight, and again as: `interrupted` options (which leave
+// a checkpoint in dir), then a fresh model (other initial weights) and optimizer
+// restored from it and fit(resume_from) up to kEpochs. Returns the resumed history.
+// Each run builds its dataset, as a process of its own would: one dataset's second
+// iterator would reshuffle (as tf.data).
+History expect_resume_is_exact(const std::function<data::Dataset()>& train, const FitOptions& interrupted,
+                               const TempDir& dir, bool crashes) {
   constexpr int kEpochs = 4;
-  const Blobs data = blobs(kExamples, 1);
-  // Each run builds its dataset, as a process of its own would: one dataset's second
-  // iterator would reshuffle (as tf.data).
-  const auto train = [&data] { return batches(data, kBatch, 3); };
-
   BlobRun straight(7);
   const History full = straight.trainer.fit(train(), silent().epochs(kEpochs).seed(5));
 
@@ -165,21 +167,29 @@ History expect_resume_is_exact(const FitOptions& interrupted, const TempDir& dir
   EXPECT_TRUE(variable_bytes(resumed.model) == variable_bytes(straight.model));
   EXPECT_EQ(resumed.trainer.step(), straight.trainer.step());
   EXPECT_EQ(resumed.trainer.epoch(), kEpochs);
-  // Whole epochs after the checkpoint saw the same batches, so the same losses.
+  // The epochs after the checkpoint saw the same batches, so the same losses; an
+  // interrupted epoch too, as the checkpoint holds the numbers its first part added up.
   for (const EpochLogs& e : rest.epochs) {
-    if (e.examples != kExamples) continue;  // the rest of an interrupted epoch
     const EpochLogs& same = full.epochs.at(static_cast<std::size_t>(e.epoch) - 1);
     EXPECT_EQ(e.loss, same.loss) << "epoch " << e.epoch;
-    EXPECT_EQ(e.accuracy, same.accuracy) << "epoch " << e.epoch;
+    EXPECT_EQ(e.value("accuracy"), same.value("accuracy")) << "epoch " << e.epoch;
     EXPECT_EQ(e.step, same.step) << "epoch " << e.epoch;
   }
   return rest;
 }
 
+data::Dataset blob_batches() { return batches(blobs(kExamples, 1), kBatch, 3); }
+
+// The blob batches behind a filter, which cannot know how many pass: cardinality unknown.
+data::Dataset unknown_length(const data::Dataset& ds) {
+  return ds.filter([](const data::Element&) { return true; });
+}
+
 TEST(FitResumeTest, FromAnEpochCheckpointIsBitIdentical) {
   TempDir dir;
   const History rest = expect_resume_is_exact(
-      silent().epochs(2).seed(5).callback(std::make_shared<ModelCheckpoint>(dir.path().string())), dir, false);
+      blob_batches, silent().epochs(2).seed(5).callback(std::make_shared<ModelCheckpoint>(dir.path().string())), dir,
+      false);
   ASSERT_EQ(rest.epochs.size(), 2u);
   EXPECT_EQ(rest.epochs[0].epoch, 3);
   EXPECT_EQ(rest.epochs[0].examples, kExamples);
@@ -191,13 +201,35 @@ TEST(FitResumeTest, FromAMidEpochCheckpointIsBitIdentical) {
   TempDir dir;
   const FitOptions crashing =
       silent().epochs(4).seed(5).callback(std::make_shared<ModelCheckpoint>(dir.path().string(), 3));
-  const History rest =
-      expect_resume_is_exact(FitOptions(crashing).callback(std::make_shared<CrashAtStep>(15)), dir, true);
+  const History rest = expect_resume_is_exact(
+      blob_batches, FitOptions(crashing).callback(std::make_shared<CrashAtStep>(15)), dir, true);
   ASSERT_EQ(rest.epochs.size(), 3u);
   EXPECT_EQ(rest.epochs[0].epoch, 2);
   EXPECT_EQ(rest.epochs[0].step, 2 * kStepsPerEpoch);
   // The 5 batches before the crash are not redone.
   EXPECT_EQ(rest.epochs[0].examples, kExamples - 5 * kBatch);
+}
+
+TEST(FitResumeTest, ACheckpointWithoutMetricNumbersLogsTheRestOfTheEpoch) {
+  // A checkpoint from before metrics were saved: the resumed epoch's loss covers the
+  // steps after it, as it did then; the weights are exact all the same.
+  TempDir dir;
+  const data::Dataset train = blob_batches();
+  BlobRun first(7);
+  EXPECT_THROW(first.trainer.fit(train, silent().epochs(2).seed(5)
+                                            .callback(std::make_shared<ModelCheckpoint>(dir.path().string(), 3))
+                                            .callback(std::make_shared<CrashAtStep>(15))),
+               std::runtime_error);
+  BlobRun resumed(99), straight(7);
+  autodiff::TrainingState state =
+      autodiff::restore_checkpoint(dir.path().string(), resumed.model.variables(), &resumed.adam);
+  ASSERT_FALSE(state.metrics.empty());
+  state.metrics.clear();
+  const History rest = resumed.trainer.fit(train, silent().epochs(2).resume_from(state));
+  const History full = straight.trainer.fit(train, silent().epochs(2).seed(5));
+  ASSERT_EQ(rest.epochs.size(), 1u);
+  EXPECT_NE(rest.epochs[0].loss, full.epochs[1].loss);
+  EXPECT_TRUE(variable_bytes(resumed.model) == variable_bytes(straight.model));
 }
 
 TEST(FitResumeTest, ACheckpointOfAFinishedRunTrainsNoMore) {
@@ -217,15 +249,8 @@ TEST(FitResumeTest, RefusesAStateThatDoesNotFit) {
   const data::Dataset train = batches(blobs(kExamples, 1), kBatch, 3);
   BlobRun run(7);
   autodiff::TrainingState state;
-  state.metadata["epoch"] = "two";
-  try {
-    run.trainer.fit(train, silent().epochs(3).resume_from(state));
-    FAIL() << "resumed from epoch 'two'";
-  } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("the checkpoint's epoch is 'two', not a number"), std::string::npos)
-        << e.what();
-  }
-  state.metadata = {{"epoch", "1"}, {"epoch_step", "11"}};
+  state.epoch = 1;
+  state.epoch_step = 11;
   try {
     run.trainer.fit(train, silent().epochs(3).resume_from(state));
     FAIL() << "resumed at step 11 of a 10-step epoch";
@@ -236,24 +261,96 @@ TEST(FitResumeTest, RefusesAStateThatDoesNotFit) {
   }
 }
 
-TEST(FitTest, UnknownCardinalityNeedsStepsPerEpoch) {
-  const Blobs data = blobs(kExamples, 1);
-  // filter() cannot know how many elements pass.
-  const data::Dataset unknown = batches(data, kBatch, 3).filter([](const data::Element&) { return true; });
-  ASSERT_LT(unknown.cardinality(), 0);
-  BlobRun run(7);
-  try {
-    run.trainer.fit(unknown, silent());
-    FAIL() << "fit accepted a dataset of unknown cardinality without "
-              "steps_per_epoch";
-  } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("cardinality is unknown"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("steps_per_epoch"), std::string::npos) << e.what();
+TEST(FitUnknownLengthTest, AnEpochIsOnePassAndThePassesReshuffleAsRepeatDoes) {
+  const data::Dataset known = blob_batches();
+  const data::Dataset unknown = unknown_length(known);
+  ASSERT_EQ(unknown.cardinality(), data::kUnknownCardinality);
+  BlobRun a(7), b(7);
+  const History by_count = a.trainer.fit(known, silent().epochs(3).seed(5));
+  const History to_the_end = b.trainer.fit(unknown, silent().epochs(3).seed(5));
+  ASSERT_EQ(to_the_end.epochs.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE("epoch " + std::to_string(i + 1));
+    EXPECT_EQ(to_the_end.epochs[i].examples, kExamples);
+    EXPECT_EQ(to_the_end.epochs[i].step, kStepsPerEpoch * static_cast<std::int64_t>(i + 1));
+    // The same batches in the same order: the same numbers, bit for bit.
+    EXPECT_EQ(to_the_end.epochs[i].loss, by_count.epochs[i].loss);
   }
-  const History h = run.trainer.fit(unknown, silent().epochs(2).steps_per_epoch(4));
+  EXPECT_NE(to_the_end.epochs[0].loss, to_the_end.epochs[1].loss);
+  EXPECT_TRUE(variable_bytes(a.model) == variable_bytes(b.model));
+}
+
+TEST(FitUnknownLengthTest, StepsPerEpochStillCuts) {
+  BlobRun run(7);
+  const History h = run.trainer.fit(unknown_length(blob_batches()), silent().epochs(2).steps_per_epoch(4));
   ASSERT_EQ(h.epochs.size(), 2u);
   EXPECT_EQ(h.epochs[1].step, 8);
   EXPECT_EQ(h.epochs[0].examples, 4 * kBatch);
+}
+
+TEST(FitUnknownLengthTest, ResumesFromAMidEpochCheckpointExactly) {
+  // Saved every 4 steps, crash at step 17: in the middle of the second pass, 7 steps
+  // into it. The iterator's state brings the resumed run to the very next batch, and
+  // the next passes follow as they would have.
+  TempDir dir;
+  const auto unknown = [] { return unknown_length(blob_batches()); };
+  const FitOptions crashing = silent()
+                                  .epochs(4)
+                                  .seed(5)
+                                  .callback(std::make_shared<ModelCheckpoint>(dir.path().string(), 4))
+                                  .callback(std::make_shared<CrashAtStep>(17));
+  const History rest = expect_resume_is_exact(unknown, crashing, dir, true);
+  ASSERT_EQ(rest.epochs.size(), 3u);
+  EXPECT_EQ(rest.epochs[0].epoch, 2);
+  EXPECT_EQ(rest.epochs[0].examples, kExamples - 6 * kBatch);  // saved at step 16, 6 steps into epoch 2
+  EXPECT_EQ(rest.epochs[2].examples, kExamples);
+}
+
+TEST(FitUnknownLengthTest, ResumesFromACheckpointAtAPassEnd) {
+  // Saved at every epoch's end, after the pass's end was read: the resumed run starts
+  // the next pass.
+  TempDir dir;
+  const History rest = expect_resume_is_exact(
+      [] { return unknown_length(blob_batches()); },
+      silent().epochs(2).seed(5).callback(std::make_shared<ModelCheckpoint>(dir.path().string())), dir, false);
+  ASSERT_EQ(rest.epochs.size(), 2u);
+  EXPECT_EQ(rest.epochs[0].epoch, 3);
+  EXPECT_EQ(rest.epochs[0].examples, kExamples);
+}
+
+TEST(FitUnknownLengthTest, TheBarHasNoTotal) {
+  BlobRun run(7);
+  std::ostringstream out;
+  run.trainer.fit(unknown_length(batches(blobs(64, 1), 16, 3)),
+                  FitOptions().progress(ProgressBar::Mode::kPlain).progress_stream(&out));
+  EXPECT_NE(out.str().find("\n4 steps - "), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("4/4"), std::string::npos) << out.str();
+}
+
+TEST(FitUnknownLengthTest, EmptyOrInfiniteDataIsAnError) {
+  BlobRun run(7);
+  const data::Dataset none = blob_batches().filter([](const data::Element&) { return false; });
+  try {
+    run.trainer.fit(none, silent());
+    FAIL() << "fit trained on a pass of nothing";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("ended after 0 batches of epoch 1"), std::string::npos) << e.what();
+  }
+  try {
+    run.trainer.fit(blob_batches().repeat(), silent());
+    FAIL() << "fit accepted an infinite dataset without steps_per_epoch";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("infinite; say how many batches make an epoch with "
+                                         "FitOptions::steps_per_epoch"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    run.trainer.fit(blob_batches().take(0), silent());
+    FAIL() << "fit accepted a dataset of cardinality 0";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("the training dataset is empty"), std::string::npos) << e.what();
+  }
 }
 
 TEST(FitTest, AnEmptyDatasetIsAnErrorNamingTheEpoch) {
@@ -348,7 +445,7 @@ TEST(EvaluateTest, MatchesOnePassByHand) {
     }
     right += best == data.y.at<std::int64_t>({i});
   }
-  EXPECT_DOUBLE_EQ(e.accuracy, static_cast<double>(right) / 100);
+  EXPECT_DOUBLE_EQ(e.value("accuracy"), static_cast<double>(right) / 100);
   EXPECT_TRUE(std::isnan(e.val_loss));
 }
 
@@ -371,7 +468,7 @@ TEST(EvaluateTest, DoesNotDisturbTheRunningTrainingAccuracy) {
       probed.trainer.fit(batches(data, kBatch, 3),
                          silent().epochs(2).callback(std::make_shared<EvaluateEveryBatch>(in_order(blobs(40, 9), 8))));
   ASSERT_EQ(b.epochs.size(), 2u);
-  EXPECT_EQ(a.epochs[1].accuracy, b.epochs[1].accuracy);
+  EXPECT_EQ(a.epochs[1].value("accuracy"), b.epochs[1].value("accuracy"));
   EXPECT_EQ(a.epochs[1].loss, b.epochs[1].loss);
 }
 

@@ -84,7 +84,7 @@ struct BlobRun {
   explicit BlobRun(std::uint64_t seed, double learning_rate = 0.01)
       : model(blob_model(seed)),
         adam(autodiff::AdamOptions().learning_rate(learning_rate)),
-        trainer(model, loss, adam, Accuracy::kSparseCategorical) {}
+        trainer(model, loss, adam, {"accuracy"}) {}
   BlobRun(const BlobRun&) = delete;
   BlobRun& operator=(const BlobRun&) = delete;
 };

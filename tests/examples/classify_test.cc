@@ -37,7 +37,7 @@ RunResult classify(const std::vector<std::string>& args) { return run_program(SP
 // A checkpoint of `model` in `dir` that says it holds `name`, as spool train's do.
 void save_as(const std::string& dir, const layers::Sequential& model, const std::string& name) {
   autodiff::TrainingState state;
-  state.metadata["model"] = name;
+  state.info.model = name;
   autodiff::save_checkpoint(dir, model.variables(), nullptr, state);
 }
 
@@ -220,10 +220,10 @@ TEST(ClassifyCheckpoint, CheckpointOfAnotherModelIsRefused) {
 }
 
 // An untrained three-block CNN for `input` pixels, saved as spool train names it with
-// `metadata` besides; the output bias is pushed both ways so that both classes come out,
+// `recorded` image input; the output bias is pushed both ways so that both classes come out,
 // each with the probability the model gives the image prepared by `options`.
 void expect_horses_or_humans_answers(const data::ImageFolderOptions& options, const Shape& input,
-                                     const std::map<std::string, std::string>& metadata) {
+                                     const std::optional<autodiff::ImageInput>& recorded) {
   TempDir dir;
   const std::string image = dir.file("rider.png");
   Tensor rgba = Tensor::empty(Shape{300, 300, 4}, DType::kU8);
@@ -238,8 +238,8 @@ void expect_horses_or_humans_answers(const data::ImageFolderOptions& options, co
     output_bias.assign(Tensor::from_vector<float>({bias}));
     const std::string ck = dir.file(bias > 0 ? "humans" : "horses");
     autodiff::TrainingState state;
-    state.metadata = metadata;
-    state.metadata["model"] = "cnn/horses-or-humans";
+    state.info.image_input = recorded;
+    state.info.model = "cnn/horses-or-humans";
     autodiff::save_checkpoint(ck, model.variables(), nullptr, state);
 
     Tensor x = Tensor::empty(Shape{1, input[0], input[1], input[2]}, DType::kF32);
@@ -256,7 +256,7 @@ void expect_horses_or_humans_answers(const data::ImageFolderOptions& options, co
 }
 
 TEST(ClassifyCheckpoint, HorsesOrHumansWithoutInputMetadataIsRgb150Bilinear) {
-  expect_horses_or_humans_answers(data::ImageFolderOptions().image_size({150, 150}), Shape{150, 150, 3}, {});
+  expect_horses_or_humans_answers(data::ImageFolderOptions().image_size({150, 150}), Shape{150, 150, 3}, std::nullopt);
 }
 
 // What spool train records since its defaults became 48x48 grayscale by area averaging;
@@ -264,17 +264,19 @@ TEST(ClassifyCheckpoint, HorsesOrHumansWithoutInputMetadataIsRgb150Bilinear) {
 TEST(ClassifyCheckpoint, HorsesOrHumansPreparesImagesAsTheCheckpointSays) {
   expect_horses_or_humans_answers(
       data::ImageFolderOptions().image_size({48, 48}).color_mode("grayscale").interpolation("area"), Shape{48, 48, 1},
-      {{"image_size", "48"}, {"color_mode", "grayscale"}, {"interpolation", "area"}});
+      autodiff::ImageInput{.image_size = 48, .color_mode = "grayscale", .interpolation = "area"});
 }
 
 TEST(ClassifyCheckpoint, UnknownImageInputMetadataIsRefused) {
   TempDir dir;
-  for (const auto& [key, value, message] : std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"image_size", "0", "the checkpoint's image_size '0' is not a side in 1..4096"},
-           {"color_mode", "cmyk", "the checkpoint's color_mode 'cmyk' is not rgb or grayscale"},
-           {"interpolation", "lanczos3", "interpolation must be 'bilinear', 'nearest', 'bicubic' or 'area'"}}) {
+  for (const auto& [key, input, message] : std::vector<std::tuple<std::string, autodiff::ImageInput, std::string>>{
+           {"image_size", {.image_size = 0}, "the checkpoint's image_size '0' is not a side in 1..4096"},
+           {"color_mode", {.color_mode = "cmyk"}, "the checkpoint's color_mode 'cmyk' is not rgb or grayscale"},
+           {"interpolation", {.interpolation = "lanczos3"},
+            "interpolation must be 'bilinear', 'nearest', 'bicubic' or 'area'"}}) {
     autodiff::TrainingState state;
-    state.metadata = {{"model", "cnn/horses-or-humans"}, {key, value}};
+    state.info.model = "cnn/horses-or-humans";
+    state.info.image_input = input;
     autodiff::save_checkpoint(dir.file(key), layers::zoo_model("cnn", Shape{150, 150, 3}, 1, 0).variables(), nullptr,
                               state);
     const RunResult r = classify({dir.file(key), "a.png"});

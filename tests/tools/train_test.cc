@@ -458,16 +458,30 @@ TEST(TrainCommandDataTest, ResumeRefusesOtherImagePreparation) {
   const std::vector<std::string> first = {"train", "--dataset", "horses-or-humans", "--data", dir.path().string(),
                                           "--epochs", "1", "--batch-size", "4", "--threads", "1", "--out", out};
   ASSERT_EQ(run_spool(first).exit_code, 0);
-  const std::map<std::string, std::string> saved = autodiff::restore_checkpoint(out, {}, nullptr).metadata;
-  EXPECT_EQ(saved.at("image_size"), "48");
-  EXPECT_EQ(saved.at("color_mode"), "grayscale");
-  EXPECT_EQ(saved.at("interpolation"), "area");
+  const std::optional<autodiff::ImageInput> saved = autodiff::restore_checkpoint(out, {}, nullptr).info.image_input;
+  ASSERT_TRUE(saved.has_value());
+  EXPECT_EQ(saved->image_size, 48);
+  EXPECT_EQ(saved->color_mode, "grayscale");
+  EXPECT_EQ(saved->interpolation, "area");
   // The same shapes, other pixels: refused rather than continued as no run would.
   std::vector<std::string> resumed = first;
   resumed.insert(resumed.end(), {"--resume", "--interpolation", "bilinear"});
   const RunResult r = run_spool(resumed);
   EXPECT_EQ(r.exit_code, 2) << r.err;  // flags that disagree with the checkpoint, as another --lr
   EXPECT_NE(r.err.find("was trained with interpolation area, not bilinear"), std::string::npos) << r.err;
+
+  // A checkpoint from before spool train recorded its images was trained on the
+  // defaults of then, Keras' 150x150 rgb bilinear.
+  std::vector<NamedTensor> entries = load_tensors(out + "/checkpoint.tensors");
+  std::erase_if(entries, [](const NamedTensor& t) {
+    return t.name == "metadata/image_size" || t.name == "metadata/color_mode" || t.name == "metadata/interpolation";
+  });
+  save_tensors(out + "/checkpoint.tensors", entries);
+  std::vector<std::string> same_flags = first;
+  same_flags.push_back("--resume");
+  const RunResult old = run_spool(same_flags);
+  EXPECT_EQ(old.exit_code, 2) << old.err;
+  EXPECT_NE(old.err.find("was trained with image_size 150, not 48"), std::string::npos) << old.err;
 }
 
 TEST(TrainCommandDataTest, AnImageFolderWithThreeClassesExit1) {

@@ -1,0 +1,47 @@
+# cmake -P script: cmake/spool.h ("everything in one include") names every public
+# header of tensor/, data/, autodiff/ and distribute/, directly or through an umbrella
+# header it includes (autodiff/ops.h, ...). Not public: detail/ folders and headers whose
+# first line starts with "// Internal".
+#   cmake -DSPOOL_SOURCE_DIR=<source> -P check_spool_h.cmake
+function(included_headers file out)
+  file(STRINGS ${file} lines REGEX "^#include \"spool/")
+  set(found "")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "^#include \"spool/([^\"]+)\".*" "\\1" header "${line}")
+    list(APPEND found ${header})
+  endforeach()
+  set(${out} ${found} PARENT_SCOPE)
+endfunction()
+
+included_headers(${SPOOL_SOURCE_DIR}/cmake/spool.h covered)
+set(umbrellas ${covered})
+foreach(umbrella IN LISTS umbrellas)
+  if(EXISTS ${SPOOL_SOURCE_DIR}/${umbrella})
+    included_headers(${SPOOL_SOURCE_DIR}/${umbrella} more)
+    list(APPEND covered ${more})
+  endif()
+endforeach()
+
+set(missing "")
+foreach(folder tensor data autodiff distribute)
+  file(GLOB_RECURSE headers RELATIVE ${SPOOL_SOURCE_DIR} ${SPOOL_SOURCE_DIR}/${folder}/*.h)
+  foreach(header IN LISTS headers)
+    if(header MATCHES "/detail/")
+      continue()
+    endif()
+    file(STRINGS ${SPOOL_SOURCE_DIR}/${header} first LIMIT_COUNT 1)
+    if(first MATCHES "^// Internal")
+      continue()
+    endif()
+    list(FIND covered ${header} at)
+    if(at EQUAL -1)
+      list(APPEND missing ${header})
+    endif()
+  endforeach()
+endforeach()
+if(missing)
+  string(REPLACE ";" "\n  " missing "${missing}")
+  message(FATAL_ERROR "cmake/spool.h leaves out public headers (add them, or open an internal one with "
+                      "\"// Internal\"):\n  ${missing}")
+endif()
+message(STATUS "cmake/spool.h includes every public header")
