@@ -29,7 +29,7 @@ std::pair<const Tensor&, const Tensor&> features_and_labels(const data::Element&
 
 }  // namespace
 
-Trainer::Trainer(layers::Sequential& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
+Trainer::Trainer(layers::Model& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
                  Accuracy accuracy)
     : model_(model),
       loss_(loss),

@@ -119,8 +119,9 @@ class FitOptions {
 
 class Trainer {
  public:
-  // The trainer keeps references: model, loss and optimizer must outlive it.
-  Trainer(layers::Sequential& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
+  // The trainer keeps references: model, loss and optimizer must outlive it. Any built
+  // model of one input and one output: Sequential, FunctionalModel, a subclass.
+  Trainer(layers::Model& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
           Accuracy accuracy = Accuracy::kNone);
 
   History fit(const data::Dataset& train, const FitOptions& options = {});
@@ -134,7 +135,7 @@ class Trainer {
   // custom loop can mix its own steps with fit's bookkeeping.
   double train_step(const Tensor& x, const Tensor& y);
 
-  layers::Sequential& model() { return model_; }
+  layers::Model& model() { return model_; }
   autodiff::Optimizer& optimizer() { return optimizer_; }
   // Optimizer steps so far (resumed runs count from the checkpoint's step).
   std::int64_t step() const { return step_; }
@@ -155,7 +156,7 @@ class Trainer {
   double accuracy_result() const;
   void reset_accuracy();
 
-  layers::Sequential& model_;
+  layers::Model& model_;
   const losses::Loss& loss_;
   autodiff::Optimizer& optimizer_;
   Accuracy accuracy_kind_;
