@@ -37,7 +37,8 @@ TEST(Functional, LayersComeInKerasOrderWithKerasNamesAndComputeTheGraph) {
   model.build(5);
   std::vector<std::string> names;
   for (const auto& l : model.layers()) names.push_back(l->name());
-  EXPECT_EQ(names, (std::vector<std::string>{"input_1", "dense", "dense_1", "add", "branch", "concatenate", "dense_2"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"input_1", "dense", "dense_1", "add", "branch", "concatenate", "dense_2"}));
   EXPECT_EQ(model.input_shape(), (Shape{8}));
   EXPECT_EQ(model.output_shape(), (Shape{4}));
 
