@@ -18,4 +18,5 @@
 #include "spool/autodiff/layers/dense.h"
 #include "spool/autodiff/layers/embedding.h"
 #include "spool/autodiff/layers/layer.h"
+#include "spool/autodiff/layers/merge.h"
 #include "spool/autodiff/layers/pooling.h"

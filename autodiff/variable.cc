@@ -30,6 +30,10 @@ const Variable::State& Variable::state() const {
 
 const std::string& Variable::name() const { return state().name; }
 bool Variable::trainable() const { return state().trainable; }
+void Variable::trainable(bool trainable) {
+  state();  // throws for an undefined variable
+  state_->trainable = trainable;
+}
 const Tensor& Variable::unwatched_value() const { return state().value; }
 
 const Tensor& Variable::value() const {

@@ -13,7 +13,8 @@
 // moment buffers laid out alike, an all-reduce sends one buffer, a checkpoint writes
 // one. Each variable starts on a 64-byte boundary; the gaps are zero.
 //
-// A Variable is a cheap handle: copies share the name, the values and the identity.
+// A Variable is a cheap handle: copies share the name, the values, the trainable flag
+// and the identity.
 // Its tensor is watched by every active tape of the thread (with
 // watch_accessed_variables on) when read through value() or the conversion to
 // const Tensor&; unwatched_value() reads without telling any tape (optimizers,
@@ -47,6 +48,10 @@ class Variable {
   bool defined() const { return state_ != nullptr; }
   const std::string& name() const;
   bool trainable() const;
+  // Freezes (false) or unfreezes the variable for every copy of the handle: a frozen
+  // variable is read without telling any tape and is left out of trainable_variables().
+  // Layer::trainable and Model::trainable set it; not concurrent with reads.
+  void trainable(bool trainable);
   const Shape& shape() const { return unwatched_value().shape(); }
   DType dtype() const { return unwatched_value().dtype(); }
 

@@ -50,7 +50,7 @@ data::Dataset passes_with_end_marks(const data::Dataset& train) {
 
 }  // namespace
 
-Trainer::Trainer(layers::Sequential& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
+Trainer::Trainer(layers::Model& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
                  const std::vector<MetricSpec>& metrics)
     : model_(model), loss_(loss), optimizer_(optimizer), metrics_(resolve_metrics(metrics, loss)) {
   SPOOL_CHECK(model.built(), InvalidArgument, "Trainer: build model '", model.name(), "' before training it");

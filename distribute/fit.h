@@ -106,9 +106,10 @@ class FitOptions {
 
 class Trainer {
  public:
-  // The trainer keeps references: model, loss and optimizer must outlive it. Metrics
+  // The trainer keeps references: model, loss and optimizer must outlive it. Any built
+  // model of one input and one output: Sequential, FunctionalModel, a subclass. Metrics
   // as metric_list.h takes them, reported in this order.
-  Trainer(layers::Sequential& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
+  Trainer(layers::Model& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
           const std::vector<MetricSpec>& metrics = {});
 
   History fit(const data::Dataset& train, const FitOptions& options = {});
@@ -122,7 +123,7 @@ class Trainer {
   // custom loop can mix its own steps with fit's bookkeeping.
   double train_step(const Tensor& x, const Tensor& y);
 
-  layers::Sequential& model() { return model_; }
+  layers::Model& model() { return model_; }
   autodiff::Optimizer& optimizer() { return optimizer_; }
   const std::vector<std::shared_ptr<metrics::Metric>>& metrics() const { return metrics_; }
   // What fit logs per epoch: "loss", the metrics' names, "val_loss", "val_" + each.
@@ -146,7 +147,7 @@ class Trainer {
   void reset_metrics();
   NamedValues metric_values() const;  // {name, result} per metric
 
-  layers::Sequential& model_;
+  layers::Model& model_;
   const losses::Loss& loss_;
   autodiff::Optimizer& optimizer_;
   std::vector<std::shared_ptr<metrics::Metric>> metrics_;

@@ -29,19 +29,34 @@ Shape BatchNormalization::build_layer(const Shape& input_shape, autodiff::Variab
   return input_shape;
 }
 
-Tensor BatchNormalization::call(const Tensor& x, const CallContext& context) {
+Tensor BatchNormalization::call(const Tensor& x, const CallContext& context) const {
+  return normalize(x, context.training, nullptr, nullptr);
+}
+
+Tensor BatchNormalization::call_training(const Tensor& x, const CallContext& /*context*/) {
+  if (!trainable()) return normalize(x, false, nullptr, nullptr);
+  Tensor batch_mean, batch_variance;
+  const Tensor y = normalize(x, true, &batch_mean, &batch_variance);
+  const double m = options_.momentum();
+  // The moving statistics are not part of the loss: computed from values no tape tracks.
+  const Tensor mean_value = autodiff::stop_gradient(batch_mean);
+  const Tensor variance_value = autodiff::stop_gradient(batch_variance);
+  moving_mean_.assign(moving_mean_.unwatched_value() * m + mean_value * (1 - m));
+  moving_variance_.assign(moving_variance_.unwatched_value() * m + variance_value * (1 - m));
+  return y;
+}
+
+Tensor BatchNormalization::normalize(const Tensor& x, bool training, Tensor* batch_mean,
+                                     Tensor* batch_variance) const {
   std::vector<std::int64_t> axes;  // every axis but the channels
   for (std::int64_t a = 0; a + 1 < x.rank(); ++a) axes.push_back(a);
   Tensor centered, variance;
-  if (context.training) {
-    const Tensor batch_mean = mean(x, axes);
-    centered = x - batch_mean;
+  if (training) {
+    const Tensor mu = mean(x, axes);
+    centered = x - mu;
     variance = mean(centered * centered, axes);
-    const double m = options_.momentum();
-    // The moving statistics are not part of the loss: computed from values no tape tracks.
-    const Tensor mean_value = autodiff::stop_gradient(batch_mean), variance_value = autodiff::stop_gradient(variance);
-    moving_mean_.assign(moving_mean_.unwatched_value() * m + mean_value * (1 - m));
-    moving_variance_.assign(moving_variance_.unwatched_value() * m + variance_value * (1 - m));
+    if (batch_mean != nullptr) *batch_mean = mu;
+    if (batch_variance != nullptr) *batch_variance = variance;
   } else {
     centered = sub(x, moving_mean_.unwatched_value());
     variance = moving_variance_.unwatched_value();

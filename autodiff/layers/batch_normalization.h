@@ -11,6 +11,7 @@
 // (biased) variance of the batch over every axis but the last, recorded so gradients
 // flow through them; then moving = moving·momentum + batch·(1 − momentum), in place and
 // not recorded (as Keras, the biased batch variance). Inference uses the moving ones.
+// Frozen (trainable(false)), it runs in inference mode even in training, as Keras 2.
 // Thread-safety: see layer.h; a training call writes the moving statistics.
 #pragma once
 
@@ -68,9 +69,14 @@ class BatchNormalization : public Layer {
 
  protected:
   Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) override;
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  // With training the batch statistics normalise (the moving ones are left alone).
+  Tensor call(const Tensor& x, const CallContext& context) const override;
+  // call, then the moving statistics move towards the batch's.
+  Tensor call_training(const Tensor& x, const CallContext& context) override;
 
  private:
+  Tensor normalize(const Tensor& x, bool training, Tensor* batch_mean, Tensor* batch_variance) const;
+
   BatchNormalizationOptions options_;
   autodiff::Variable gamma_, beta_, moving_mean_, moving_variance_;
 };

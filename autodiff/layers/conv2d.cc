@@ -31,7 +31,8 @@ Shape Conv2D::build_layer(const Shape& input_shape, autodiff::VariableArena& are
   return out;
 }
 
-Tensor Conv2D::call(const Tensor& x, const CallContext& /*context*/) {
+Tensor Conv2D::call(const Tensor& x, const CallContext& /*context*/) const {
+  check_float_input(x);
   const Conv2DOptions& o = options_;
   const auto conv = spool::Conv2DOptions()
                         .stride(o.stride_h(), o.stride_w())

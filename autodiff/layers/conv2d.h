@@ -58,7 +58,7 @@ class Conv2D : public Layer {
 
  protected:
   Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) override;
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 
  private:
   Conv2DOptions options_;

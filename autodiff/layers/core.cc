@@ -11,7 +11,7 @@ Shape Flatten::build_layer(const Shape& input_shape, autodiff::VariableArena& /*
   return Shape{input_shape.numel()};
 }
 
-Tensor Flatten::call(const Tensor& x, const CallContext& /*context*/) {
+Tensor Flatten::call(const Tensor& x, const CallContext& /*context*/) const {
   return reshape(x, {x.dim(0), output_shape()[0]});
 }
 
@@ -23,7 +23,7 @@ Shape Dropout::build_layer(const Shape& input_shape, autodiff::VariableArena& /*
   return input_shape;
 }
 
-Tensor Dropout::call(const Tensor& x, const CallContext& context) {
+Tensor Dropout::call(const Tensor& x, const CallContext& context) const {
   if (!context.training || rate_ == 0) return x;
   SPOOL_CHECK(context.rng != nullptr, InvalidArgument, type(), " ", quoted(name()),
               ": a training call needs CallContext::rng, the Generator that draws the dropout mask");
@@ -43,6 +43,6 @@ Shape Lambda::build_layer(const Shape& input_shape, autodiff::VariableArena& are
   return Shape(std::vector<std::int64_t>(y.shape().dims().begin() + 1, y.shape().dims().end()));
 }
 
-Tensor Lambda::call(const Tensor& x, const CallContext& context) { return fn_(x, context); }
+Tensor Lambda::call(const Tensor& x, const CallContext& context) const { return fn_(x, context); }
 
 }  // namespace spool::layers

@@ -9,7 +9,9 @@
 // generator state gives the same mask); without an rng it throws InvalidArgument. At
 // inference it returns its input unchanged.
 // Lambda finds its output shape at build time by calling the function once on zeros of
-// one example (a fresh tensor no tape tracks), so it must accept any batch size.
+// one example (a fresh tensor no tape tracks), so it must accept any batch size; a
+// model shared by serving threads calls it from each (Model::infer), so it must be
+// safe to call concurrently then.
 // Thread-safety: see layer.h.
 #pragma once
 
@@ -27,7 +29,7 @@ class Flatten : public Layer {
 
  protected:
   Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) override;
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 };
 
 class Dropout : public Layer {
@@ -39,7 +41,7 @@ class Dropout : public Layer {
 
  protected:
   Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) override;
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 
  private:
   double rate_;
@@ -54,7 +56,7 @@ class Lambda : public Layer {
 
  protected:
   Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) override;
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 
  private:
   LayerFunction fn_;

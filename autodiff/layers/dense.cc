@@ -20,7 +20,8 @@ Shape Dense::build_layer(const Shape& input_shape, autodiff::VariableArena& aren
   return Shape(std::move(out));
 }
 
-Tensor Dense::call(const Tensor& x, const CallContext& /*context*/) {
+Tensor Dense::call(const Tensor& x, const CallContext& /*context*/) const {
+  check_float_input(x);
   const LayerActivation& act = options_.activation();
   const Tensor bias = bias_.defined() ? bias_.value() : Tensor();
   if (x.rank() == 2) return act.apply_unfused(dense(x, kernel_, bias, act.fused()));

@@ -38,7 +38,7 @@ class Dense : public Layer {
 
  protected:
   Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) override;
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 
  private:
   DenseOptions options_;

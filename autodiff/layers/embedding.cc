@@ -19,7 +19,7 @@ Shape Embedding::build_layer(const Shape& input_shape, autodiff::VariableArena& 
   return Shape(std::move(out));
 }
 
-Tensor Embedding::call(const Tensor& x, const CallContext& /*context*/) {
+Tensor Embedding::call(const Tensor& x, const CallContext& /*context*/) const {
   SPOOL_CHECK(x.dtype() == DType::kI32 || x.dtype() == DType::kI64, InvalidArgument, type(), " ", quoted(name()),
               ": ids must be i32 or i64, got ", dtype_name(x.dtype()));
   return embedding_lookup(embeddings_, x);

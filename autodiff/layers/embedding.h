@@ -28,7 +28,7 @@ class Embedding : public Layer {
 
  protected:
   Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) override;
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 
  private:
   std::int64_t input_dim_, output_dim_;

@@ -11,16 +11,23 @@
 // without the batch axis); calls take and return tensors with a leading batch axis of
 // any size. A call whose input does not match the built shape throws InvalidArgument
 // naming the layer and both shapes.
-// Variables live in the arena given to build() (a Sequential gives its own), named
+// Variables live in the arena given to build() (a model gives its own), named
 // "<layer>/<variable>" as Keras: "dense/kernel", "batch_normalization/moving_mean".
-// Building a layer twice throws: a layer belongs to one model.
+// Building a layer twice throws: a layer belongs to one model. Inside a model a layer
+// may be built by its first call (Model::build traces a subclass's call that way).
+// trainable(false) freezes a layer as Keras' layer.trainable = False: its variables
+// leave trainable_variables(), tapes stop watching them, summaries count them as
+// non-trainable, and BatchNormalization runs in inference mode.
 //
-// Thread-safety: a built layer may be called from one thread at a time (BatchNormalization
-// updates its moving statistics when training); build is not concurrent with anything.
+// Thread-safety: a call with training = false changes nothing (call() is const), so
+// several threads may call one built layer for inference at once; a training call
+// (BatchNormalization writes its moving statistics), build and trainable() run on one
+// thread with nothing else.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,6 +114,8 @@ class KernelLayerOptions {
   std::string name_;
 };
 
+class Model;
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -127,17 +136,30 @@ class Layer {
   // Creates this layer's variables in `arena` (initialised from `gen`) for inputs of
   // per-example shape `input_shape`, and returns the per-example output shape.
   Shape build(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen);
+  // The same for a layer that takes a list (Add, Concatenate); other layers take a
+  // list of one.
+  Shape build(const std::vector<Shape>& input_shapes, autodiff::VariableArena& arena, Generator& gen);
   bool built() const { return built_; }
 
   // x [N, input_shape...] -> [N, output_shape...]. Not const: BatchNormalization
-  // updates its moving statistics in training.
+  // updates its moving statistics in training; with training = false it reads only.
   Tensor operator()(const Tensor& x, const CallContext& context = {});
+  // A list for the layers that take one (merge layers); a list of one for the others.
+  Tensor operator()(const std::vector<Tensor>& inputs, const CallContext& context = {});
 
+  // A one-input layer's input shape; input_shapes() has every input's.
   const Shape& input_shape() const;
+  const std::vector<Shape>& input_shapes() const;
   const Shape& output_shape() const;
   const std::vector<autodiff::Variable>& variables() const { return variables_; }
   std::int64_t count_params() const;
   std::int64_t trainable_params() const;
+
+  // Keras' layer.trainable: false freezes every variable (before or after build);
+  // true gives back the trainability each variable was made with (moving statistics
+  // stay non-trainable).
+  void trainable(bool trainable);
+  bool trainable() const { return trainable_; }
 
  protected:
   Layer() = default;
@@ -146,22 +168,56 @@ class Layer {
   // Checks the per-example input shape (throwing through shape_error), creates the
   // variables with add_variable, returns the per-example output shape.
   virtual Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) = 0;
-  virtual Tensor call(const Tensor& x, const CallContext& context) = 0;
+  // The forward pass, in training and in inference. Const: it may read the variables
+  // and the context only, which is what lets threads share a built layer for inference.
+  virtual Tensor call(const Tensor& x, const CallContext& context) const = 0;
+  // The training call of a layer whose state changes when it trains (BatchNormalization's
+  // moving statistics); the others keep this default.
+  virtual Tensor call_training(const Tensor& x, const CallContext& context) { return call(x, context); }
+  // Layers that take a list (merge.h) return true and override the two below.
+  virtual bool takes_list() const { return false; }
+  virtual Shape build_list(const std::vector<Shape>& input_shapes, autodiff::VariableArena& arena, Generator& gen);
+  virtual Tensor call_list(const std::vector<Tensor>& inputs, const CallContext& context) const;
 
   // A variable "<name>/<short_name>" holding initial cast to the arena's dtype.
   autodiff::Variable add_variable(autodiff::VariableArena& arena, const std::string& short_name, const Tensor& initial,
                                   bool trainable = true);
   // InvalidArgument: "<type> '<name>': <what> (input shape (None, ...))".
   [[noreturn]] void shape_error(const Shape& input_shape, const std::string& what) const;
+  // For layers that multiply their input by their variables (Dense, Conv2D):
+  // InvalidArgument "Dense 'dense': input dtype u8, expected f32 (cast first)" unless x
+  // has the variables' dtype.
+  void check_float_input(const Tensor& x) const;
 
  private:
+  friend class Model;  // registers the layer and builds it on its first call (Model::build)
+  struct PendingBuild {
+    autodiff::VariableArena* arena;
+    Generator gen;
+  };
+  // Throws unless x [N, shape...] has the built per-example shape and a dtype the
+  // variables accept; `which` names the input of a list.
+  void check_input(const Tensor& x, const Shape& shape, const std::string& which) const;
+  // Builds from the shapes of `inputs` when a model asked for a build on first call.
+  void build_if_pending(const std::vector<Tensor>& inputs);
+
   std::string name_;
   bool built_ = false;
-  Shape input_shape_, output_shape_;
+  bool trainable_ = true;
+  bool in_model_ = false;
+  std::optional<PendingBuild> pending_;
+  std::vector<Shape> input_shapes_;
+  Shape output_shape_;
   std::vector<autodiff::Variable> variables_;
+  std::vector<bool> made_trainable_;  // each variable's trainability at creation
 };
 
 // (None, 26, 26, 32): a per-example shape with Keras' batch placeholder.
 std::string batch_shape_string(const Shape& per_example);
+
+// The first of stem, stem_1, stem_2, ... (one_based: stem_1, stem_2, ...) that is not
+// `taken`: Keras' automatic names ("dense", "dense_1"; inputs are "input_1", "input_2").
+std::string unique_layer_name(const std::string& stem, const std::function<bool(const std::string&)>& taken,
+                              bool one_based = false);
 
 }  // namespace spool::layers

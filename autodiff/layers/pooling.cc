@@ -13,11 +13,11 @@ Shape Pooling2D::build_layer(const Shape& input_shape, autodiff::VariableArena& 
                         type() + " " + quoted(name()));
 }
 
-Tensor MaxPooling2D::call(const Tensor& x, const CallContext& /*context*/) {
+Tensor MaxPooling2D::call(const Tensor& x, const CallContext& /*context*/) const {
   return max_pool2d(x, options_.kernel_options());
 }
 
-Tensor AveragePooling2D::call(const Tensor& x, const CallContext& /*context*/) {
+Tensor AveragePooling2D::call(const Tensor& x, const CallContext& /*context*/) const {
   return avg_pool2d(x, options_.kernel_options());
 }
 
@@ -27,6 +27,8 @@ Shape GlobalAveragePooling2D::build_layer(const Shape& input_shape, autodiff::Va
   return Shape{input_shape[2]};
 }
 
-Tensor GlobalAveragePooling2D::call(const Tensor& x, const CallContext& /*context*/) { return mean(x, {1, 2}); }
+Tensor GlobalAveragePooling2D::call(const Tensor& x, const CallContext& /*context*/) const {
+  return mean(x, {1, 2});
+}
 
 }  // namespace spool::layers

@@ -67,7 +67,7 @@ class MaxPooling2D : public Pooling2D {
   std::string type() const override { return "MaxPooling2D"; }
 
  protected:
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 };
 
 class AveragePooling2D : public Pooling2D {
@@ -76,7 +76,7 @@ class AveragePooling2D : public Pooling2D {
   std::string type() const override { return "AveragePooling2D"; }
 
  protected:
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 };
 
 // The mean over H and W of each channel.
@@ -87,7 +87,7 @@ class GlobalAveragePooling2D : public Layer {
 
  protected:
   Shape build_layer(const Shape& input_shape, autodiff::VariableArena& arena, Generator& gen) override;
-  Tensor call(const Tensor& x, const CallContext& context) override;
+  Tensor call(const Tensor& x, const CallContext& context) const override;
 };
 
 }  // namespace spool::layers

@@ -35,7 +35,9 @@
 namespace spool::autodiff::detail {
 namespace {
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+// Not under ThreadSanitizer: a clone's resolver runs while the dynamic loader relocates,
+// before the TSan runtime is up, and its instrumentation crashes the program there.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define SPOOL_OPTIM_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define SPOOL_OPTIM_CLONES

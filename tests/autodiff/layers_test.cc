@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "autodiff/layers_test_support.h"
 #include "spool/autodiff/layers.h"
 #include "spool/autodiff/layers/sequential.h"
 #include "spool/autodiff/ops.h"
@@ -20,17 +21,7 @@
 namespace spool::layers {
 namespace {
 
-Tensor f32s(std::vector<float> v, Shape shape) { return Tensor::from_vector(v, std::move(shape)); }
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "(no InvalidArgument)";
-}
+using namespace testing;  // layers_test_support.h
 
 TEST(Dense, ForwardMatchesAHandComputation) {
   Sequential model;
@@ -151,48 +142,20 @@ TEST(Layers, ShapeErrorsNameTheLayerAndTheShapes) {
   EXPECT_THROW(DenseOptions(3).kernel_initializer("glorot_uniformm"), InvalidArgument);
 }
 
-// d sum(model(x) · w) / d (x and every trainable variable), tape vs central differences,
-// for a one-layer f64 model.
-void expect_gradients_match(Sequential& model, Tensor x, const CallContext& context = {},
-                            const std::function<void()>& before_each_call = [] {}) {
-  const auto loss_of = [&](const Tensor& y, const Tensor& w) { return sum(mul(y, w)); };
-  before_each_call();
-  Generator wgen(99);
-  const Tensor w = random_uniform(model(x, context).shape(), -1, 1, wgen, DType::kF64);
-  std::vector<Tensor> sources{x};
-  for (const autodiff::Variable& v : model.trainable_variables()) sources.push_back(v.unwatched_value());
-  std::vector<Tensor> grads;
-  {
-    autodiff::GradientTape tape;
-    tape.watch(x);
-    before_each_call();
-    const Tensor loss = loss_of(model(x, context), w);
-    grads = tape.gradient(loss, sources, autodiff::UnconnectedGradients::kZero);
-  }
-  constexpr double kStep = 1e-6;
-  for (std::size_t s = 0; s < sources.size(); ++s) {
-    double* p = sources[s].data<double>();
-    const std::vector<double> analytic = grads[s].cast(DType::kF64).to_vector<double>();
-    ASSERT_EQ(static_cast<std::int64_t>(analytic.size()), sources[s].numel());
-    for (std::int64_t j = 0; j < sources[s].numel(); ++j) {
-      const double saved = p[j];
-      p[j] = saved + kStep;
-      before_each_call();
-      const double up = loss_of(model(x, context), w).item<double>();
-      p[j] = saved - kStep;
-      before_each_call();
-      const double down = loss_of(model(x, context), w).item<double>();
-      p[j] = saved;
-      const double numeric = (up - down) / (2 * kStep);
-      EXPECT_NEAR(analytic[j], numeric, 1e-5 * std::max(1.0, std::abs(numeric)))
-          << model.layers()[0]->type() << " source " << s << " element " << j;
-    }
-  }
-}
+TEST(Layers, IntegerInputsNameTheLayerThatNeedsFloats) {
+  // u8 pixels straight from a decoder: the message names the layer, not the matmul.
+  Sequential dense;
+  dense.add(Dense(DenseOptions(3)));
+  dense.build(Shape{784}, 1);
+  const std::string d = error_of([&] { dense(Tensor::zeros(Shape{4, 784}, DType::kU8)); });
+  EXPECT_NE(d.find("Dense 'dense': input dtype u8, expected f32 (cast first)"), std::string::npos) << d;
 
-Tensor uniform64(Shape shape, std::uint64_t seed, double lo = -1, double hi = 1) {
-  Generator gen(seed);
-  return random_uniform(std::move(shape), lo, hi, gen, DType::kF64);
+  Sequential conv;
+  conv.add(Conv2D(Conv2DOptions(2, 3)));
+  conv.build(Shape{5, 5, 1}, 1);
+  const std::string c = error_of([&] { conv(Tensor::zeros(Shape{2, 5, 5, 1}, DType::kI32)); });
+  EXPECT_NE(c.find("Conv2D 'conv2d': input dtype i32, expected f32 (cast first)"), std::string::npos) << c;
+  EXPECT_EQ(conv(Tensor::zeros(Shape{2, 5, 5, 1}, DType::kF32)).shape(), (Shape{2, 3, 3, 2}));
 }
 
 TEST(LayerGradients, DenseWithEachActivation) {
@@ -201,7 +164,7 @@ TEST(LayerGradients, DenseWithEachActivation) {
     model.add(Dense(DenseOptions(3).activation(act).bias_initializer("ones")));
     model.build(Shape{4}, 5);
     SCOPED_TRACE(act);
-    expect_gradients_match(model, uniform64(Shape{2, 4}, 1));
+    expect_gradients_match(model, {uniform64(Shape{2, 4}, 1)});
   }
 }
 
@@ -210,7 +173,7 @@ TEST(LayerGradients, Conv2DSameStridedRelu) {
   model.add(Conv2D(Conv2DOptions(3, 3).strides(2).padding(Padding::kSame).activation("relu")
                        .bias_initializer("ones")));
   model.build(Shape{5, 4, 2}, 5);
-  expect_gradients_match(model, uniform64(Shape{2, 5, 4, 2}, 2));
+  expect_gradients_match(model, {uniform64(Shape{2, 5, 4, 2}, 2)});
 }
 
 TEST(LayerGradients, PoolingFlattenAndGlobalAverage) {
@@ -221,7 +184,7 @@ TEST(LayerGradients, PoolingFlattenAndGlobalAverage) {
     if (which == 2) model.add(GlobalAveragePooling2D());
     if (which == 3) model.add(Flatten());
     model.build(Shape{4, 5, 3}, 5);
-    expect_gradients_match(model, uniform64(Shape{2, 4, 5, 3}, 3));
+    expect_gradients_match(model, {uniform64(Shape{2, 4, 5, 3}, 3)});
   }
 }
 
@@ -236,7 +199,7 @@ TEST(LayerGradients, BatchNormalizationInTrainingAndInference) {
     bn.moving_mean().assign(uniform64(Shape{4}, 13));
     bn.moving_variance().assign(uniform64(Shape{4}, 14, 0.5, 2));
     SCOPED_TRACE(training ? "training" : "inference");
-    expect_gradients_match(model, uniform64(Shape{5, 3, 4}, 4), CallContext{.training = training});
+    expect_gradients_match(model, {uniform64(Shape{5, 3, 4}, 4)}, CallContext{.training = training});
   }
 }
 
@@ -245,7 +208,7 @@ TEST(LayerGradients, DropoutWithAFixedMaskAndEmbedding) {
   drop.add(Dropout(0.3));
   drop.build(Shape{6}, 5);
   Generator gen(1);
-  expect_gradients_match(drop, uniform64(Shape{3, 6}, 5), CallContext{.training = true, .rng = &gen},
+  expect_gradients_match(drop, {uniform64(Shape{3, 6}, 5)}, CallContext{.training = true, .rng = &gen},
                          [&] { gen = Generator(1); });
 
   Sequential embed("m", DType::kF64);

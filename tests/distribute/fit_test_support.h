@@ -106,7 +106,7 @@ class CrashAtStep : public Callback {
 inline FitOptions silent() { return FitOptions().progress(ProgressBar::Mode::kSilent); }
 
 // Every variable's bytes, in arena order: equal strings are bit-identical weights.
-inline std::string variable_bytes(const layers::Sequential& model) {
+inline std::string variable_bytes(const layers::Model& model) {
   const Tensor flat = model.arena().flat();
   return std::string(reinterpret_cast<const char*>(flat.raw_data()), flat.numel() * flat.element_size());
 }
