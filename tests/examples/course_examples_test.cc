@@ -64,5 +64,26 @@ TEST(CustomLoopExample, BadFlagsAndMissingDataAreErrors) {
   EXPECT_NE(missing.err.find("/nonexistent"), std::string::npos) << missing.err;
 }
 
+TEST(FunctionalExample, ResidualModelTrainsBothWays) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist";
+  if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "no Fashion-MNIST in " << dir << " (the Debian package dataset-fashion-mnist)";
+  const RunResult r = run_program(SPOOL_FUNCTIONAL_PATH,
+                                  {"--epochs", "1", "--train-examples", "2048", "--test-examples", "500"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Connected to"), std::string::npos) << "the functional summary:\n" << r.out;
+  EXPECT_NE(r.out.find("add (Add)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("subclassed: 12650 parameters, as the functional model's 12650"), std::string::npos) << r.out;
+  const std::vector<std::string> lines = lines_of(r.out);
+  ASSERT_FALSE(lines.empty());
+  const std::string prefix = "test accuracy: ";
+  ASSERT_EQ(lines.back().rfind(prefix, 0), 0u) << r.out;
+  // 32 Adam steps take the residual CNN well past chance (0.1) on Fashion-MNIST.
+  EXPECT_GT(std::stod(lines.back().substr(prefix.size())), 0.5) << r.out;
+  const std::string sub = "subclassed test accuracy: ";
+  ASSERT_EQ(lines[lines.size() - 2].rfind(sub, 0), 0u) << r.out;
+  EXPECT_GT(std::stod(lines[lines.size() - 2].substr(sub.size())), 0.5) << r.out;
+}
+
 }  // namespace
 }  // namespace spool::testing
