@@ -20,6 +20,12 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+// The examples' default data: the Debian package dataset-fashion-mnist.
+constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
+bool have_fashion_mnist() {
+  return std::filesystem::exists(std::string(kFashionMnist) + "/train-images-idx3-ubyte.gz");
+}
+
 bool has_line(const std::vector<std::string>& lines, const std::string& want) {
   for (const std::string& line : lines)
     if (line == want) return true;
@@ -39,9 +45,7 @@ TEST(TapeBasicsExample, PrintsTensorFlowsAnswers) {
 }
 
 TEST(CustomLoopExample, LearnsFashionMnistAndReportsValidation) {
-  const std::string dir = "/usr/share/datasets/fashion-mnist";
-  if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "no Fashion-MNIST in " << dir << " (the Debian package dataset-fashion-mnist)";
+  if (!have_fashion_mnist()) GTEST_SKIP() << "no Fashion-MNIST in " << kFashionMnist << " (dataset-fashion-mnist)";
   const RunResult r = run_program(SPOOL_CUSTOM_LOOP_PATH,
                                   {"--epochs", "2", "--train-examples", "4096", "--test-examples", "1000"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -65,9 +69,7 @@ TEST(CustomLoopExample, BadFlagsAndMissingDataAreErrors) {
 }
 
 TEST(FunctionalExample, ResidualModelTrainsBothWays) {
-  const std::string dir = "/usr/share/datasets/fashion-mnist";
-  if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "no Fashion-MNIST in " << dir << " (the Debian package dataset-fashion-mnist)";
+  if (!have_fashion_mnist()) GTEST_SKIP() << "no Fashion-MNIST in " << kFashionMnist << " (dataset-fashion-mnist)";
   const RunResult r = run_program(SPOOL_FUNCTIONAL_PATH,
                                   {"--epochs", "1", "--train-examples", "2048", "--test-examples", "500"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
