@@ -34,7 +34,11 @@
 namespace spool::autodiff::detail {
 namespace {
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+// target_clones dispatches through an ifunc, whose resolver the dynamic loader runs
+// before ThreadSanitizer's runtime is initialised: an instrumented resolver crashes the
+// program before main. A TSan build (GCC defines __SANITIZE_THREAD__) keeps only the
+// default copy; it looks for races, and both copies round alike.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define SPOOL_OPTIM_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define SPOOL_OPTIM_CLONES
