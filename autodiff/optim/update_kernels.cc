@@ -35,8 +35,10 @@
 namespace spool::autodiff::detail {
 namespace {
 
-// Not under ThreadSanitizer: a clone's resolver runs while the dynamic loader relocates,
-// before the TSan runtime is up, and its instrumentation crashes the program there.
+// target_clones dispatches through an ifunc, whose resolver the dynamic loader runs
+// before ThreadSanitizer's runtime is initialised: an instrumented resolver crashes the
+// program before main. A TSan build (GCC defines __SANITIZE_THREAD__) keeps only the
+// default copy; it looks for races, and both copies round alike.
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define SPOOL_OPTIM_CLONES __attribute__((target_clones("avx2", "default")))
 #else
