@@ -5,27 +5,31 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "spool/autodiff/metrics/metrics.h"
 
 namespace spool::distribute {
 namespace {
 
+// The one metric `spec` resolves to, as M (null when it is another kind); shared, so it
+// outlives the list it came in.
 template <typename M>
-const M* resolved_as(const losses::Loss& loss, const MetricSpec& spec) {
+std::shared_ptr<const M> resolved_as(const losses::Loss& loss, const MetricSpec& spec) {
   const std::vector<std::shared_ptr<metrics::Metric>> m = resolve_metrics({spec}, loss);
   EXPECT_EQ(m.size(), 1u);
-  return m.empty() ? nullptr : dynamic_cast<const M*>(m[0].get());
+  return m.empty() ? nullptr : std::dynamic_pointer_cast<const M>(m[0]);
 }
 
 TEST(MetricListTest, AccuracyFollowsTheLoss) {
   const auto logits = losses::LossOptions().from_logits(true);
-  const auto* sparse = resolved_as<metrics::SparseCategoricalAccuracy>(losses::SparseCategoricalCrossentropy(), "accuracy");
+  const auto sparse = resolved_as<metrics::SparseCategoricalAccuracy>(losses::SparseCategoricalCrossentropy(), "accuracy");
   ASSERT_NE(sparse, nullptr);
   EXPECT_EQ(sparse->name(), "accuracy");
-  const auto* categorical = resolved_as<metrics::CategoricalAccuracy>(losses::CategoricalCrossentropy(), "acc");
+  const auto categorical = resolved_as<metrics::CategoricalAccuracy>(losses::CategoricalCrossentropy(), "acc");
   ASSERT_NE(categorical, nullptr);
   EXPECT_EQ(categorical->name(), "acc");
-  const auto* binary = resolved_as<metrics::BinaryAccuracy>(losses::BinaryCrossentropy(logits), "accuracy");
+  const auto binary = resolved_as<metrics::BinaryAccuracy>(losses::BinaryCrossentropy(logits), "accuracy");
   ASSERT_NE(binary, nullptr);
   EXPECT_TRUE(binary->from_logits());
   EXPECT_FALSE(resolved_as<metrics::BinaryAccuracy>(losses::BinaryCrossentropy(), "accuracy")->from_logits());
