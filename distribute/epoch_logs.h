@@ -1,13 +1,13 @@
-// EpochLogs: what one epoch of fit (or one evaluate pass) measured, as Keras' logs
+// EpochLogs: the values one epoch of fit (or one evaluate pass) logged, as Keras' logs
 // dict: the loss, a value per metric by its name, the same with "val_" for the
 // validation pass, and the epoch's counts and timing.
 //
 //   const EpochLogs& e = history.epochs.back();
-//   double acc = e.value("accuracy"), val = e.value("val_accuracy");   // NaN: not measured
+//   double acc = e.value("accuracy"), val = e.value("val_accuracy");   // NaN: no value
 //   for (const auto& [name, v] : e.metrics) std::cout << name << " " << v << "\n";
 //
 // Names: "loss", each metric's name, "val_loss", "val_" + each metric's name (the
-// order metrics.jsonl's columns and the progress bar follow). NaN means not measured:
+// order metrics.jsonl's columns and the progress bar follow). NaN means no value:
 // val_ values without validation data, every value of a resumed epoch whose steps were
 // all taken before the checkpoint.
 // Thread-safety: a plain value.

@@ -173,7 +173,7 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
     logs.epoch = epoch_;
     logs.step = step_;
     // A resumed epoch whose steps were all done before a checkpoint without the
-    // metrics' numbers measured nothing.
+    // metrics' numbers hold no value yet.
     const bool measured = loss_tracker_.count() > 0;
     logs.loss = measured ? loss_tracker_.result() : kNaN;
     logs.metrics = metric_values();
