@@ -11,8 +11,8 @@
 // values), so a file with more columns still reads.
 // Numbers are written in the shortest form that reads back as the same double.
 // NaN: JSON has no NaN, so a value that is not finite is written as null, and null reads
-// back as NaN (±infinity, a diverged loss, reads back as NaN too). NaN is what was not
-// a value: val_ values without validation data, the values of a resumed epoch that
+// back as NaN (±infinity, a diverged loss, reads back as NaN too). NaN marks an entry with
+// no value: val_ values without validation data, the values of a resumed epoch that
 // had none yet.
 // Thread-safety: the functions are pure or touch only the given file; the callback is
 // called from the fit loop's thread.
