@@ -3,10 +3,10 @@
 # the other peer comparisons run it) under the first python3 that imports torchvision
 # (Debian's python3-torchvision lives in /usr/bin/python3's path, which a pyenv
 # python3 earlier in PATH does not see).
-#   bench/image/hvh_compare.sh [BUILD_DIR] [extra hvh_compare.py flags]   (default: build)
+#   bench/image/hvh_compare.sh [BUILD_DIR] [extra hvh_compare.py flags]   (default: build-bench, as bench/run_all.sh builds it)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-build}
+build=${1:-build-bench}
 [ $# -gt 0 ] && shift
 export LD_LIBRARY_PATH="/usr/lib/$(gcc -dumpmachine)/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export OMP_NUM_THREADS=1

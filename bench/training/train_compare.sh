@@ -4,10 +4,10 @@
 # the first python3 that imports torch (Debian's python3-torch lives in
 # /usr/bin/python3's path, which a pyenv python3 earlier in PATH does not see). The
 # script sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS for each thread count it runs.
-#   bench/training/train_compare.sh [BUILD_DIR] [extra train_compare.py flags]   (default: build)
+#   bench/training/train_compare.sh [BUILD_DIR] [extra train_compare.py flags]   (default: build-bench, as bench/run_all.sh builds it)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-build}
+build=${1:-build-bench}
 [ $# -gt 0 ] && shift
 export LD_LIBRARY_PATH="/usr/lib/$(gcc -dumpmachine)/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 python=python3
