@@ -23,6 +23,7 @@
 #include "spool/tensor/warning.h"
 
 #include "spool/autodiff/checkpoint.h"
+#include "spool/autodiff/cross_replica.h"
 #include "spool/autodiff/custom_gradient.h"
 #include "spool/autodiff/layers.h"
 #include "spool/autodiff/layers/model_zoo.h"
@@ -93,8 +94,12 @@
 
 #include "spool/distribute/callbacks.h"
 #include "spool/distribute/curves_png.h"
+#include "spool/distribute/distributed_dataset.h"
 #include "spool/distribute/epoch_logs.h"
 #include "spool/distribute/fit.h"
 #include "spool/distribute/metric_list.h"
 #include "spool/distribute/metrics_jsonl.h"
+#include "spool/distribute/mpi_worker_group.h"
 #include "spool/distribute/progress_bar.h"
+#include "spool/distribute/strategy.h"
+#include "spool/distribute/worker_group.h"

@@ -74,6 +74,7 @@ ModelCheckpoint::ModelCheckpoint(std::string dir, std::int64_t every_steps, auto
 }
 
 void ModelCheckpoint::save(Trainer& trainer) {
+  if (!trainer.strategy().is_chief()) return;  // one copy of the job's state, by worker 0
   autodiff::TrainingState state = trainer.training_state();
   state.info = info_;
   autodiff::save_checkpoint(dir_, trainer.model().variables(), &trainer.optimizer(), state);

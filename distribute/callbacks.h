@@ -63,6 +63,8 @@ class StopAtAccuracy : public Callback {
 // numbers) to DIR (autodiff::save_checkpoint) at the end of every epoch, and every
 // `every_steps` steps when that is > 0, so a killed run resumes where the last save
 // was, in the middle of an epoch too. `info` (what the model is, say) is saved with it.
+// Under a strategy of several workers, worker 0 alone writes (the state is the job's:
+// it resumes on any replica or worker count).
 class ModelCheckpoint : public Callback {
  public:
   explicit ModelCheckpoint(std::string dir, std::int64_t every_steps = 0, autodiff::RunInfo info = {});

@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "spool/autodiff/losses.h"
 #include "spool/autodiff/ops.h"
 #include "spool/autodiff/tape.h"
 #include "spool/tensor/error.h"
@@ -52,7 +53,11 @@ data::Dataset passes_with_end_marks(const data::Dataset& train) {
 
 Trainer::Trainer(layers::Model& model, const losses::Loss& loss, autodiff::Optimizer& optimizer,
                  const std::vector<MetricSpec>& metrics)
-    : model_(model), loss_(loss), optimizer_(optimizer), metrics_(resolve_metrics(metrics, loss)) {
+    : strategy_(get_strategy()),
+      model_(model),
+      loss_(loss),
+      optimizer_(optimizer),
+      metrics_(resolve_metrics(metrics, loss)) {
   SPOOL_CHECK(model.built(), InvalidArgument, "Trainer: build model '", model.name(), "' before training it");
 }
 
@@ -76,6 +81,7 @@ NamedValues Trainer::metric_values() const {
 }
 
 double Trainer::train_step(const Tensor& x, const Tensor& y) {
+  if (strategy_.num_replicas_in_sync() > 1) return replicated_step(x, y);
   // Dropout's masks depend on (seed, step) only: resumable and thread-count free.
   Generator rng(seed_, static_cast<std::uint64_t>(step_));
   const std::vector<autodiff::Variable> variables = model_.trainable_variables();
@@ -91,6 +97,67 @@ double Trainer::train_step(const Tensor& x, const Tensor& y) {
   ++step_;
   for (const auto& m : metrics_) m->update(y, predictions, Tensor());
   return loss.item_as_double();
+}
+
+double Trainer::replicated_step(const Tensor& x, const Tensor& y) {
+  const DistributedBatch batch = strategy_.split(data::Element{x, y});
+  const std::vector<autodiff::Variable> variables = model_.trainable_variables();
+  const int first = strategy_.worker_rank() * strategy_.local_replicas();
+  std::vector<Tensor> predictions(static_cast<std::size_t>(strategy_.local_replicas()));
+  const PerReplica losses = strategy_.run(
+      [&](const ReplicaContext& context, const data::Element& part) -> Tensor {
+        const int id = context.replica_id_in_sync_group();
+        if (part.size() < 2 || part[0].dim(0) == 0) {
+          // No rows for this replica (a batch smaller than the replicas): it still
+          // takes part in the gradient sum, with nothing to add.
+          optimizer_.apply_gradients(std::vector<Tensor>(variables.size()), variables);
+          return Tensor::scalar<double>(0.0);
+        }
+        // Dropout masks from (seed, step, replica): resumable, distinct per replica.
+        Generator rng = Generator(seed_, static_cast<std::uint64_t>(step_)).fork(static_cast<std::uint64_t>(id));
+        Tensor loss;
+        std::vector<Tensor> grads;
+        {
+          autodiff::GradientTape tape;
+          Tensor p = model_(part[0], {.training = true, .rng = &rng});
+          const Tensor per_example = loss_.per_example(part[1], p);
+          loss = loss_.options().reduction() == losses::Reduction::kSumOverBatchSize
+                     ? losses::compute_average_loss(per_example, context.global_batch_size())
+                     : losses::reduce_loss(per_example, losses::Reduction::kSum);
+          grads = tape.gradient(loss, std::span<const autodiff::Variable>(variables));
+          predictions[static_cast<std::size_t>(id - first)] = p;
+        }
+        optimizer_.apply_gradients(grads, variables);
+        return loss.cast(DType::kF64);
+      },
+      batch);
+  ++step_;
+  for (std::size_t r = 0; r < predictions.size(); ++r) {
+    if (!predictions[r].defined()) continue;
+    for (const auto& m : metrics_) m->update(batch.parts[r][1], predictions[r], Tensor());
+  }
+  return strategy_.reduce(ReduceOp::kSum, losses).item_as_double();
+}
+
+void Trainer::sum_metrics_over_workers() {
+  if (strategy_.workers().size() == 1) return;
+  for (const auto& m : metrics_) {
+    std::vector<NamedTensor> state = m->state();
+    std::vector<double> values;
+    for (const auto& t : state) {
+      const Tensor v = t.tensor.cast(DType::kF64).contiguous();
+      values.insert(values.end(), v.data<double>(), v.data<double>() + v.numel());
+    }
+    strategy_.workers().all_reduce_sum(std::span<double>(values));
+    std::size_t at = 0;
+    for (auto& t : state) {
+      std::vector<double> part(values.begin() + static_cast<std::ptrdiff_t>(at),
+                               values.begin() + static_cast<std::ptrdiff_t>(at + t.tensor.numel()));
+      at += static_cast<std::size_t>(t.tensor.numel());
+      t.tensor = Tensor::from_vector(part, t.tensor.shape()).cast(t.tensor.dtype());
+    }
+    m->load_state(state);
+  }
 }
 
 void Trainer::restore(const autodiff::TrainingState& state, std::int64_t steps) {
@@ -139,15 +206,21 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
   } reset{train_iterator_};
 
   std::ostream& out = options.progress_stream() ? *options.progress_stream() : std::cerr;
+  // Worker 0 alone prints; every worker starts from worker 0's weights.
+  const ProgressBar::Mode progress = strategy_.is_chief() ? options.progress() : ProgressBar::Mode::kSilent;
+  strategy_.broadcast_variables(model_.variables());
+  if (strategy_.num_replicas_in_sync() > 1 && progress != ProgressBar::Mode::kSilent) {
+    out << strategy_.describe() << "; each global batch is split among them\n" << std::flush;
+  }
   stop_training = false;
   History history;
   for (const auto& c : options.callbacks()) c->on_train_begin(*this);
   while (epoch_ < options.epochs() && !stop_training) {
     const auto start = std::chrono::steady_clock::now();
-    if (options.progress() != ProgressBar::Mode::kSilent) {
+    if (progress != ProgressBar::Mode::kSilent) {
       out << "Epoch " << epoch_ + 1 << "/" << options.epochs() << "\n" << std::flush;
     }
-    ProgressBar bar(out, steps, options.progress());
+    ProgressBar bar(out, steps, progress);
     if (epoch_step_ == 0) reset_metrics();  // else a resumed epoch goes on with its numbers
     EpochLogs logs;
     for (std::int64_t s = epoch_step_; whole_passes || s < steps; ++s) {
@@ -174,6 +247,7 @@ History Trainer::fit(const data::Dataset& train, const FitOptions& options) {
     logs.step = step_;
     // A resumed epoch whose steps were all done before a checkpoint without the
     // metrics' numbers hold no value yet.
+    sum_metrics_over_workers();
     const bool measured = loss_tracker_.count() > 0;
     logs.loss = measured ? loss_tracker_.result() : kNaN;
     logs.metrics = metric_values();

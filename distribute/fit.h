@@ -29,7 +29,17 @@
 // middle logs the loss and metrics of the whole epoch (as far as the checkpoint has
 // them), its examples and timing since the checkpoint. Without resume_from, fit counts
 // epochs from 0 again (a second fit trains `epochs` more, as in Keras) while step() goes on.
-// Thread-safety: one thread drives a Trainer; kernels use the process pool.
+// Distribution: the Trainer runs under the strategy of the scope it is made in
+// (strategy.h: get_strategy(); OneDeviceStrategy outside any). Batches are global
+// batches, split among the replicas of every worker (each worker reads the whole
+// stream: tf.data's DATA sharding, so every replica × worker count sees the same
+// examples and a checkpoint resumes on any other count); each replica minimises
+// compute_average_loss over the global batch, so one step is the global batch's step.
+// Worker 0 alone prints the progress bar and runs ModelCheckpoint's writes; the loss is
+// the global batch's, and the metrics are summed over workers at the end of an epoch,
+// so every worker logs the same numbers and callbacks decide alike.
+// Thread-safety: one thread drives a Trainer; kernels use the process pool (under
+// MirroredStrategy, each replica its share of the cores).
 #pragma once
 
 #include <cstdint>
@@ -47,6 +57,7 @@
 #include "spool/distribute/epoch_logs.h"
 #include "spool/distribute/metric_list.h"
 #include "spool/distribute/progress_bar.h"
+#include "spool/distribute/strategy.h"
 
 namespace spool::distribute {
 
@@ -119,9 +130,11 @@ class Trainer {
   // The model's outputs for x [N, ...], batch_size examples at a time, concatenated.
   Tensor predict(const Tensor& x, std::int64_t batch_size = 32);
 
-  // One training step on one batch: returns the (reduced) loss. Public so that a
-  // custom loop can mix its own steps with fit's bookkeeping.
+  // One training step on one (global) batch: returns the (reduced) loss. Public so
+  // that a custom loop can mix its own steps with fit's bookkeeping.
   double train_step(const Tensor& x, const Tensor& y);
+
+  Strategy& strategy() const { return strategy_; }
 
   layers::Model& model() { return model_; }
   autodiff::Optimizer& optimizer() { return optimizer_; }
@@ -146,7 +159,11 @@ class Trainer {
   void restore(const autodiff::TrainingState& state, std::int64_t steps);
   void reset_metrics();
   NamedValues metric_values() const;  // {name, result} per metric
+  double replicated_step(const Tensor& x, const Tensor& y);
+  // Every metric's numbers summed over the workers (Keras' metrics under a strategy).
+  void sum_metrics_over_workers();
 
+  Strategy& strategy_;
   layers::Model& model_;
   const losses::Loss& loss_;
   autodiff::Optimizer& optimizer_;

@@ -161,7 +161,7 @@ std::vector<EpochLogs> keep_epochs_up_to(const std::string& path, int last_epoch
     kept += line + '\n';  // verbatim: the resumed file reads as the first run wrote it
   }
   in.close();
-  detail::AtomicFile out(path);
+  spool::detail::AtomicFile out(path);
   out.write(kept.data(), kept.size());
   out.commit();
   return history;

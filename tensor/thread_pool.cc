@@ -156,18 +156,40 @@ class Pool {
   int threads_ = 1;
 };
 
-Pool& pool() {
+Pool& process_pool() {
   static Pool p(default_threads());
   return p;
 }
 
+thread_local Pool* t_own_pool = nullptr;  // a ThreadKernelPool's
+
+Pool& pool() { return t_own_pool ? *t_own_pool : process_pool(); }
+
 }  // namespace
+
+struct ThreadKernelPool::Impl {
+  explicit Impl(int threads) : pool(threads) {}
+  Pool pool;
+};
+
+ThreadKernelPool::ThreadKernelPool(int threads) {
+  SPOOL_CHECK(threads >= 1 && threads <= 1024, InvalidArgument, "ThreadKernelPool(", threads,
+              "): need a count in [1, 1024]");
+  SPOOL_CHECK(t_own_pool == nullptr, InvalidArgument, "ThreadKernelPool: this thread already has one");
+  impl_ = new Impl(threads);
+  t_own_pool = &impl_->pool;
+}
+
+ThreadKernelPool::~ThreadKernelPool() {
+  t_own_pool = nullptr;
+  delete impl_;
+}
 
 int num_threads() { return pool().threads(); }
 
 void set_num_threads(int n) {
   SPOOL_CHECK(n >= 1 && n <= 1024, InvalidArgument, "set_num_threads(", n, "): need a count in [1, 1024]");
-  if (n != pool().threads()) pool().resize(n);
+  if (n != process_pool().threads()) process_pool().resize(n);
 }
 
 std::int64_t parallel_chunks(std::int64_t n, std::int64_t grain) {

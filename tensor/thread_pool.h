@@ -11,7 +11,9 @@
 // (no nested fan-out, no deadlock). The calling thread works on the first chunk.
 //
 // The number of threads comes from SPOOL_NUM_THREADS, else the machine's cores, and can
-// be changed with set_num_threads() between kernels. Data pipeline workers use pools of
+// be changed with set_num_threads() between kernels. A thread that holds a
+// ThreadKernelPool uses a pool of its own instead (replica threads: each its share of
+// the cores, so replicas computing side by side do not queue on one fork-join pool). Data pipeline workers use pools of
 // their own (see data/); this one is only for compute kernels.
 //
 // Why not Boost.Asio's thread_pool: a kernel call needs fork-join with the caller
@@ -27,9 +29,27 @@
 
 namespace spool {
 
+// The threads parallel_for uses from the calling thread (its ThreadKernelPool's, else
+// the process pool's).
 int num_threads();
-// Throws InvalidArgument for n < 1. Waits for a running parallel_for to finish.
+// The process pool's size. Throws InvalidArgument for n < 1. Waits for a running
+// parallel_for to finish.
 void set_num_threads(int n);
+
+// While alive, parallel_for called from the constructing thread runs on `threads`
+// threads of this object's own (the caller included; 1: inline, no thread started).
+// Made and destroyed on the same thread; not nested.
+class ThreadKernelPool {
+ public:
+  explicit ThreadKernelPool(int threads);
+  ~ThreadKernelPool();
+  ThreadKernelPool(const ThreadKernelPool&) = delete;
+  ThreadKernelPool& operator=(const ThreadKernelPool&) = delete;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
 
 void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "spool/autodiff/cross_replica.h"
 #include "spool/autodiff/ops/arithmetic.h"
 #include "spool/autodiff/ops/math.h"
 #include "spool/autodiff/ops/reduce.h"
@@ -37,6 +38,13 @@ Tensor BatchNormalization::call_training(const Tensor& x, const CallContext& /*c
   if (!trainable()) return normalize(x, false, nullptr, nullptr);
   Tensor batch_mean, batch_variance;
   const Tensor y = normalize(x, true, &batch_mean, &batch_variance);
+  // Under a distribution strategy every replica runs this call at once on its part of
+  // the batch; replica 0 alone writes the moving statistics (the others' training
+  // calls never read them), as strategy.h says.
+  if (const autodiff::CrossReplica* cross = autodiff::current_cross_replica();
+      cross != nullptr && cross->replica_id_in_sync_group() != 0) {
+    return y;
+  }
   const double m = options_.momentum();
   // The moving statistics are not part of the loss: computed from values no tape tracks.
   const Tensor mean_value = autodiff::stop_gradient(batch_mean);

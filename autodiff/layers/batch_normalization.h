@@ -12,7 +12,8 @@
 // flow through them; then moving = moving·momentum + batch·(1 − momentum), in place and
 // not recorded (as Keras, the biased batch variance). Inference uses the moving ones.
 // Frozen (trainable(false)), it runs in inference mode even in training, as Keras 2.
-// Thread-safety: see layer.h; a training call writes the moving statistics.
+// Thread-safety: see layer.h; a training call writes the moving statistics (under a
+// distribution strategy, only replica 0's: distribute/strategy.h).
 #pragma once
 
 #include <string>

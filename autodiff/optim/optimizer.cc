@@ -7,6 +7,7 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "spool/autodiff/cross_replica.h"
 #include "spool/autodiff/optim/detail/update_kernels.h"
 #include "spool/tensor/thread_pool.h"
 #include "spool/tensor/warning.h"
@@ -115,6 +116,15 @@ void Optimizer::report_missing(std::span<const Tensor> grads, std::span<const Va
 void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables) {
   SPOOL_CHECK(grads.size() == variables.size(), InvalidArgument, kind_, ".apply_gradients: ", grads.size(),
               " gradients for ", variables.size(), " variables");
+  if (CrossReplica* cross = current_cross_replica()) {
+    // Inside a replica: the strategy sums every replica's gradients and one of them
+    // runs the update (cross_replica.h). The scope is lifted for it, so it is local.
+    cross->apply_once(grads, variables, [&](std::span<const Tensor> summed) {
+      CrossReplicaScope local(nullptr);
+      apply_gradients(summed, variables);
+    });
+    return;
+  }
   report_missing(grads, variables);
   build(variables);
   std::vector<Pending> pending;

@@ -44,8 +44,11 @@
 //
 // Lifetime: the optimizer keeps handles to the variables it has seen (they stay alive).
 // state()'s tensors view the slot buffers: valid, and changing, until the optimizer goes.
+// - Inside a replica of a distribution strategy (distribute/strategy.h), every
+//   replica calls apply_gradients with its own gradients and the update runs once with
+//   their sum, as in TensorFlow (cross_replica.h).
 // Thread-safety: one thread at a time; nothing else may use the variables during
-// apply_gradients.
+// apply_gradients. Under a strategy, the replicas' concurrent calls are that one.
 #pragma once
 
 #include <array>

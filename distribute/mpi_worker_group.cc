@@ -1,0 +1,68 @@
+#include "spool/distribute/mpi_worker_group.h"
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/communicator.hpp>
+#include <boost/mpi/environment.hpp>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <limits>
+
+#include "spool/tensor/error.h"
+
+namespace spool::distribute {
+namespace {
+
+namespace mpi = boost::mpi;
+
+// One environment for the life of the process: MPI can be initialised only once.
+mpi::environment& environment() {
+  static mpi::environment env(mpi::threading::serialized, /*abort_on_exception=*/false);
+  return env;
+}
+
+class MpiWorkerGroup final : public WorkerGroup {
+ public:
+  MpiWorkerGroup() {
+    environment();
+    SPOOL_CHECK(mpi::environment::thread_level() >= mpi::threading::serialized, Unimplemented,
+                "MPI: this MPI library gives thread level ", static_cast<int>(mpi::environment::thread_level()),
+                "; Spool needs MPI_THREAD_SERIALIZED");
+  }
+  int rank() const override { return world_.rank(); }
+  int size() const override { return world_.size(); }
+  void all_reduce_sum(std::span<float> values) override { in_place(values, std::plus<float>()); }
+  void all_reduce_sum(std::span<double> values) override { in_place(values, std::plus<double>()); }
+  void all_reduce_max(std::span<std::int64_t> values) override { in_place(values, mpi::maximum<std::int64_t>()); }
+  void broadcast(std::string& bytes) override { mpi::broadcast(world_, bytes, 0); }
+  void barrier() override { world_.barrier(); }
+  [[noreturn]] void abort_job(const std::string& message) override {
+    std::cerr << "spool: " << describe() << ": " << message << "; ending every worker of the job" << std::endl;
+    world_.abort(1);
+    std::abort();  // MPI_Abort does not return; this line says so to the compiler
+  }
+
+ private:
+  template <typename T, typename Op>
+  void in_place(std::span<T> values, Op op) {
+    if (values.empty()) return;
+    SPOOL_CHECK(values.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()), InvalidArgument,
+                "MPI all-reduce of ", values.size(), " values: more than an int counts");
+    mpi::all_reduce(world_, mpi::inplace(values.data()), static_cast<int>(values.size()), op);
+  }
+  mpi::communicator world_;
+};
+
+}  // namespace
+
+bool launched_by_mpi() {
+  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr ||
+         std::getenv("PMI_SIZE") != nullptr;
+}
+
+std::shared_ptr<WorkerGroup> mpi_world() {
+  static std::shared_ptr<WorkerGroup> world = std::make_shared<MpiWorkerGroup>();
+  return world;
+}
+
+}  // namespace spool::distribute

@@ -1,0 +1,226 @@
+#include "spool/distribute/strategy.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <thread>
+
+#include "spool/autodiff/cross_replica.h"
+#include "spool/tensor/kernels/elementwise.h"
+#include "spool/tensor/kernels/reduce.h"
+#include "spool/distribute/detail/replica_sum.h"
+#include "spool/distribute/detail/replica_threads.h"
+#include "spool/distribute/mpi_worker_group.h"
+#include "spool/tensor/error.h"
+#include "spool/tensor/tensor_file.h"
+
+namespace spool::distribute {
+namespace {
+
+thread_local Strategy* t_current = nullptr;
+
+int kernel_threads_per_replica(int replicas) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / replicas);
+}
+
+int checked_replicas(int replicas, const char* what) {
+  SPOOL_CHECK(replicas >= 1 && replicas <= 1024, InvalidArgument, what, ": replicas must be in [1, 1024], got ",
+              replicas);
+  return replicas;
+}
+
+// Rows [begin, end) of every component of a batch (components without a batch axis are
+// passed whole).
+data::Element rows_of(const data::Element& batch, std::int64_t begin, std::int64_t end) {
+  std::vector<Tensor> part;
+  for (const Tensor& t : batch) part.push_back(t.rank() == 0 ? t : t.slice(0, begin, end));
+  return data::Element(std::move(part), batch.shared_names());
+}
+
+}  // namespace
+
+// ---- ReplicaContext ----
+
+int ReplicaContext::num_replicas_in_sync() const { return strategy_->num_replicas_in_sync(); }
+
+std::vector<Tensor> ReplicaContext::all_reduce(ReduceOp op, const std::vector<Tensor>& values) const {
+  return strategy_->all_reduce_in_replica(local_id_, op, values);
+}
+
+// ---- Strategy ----
+
+Strategy::Strategy(std::string name, int local_replicas, std::shared_ptr<WorkerGroup> workers)
+    : name_(std::move(name)), local_replicas_(local_replicas), workers_(std::move(workers)) {
+  if (local_replicas_ > 1) {
+    threads_ = std::make_unique<detail::ReplicaThreads>(local_replicas_, kernel_threads_per_replica(local_replicas_));
+  }
+  sum_ = std::make_unique<detail::ReplicaSum>(local_replicas_, threads_.get(), *workers_);
+  sum_->set_global_ids(workers_->rank() * local_replicas_);
+}
+
+Strategy::~Strategy() = default;
+
+std::string Strategy::describe() const {
+  return name_ + ": " + std::to_string(num_replicas_in_sync()) + " replica" + (num_replicas_in_sync() == 1 ? "" : "s") +
+         " in sync (" + std::to_string(workers_->size()) + " worker" + (workers_->size() == 1 ? "" : "s") + " × " +
+         std::to_string(local_replicas_) + ")";
+}
+
+Strategy::Scope::Scope(Strategy* strategy) : previous_(t_current) { t_current = strategy; }
+Strategy::Scope::~Scope() { t_current = previous_; }
+Strategy::Scope Strategy::scope() { return Scope(this); }
+
+Strategy& get_strategy() {
+  if (t_current != nullptr) return *t_current;
+  static OneDeviceStrategy default_strategy;
+  return default_strategy;
+}
+
+PerReplica Strategy::run(const StepFn& step_fn, const DistributedBatch& batch) {
+  SPOOL_CHECK(static_cast<int>(batch.parts.size()) == local_replicas_, InvalidArgument, name_, ".run: the batch has ",
+              batch.parts.size(), " parts for ", local_replicas_, " local replicas (make it with distribute or split)");
+  PerReplica out;
+  out.values.resize(static_cast<std::size_t>(local_replicas_));
+  const int first_global = workers_->rank() * local_replicas_;
+  auto replica_step = [&](int r) {
+    const ReplicaContext context(*this, r, first_global + r, batch.global_examples);
+    const bool crosses = num_replicas_in_sync() > 1;
+    std::optional<autodiff::CrossReplicaScope> scope;
+    if (crosses) scope.emplace(&sum_->cross_replica(r));
+    out.values[static_cast<std::size_t>(r)] = step_fn(context, batch.parts[static_cast<std::size_t>(r)]);
+  };
+  try {
+    if (threads_) {
+      threads_->run(replica_step);
+    } else {
+      replica_step(0);
+    }
+  } catch (const std::exception& e) {
+    // The other workers wait in a collective this one will never enter: end the job
+    // rather than let them hang (mpi_worker_group.h).
+    if (workers_->size() > 1) workers_->abort_job(std::string("a replica's step failed: ") + e.what());
+    throw;
+  }
+  return out;
+}
+
+std::vector<Tensor> Strategy::all_reduce_in_replica(int local_id, ReduceOp op, const std::vector<Tensor>& values) {
+  // One flat f64 buffer for all the tensors: one collective, whatever their number.
+  std::int64_t total = 0;
+  for (const Tensor& v : values) {
+    SPOOL_CHECK(v.dtype() == DType::kF32 || v.dtype() == DType::kF64, InvalidArgument,
+                "ReplicaContext::all_reduce: f32 or f64 tensors, got ", dtype_name(v.dtype()));
+    total += v.numel();
+  }
+  Tensor flat = Tensor::empty(Shape{total}, DType::kF64);
+  std::int64_t at = 0;
+  for (const Tensor& v : values) {
+    const Tensor as_f64 = v.cast(DType::kF64).contiguous();
+    std::memcpy(flat.data<double>() + at, as_f64.data<double>(), static_cast<std::size_t>(v.numel()) * sizeof(double));
+    at += v.numel();
+  }
+  sum_->all_reduce(local_id, flat);
+  std::vector<Tensor> out;
+  at = 0;
+  for (const Tensor& v : values) {
+    Tensor part = flat.slice(0, at, at + v.numel()).reshape(v.shape().dims());
+    if (op == ReduceOp::kMean) part = kernels::div(part, static_cast<double>(num_replicas_in_sync()));
+    out.push_back(part.cast(v.dtype()).contiguous());
+    at += v.numel();
+  }
+  return out;
+}
+
+Tensor Strategy::reduce(ReduceOp op, const PerReplica& per_replica, std::optional<std::int64_t> axis) {
+  SPOOL_CHECK(!per_replica.values.empty(), InvalidArgument, name_, ".reduce: no values");
+  const Tensor& first = per_replica.values[0];
+  const DType dtype = first.dtype();
+  SPOOL_CHECK(dtype == DType::kF32 || dtype == DType::kF64, InvalidArgument, name_,
+              ".reduce: f32 or f64 values, got ", dtype_name(dtype));
+  // Local sum in replica order, in f64; then the count, then the workers' sum.
+  Tensor sum;
+  std::int64_t count = 0;
+  for (const Tensor& v : per_replica.values) {
+    SPOOL_CHECK(v.dtype() == dtype, InvalidArgument, name_, ".reduce: replicas give ", dtype_name(dtype), " and ",
+                dtype_name(v.dtype()));
+    Tensor part = v.cast(DType::kF64);
+    if (axis) {
+      const std::int64_t a = *axis < 0 ? *axis + v.rank() : *axis;
+      SPOOL_CHECK(a >= 0 && a < v.rank(), InvalidArgument, name_, ".reduce: axis ", *axis, " out of range for shape ",
+                  v.shape().to_string());
+      count += v.dim(a);
+      part = kernels::sum(part, {a});
+    } else {
+      SPOOL_CHECK(v.shape() == first.shape(), InvalidArgument, name_, ".reduce: replicas give shapes ",
+                  first.shape().to_string(), " and ", v.shape().to_string());
+      count += 1;
+    }
+    sum = sum.defined() ? kernels::add(sum, part) : part.contiguous();
+  }
+  Tensor flat = Tensor::empty(Shape{sum.numel() + 1}, DType::kF64);
+  std::memcpy(flat.data<double>(), sum.contiguous().data<double>(), static_cast<std::size_t>(sum.numel()) * sizeof(double));
+  flat.data<double>()[sum.numel()] = static_cast<double>(count);
+  workers_->all_reduce_sum(std::span<double>(flat.data<double>(), static_cast<std::size_t>(flat.numel())));
+  Tensor total = flat.slice(0, 0, sum.numel()).reshape(sum.shape().dims());
+  if (op == ReduceOp::kMean) {
+    const double n = flat.data<double>()[sum.numel()];
+    total = kernels::div(total, n);
+  }
+  return total.cast(dtype).contiguous();
+}
+
+void Strategy::broadcast_variables(std::span<const autodiff::Variable> variables) {
+  if (workers_->size() == 1) return;
+  std::vector<NamedTensor> named;
+  for (const auto& v : variables) named.push_back({v.name(), v.unwatched_value()});
+  std::string bytes = workers_->rank() == 0 ? encode_tensors(named) : std::string();
+  workers_->broadcast(bytes);
+  if (workers_->rank() == 0) return;
+  const std::vector<NamedTensor> received = decode_tensors(bytes, "worker 0's variables");
+  SPOOL_CHECK(received.size() == variables.size(), InvalidArgument, "broadcast_variables: worker 0 sent ",
+              received.size(), " variables, this worker has ", variables.size());
+  for (std::size_t i = 0; i < variables.size(); ++i) {
+    SPOOL_CHECK(received[i].name == variables[i].name(), InvalidArgument, "broadcast_variables: variable ", i,
+                " is ", quoted(received[i].name), " on worker 0 and ", quoted(variables[i].name()), " here");
+    autodiff::Variable v = variables[i];
+    v.assign(received[i].tensor);
+  }
+}
+
+DistributedBatch Strategy::split(const data::Element& global_batch) const {
+  SPOOL_CHECK(!global_batch.empty() && global_batch[0].rank() >= 1, InvalidArgument, name_,
+              ": a batch to split needs a first component with a batch axis");
+  const std::int64_t rows = global_batch[0].dim(0);
+  for (std::size_t c = 1; c < global_batch.size(); ++c) {
+    SPOOL_CHECK(global_batch[c].rank() == 0 || global_batch[c].dim(0) == rows, InvalidArgument, name_,
+                ": component ", c, " of the batch has ", global_batch[c].rank() == 0 ? 0 : global_batch[c].dim(0),
+                " rows, component 0 has ", rows);
+  }
+  const std::int64_t replicas = num_replicas_in_sync();
+  DistributedBatch out;
+  out.global_examples = rows;
+  for (int r = 0; r < local_replicas_; ++r) {
+    const std::int64_t g = static_cast<std::int64_t>(workers_->rank()) * local_replicas_ + r;
+    out.parts.push_back(rows_of(global_batch, rows * g / replicas, rows * (g + 1) / replicas));
+    out.sample_weights.emplace_back();
+  }
+  return out;
+}
+
+// ---- the three set-ups ----
+
+OneDeviceStrategy::OneDeviceStrategy() : Strategy("OneDeviceStrategy", 1, std::make_shared<LocalWorkerGroup>()) {}
+
+MirroredStrategy::MirroredStrategy(int replicas)
+    : Strategy("MirroredStrategy", checked_replicas(replicas, "MirroredStrategy"),
+               std::make_shared<LocalWorkerGroup>()) {}
+
+MultiWorkerMirroredStrategy::MultiWorkerMirroredStrategy(int replicas_per_worker)
+    : MultiWorkerMirroredStrategy(replicas_per_worker, mpi_world()) {}
+
+MultiWorkerMirroredStrategy::MultiWorkerMirroredStrategy(int replicas_per_worker, std::shared_ptr<WorkerGroup> workers)
+    : Strategy("MultiWorkerMirroredStrategy", checked_replicas(replicas_per_worker, "MultiWorkerMirroredStrategy"),
+               std::move(workers)) {}
+
+}  // namespace spool::distribute
