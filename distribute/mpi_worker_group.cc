@@ -60,6 +60,16 @@ bool launched_by_mpi() {
          std::getenv("PMI_SIZE") != nullptr;
 }
 
+int local_workers() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"}) {
+    if (const char* value = std::getenv(name)) {
+      const int n = std::atoi(value);
+      if (n >= 1) return n;
+    }
+  }
+  return 1;
+}
+
 std::shared_ptr<WorkerGroup> mpi_world() {
   static std::shared_ptr<WorkerGroup> world = std::make_shared<MpiWorkerGroup>();
   return world;

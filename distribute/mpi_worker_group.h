@@ -18,6 +18,10 @@ namespace spool::distribute {
 // PMI_SIZE is set).
 bool launched_by_mpi();
 
+// How many workers of the job run on this machine (OMPI_COMM_WORLD_LOCAL_SIZE, else
+// MPI_LOCALNRANKS, else 1): they share its cores.
+int local_workers();
+
 // The job's workers (MPI_COMM_WORLD); initialises MPI if nothing has yet.
 std::shared_ptr<WorkerGroup> mpi_world();
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
-#include <thread>
 
 #include "spool/autodiff/cross_replica.h"
 #include "spool/tensor/kernels/elementwise.h"
@@ -13,16 +12,16 @@
 #include "spool/distribute/mpi_worker_group.h"
 #include "spool/tensor/error.h"
 #include "spool/tensor/tensor_file.h"
+#include "spool/tensor/thread_pool.h"
 
 namespace spool::distribute {
 namespace {
 
 thread_local Strategy* t_current = nullptr;
 
-int kernel_threads_per_replica(int replicas) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, cores / replicas);
-}
+// The process pool's threads (SPOOL_NUM_THREADS, set_num_threads, else the cores),
+// shared out among the replicas.
+int kernel_threads_per_replica(int replicas) { return std::max(1, num_threads() / replicas); }
 
 int checked_replicas(int replicas, const char* what) {
   SPOOL_CHECK(replicas >= 1 && replicas <= 1024, InvalidArgument, what, ": replicas must be in [1, 1024], got ",

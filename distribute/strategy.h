@@ -22,8 +22,8 @@
 // The strategies (one class; the three names are TensorFlow's three set-ups):
 // - OneDeviceStrategy: one replica on the calling thread, kernels on the process pool.
 // - MirroredStrategy(n): n replicas in this process, each a thread that lives as long
-//   as the strategy and holds its share of the cores for its kernels (cores / n,
-//   at least 1): replicas compute side by side instead of fork-joining per op.
+//   as the strategy and holds its share of the kernel threads (num_threads() / n, at
+//   least 1): replicas compute side by side instead of fork-joining per op.
 // - MultiWorkerMirroredStrategy(n = 1): one process per worker, started by `mpirun`
 //   (or srun, or the MPI Operator); rank and world size come from MPI; n replicas per
 //   worker as in Mirrored. num_replicas_in_sync = workers × n.

@@ -20,6 +20,8 @@
 #include "spool/distribute/callbacks.h"
 #include "spool/distribute/curves_png.h"
 #include "spool/distribute/metrics_jsonl.h"
+#include "spool/distribute/mpi_worker_group.h"
+#include "spool/distribute/strategy.h"
 #include "spool/tensor/thread_pool.h"
 #include "subcommands.h"
 #include "train_setup.h"
@@ -35,7 +37,7 @@ constexpr const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 constexpr std::string_view kUsage =
     "usage: spool train [--dataset fashion-mnist|horses-or-humans] [--data DIR] [--model cnn|mlp]\n"
     "                   [--epochs N] [--batch-size N] [--lr X] [--lr-schedule constant|cosine]\n"
-    "                   [--decay-epochs N] [--seed S] [--threads N] [--out DIR [--resume]]\n"
+    "                   [--decay-epochs N] [--seed S] [--threads N] [--replicas N] [--out DIR [--resume]]\n"
     "                   [--image-size N] [--interpolation bilinear|area|bicubic|nearest]\n"
     "                   [--color-mode rgb|grayscale]\n"
     "\n"
@@ -59,7 +61,12 @@ constexpr std::string_view kUsage =
     "checkpoint.tensors (weights, optimizer state, step and the data iterator's position)\n"
     "and curves.png (loss and accuracy per epoch). --resume continues from them up to\n"
     "--epochs in all; give the same flags as the first run.\n"
-    "Same seed and thread count: the same weights and accuracy, digit for digit.";
+    "Same seed and thread count: the same weights and accuracy, digit for digit.\n"
+    "Replicas: --replicas N trains N replicas in this process (MirroredStrategy), each with\n"
+    "--threads / N kernel threads; started by mpirun (mpirun -np K spool train ...) it trains\n"
+    "on K workers (MultiWorkerMirroredStrategy, --replicas per worker, default 1), with no\n"
+    "other flag. --batch-size is the global batch, split among all replicas, so every\n"
+    "replica count trains the same model; worker 0 alone prints and writes --out.";
 
 struct Flags {
   std::string dataset, data, model, out;
@@ -70,6 +77,7 @@ struct Flags {
   int decay_epochs = 0;
   std::uint64_t seed = 0;
   int threads = 0;
+  int replicas = 1;
   bool resume = false;
   autodiff::ImageInput image = kImageFolderRecipe;
 };
@@ -109,10 +117,15 @@ Flags read_flags(const po::variables_map& vm) {
     throw UsageError("--decay-epochs needs --lr-schedule cosine");
   }
   f.seed = vm["seed"].as<std::uint64_t>();
-  // hardware_concurrency() may be 0 ("unknown"): then one thread.
+  // hardware_concurrency() may be 0 ("unknown"): then one thread. Workers that mpirun
+  // starts on one machine share its cores.
   f.threads = vm.count("threads") ? vm["threads"].as<int>()
-                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) /
+                                        distribute::local_workers();
+  f.threads = std::max(1, f.threads);
   if (f.threads < 1 || f.threads > 1024) throw UsageError("--threads must be in 1..1024");
+  f.replicas = vm.count("replicas") ? vm["replicas"].as<int>() : 1;
+  if (f.replicas < 1 || f.replicas > 1024) throw UsageError("--replicas must be in 1..1024");
   f.out = vm.count("out") ? vm["out"].as<std::string>() : "";
   f.resume = vm.count("resume") > 0;
   if (f.resume && f.out.empty()) throw UsageError("--resume needs --out DIR (where the checkpoint is)");
@@ -207,8 +220,19 @@ std::string image_input_note(const Flags& f) {
   return " · " + side + "x" + side + " " + f.image.color_mode + " (" + f.image.interpolation + ")";
 }
 
+// The strategy the flags and the launcher ask for: mpirun's workers, else --replicas
+// in this process, else one device.
+std::unique_ptr<distribute::Strategy> make_strategy(const Flags& f) {
+  if (distribute::launched_by_mpi()) return std::make_unique<distribute::MultiWorkerMirroredStrategy>(f.replicas);
+  if (f.replicas > 1) return std::make_unique<distribute::MirroredStrategy>(f.replicas);
+  return std::make_unique<distribute::OneDeviceStrategy>();
+}
+
 int train(const Flags& f) {
   set_num_threads(f.threads);
+  const std::unique_ptr<distribute::Strategy> strategy = make_strategy(f);
+  const auto scope = strategy->scope();
+  const bool chief = strategy->is_chief();
   const TrainData data = load_data(f);
   layers::Sequential model = make_model(f.model, data, f.seed);
   const std::unique_ptr<losses::Loss> loss = make_loss(data);
@@ -216,15 +240,22 @@ int train(const Flags& f) {
   autodiff::Adam adam(lr.options);
   distribute::Trainer trainer(model, *loss, adam, {"accuracy"});
 
-  std::printf("spool train: %s (%lld train, %lld %s)%s · model %s · %d epochs · batch %lld · Adam %s · seed %llu · "
-              "%d threads\n",
-              data.name.c_str(), static_cast<long long>(data.train_examples),
-              static_cast<long long>(data.validation_examples),
-              data.name == "fashion-mnist" ? "test" : "validation",
-              image_input_note(f).c_str(), f.model.c_str(), f.epochs,
-              static_cast<long long>(f.batch_size), lr.description.c_str(), static_cast<unsigned long long>(f.seed),
-              f.threads);
-  std::cout << model.summary() << std::flush;
+  if (chief) {
+    std::printf("spool train: %s (%lld train, %lld %s)%s · model %s · %d epochs · batch %lld · Adam %s · seed %llu · "
+                "%d threads\n",
+                data.name.c_str(), static_cast<long long>(data.train_examples),
+                static_cast<long long>(data.validation_examples),
+                data.name == "fashion-mnist" ? "test" : "validation",
+                image_input_note(f).c_str(), f.model.c_str(), f.epochs,
+                static_cast<long long>(f.batch_size), lr.description.c_str(), static_cast<unsigned long long>(f.seed),
+                f.threads);
+    if (strategy->num_replicas_in_sync() > 1) {
+      std::printf("strategy %s · global batch %lld, about %lld per replica\n", strategy->describe().c_str(),
+                  static_cast<long long>(f.batch_size),
+                  static_cast<long long>(f.batch_size / strategy->num_replicas_in_sync()));
+    }
+    std::cout << model.summary() << std::flush;
+  }
 
   distribute::FitOptions options;
   options.epochs(f.epochs).validation(data.validation).seed(f.seed).progress_stream(&std::cout);
@@ -261,21 +292,22 @@ int train(const Flags& f) {
       autodiff::TrainingState state = autodiff::restore_checkpoint(f.out, model.variables(), &adam);
       const int done = static_cast<int>(state.epoch);
       history = distribute::keep_epochs_up_to(metrics, done);
-      std::printf("resuming after epoch %d (step %lld)\n", done, static_cast<long long>(state.step));
+      if (chief) std::printf("resuming after epoch %d (step %lld)\n", done, static_cast<long long>(state.step));
       options.resume_from(std::move(state));
     }
-    options.callback(std::make_shared<distribute::MetricsJsonl>(metrics, /*append=*/f.resume));
+    // Worker 0 writes the files (ModelCheckpoint knows it by itself).
+    if (chief) options.callback(std::make_shared<distribute::MetricsJsonl>(metrics, /*append=*/f.resume));
     // The checkpoint says what it holds, so that --resume with other flags is refused.
     autodiff::RunInfo info;
     info.model = f.model + "/" + data.name;
     info.learning_rate = lr.description;
     info.image_input = image_input(f);
     options.callback(std::make_shared<distribute::ModelCheckpoint>(f.out, 0, info));
-    options.callback(std::make_shared<CurvesCallback>((fs::path(f.out) / "curves.png").string(), history));
+    if (chief) options.callback(std::make_shared<CurvesCallback>((fs::path(f.out) / "curves.png").string(), history));
   }
   trainer.fit(data.train, options);
   const distribute::EpochLogs test = trainer.evaluate(data.validation);
-  std::printf("test accuracy: %.4f\n", test.value("accuracy"));
+  if (chief) std::printf("test accuracy: %.4f\n", test.value("accuracy"));
   return kExitOk;
 }
 
@@ -298,7 +330,8 @@ int run_train(const Args& args) {
         ("decay-epochs", po::value<int>()->value_name("N"), "the cosine decay's length (default: --epochs)")
         ("seed", po::value<std::uint64_t>()->default_value(42)->value_name("S"),
          "initial weights, shuffling and dropout")
-        ("threads", po::value<int>()->value_name("N"), "kernel threads (default: the cores)")
+        ("threads", po::value<int>()->value_name("N"), "kernel threads (default: the cores, shared among mpirun's workers)")
+        ("replicas", po::value<int>()->value_name("N"), "replicas in this process (MirroredStrategy; per worker under mpirun)")
         ("out", po::value<std::string>()->value_name("DIR"), "write metrics.jsonl, checkpoint.tensors, curves.png")
         ("resume", "continue from the checkpoint in --out")
         ("image-size", po::value<std::int64_t>()->value_name("N"), "horses-or-humans: square input side (default 48)")
