@@ -39,6 +39,7 @@
 #include "spool/autodiff/training_state.h"
 #include "spool/autodiff/variable.h"
 
+#include "spool/data/auto_shard.h"
 #include "spool/data/dataset.h"
 #include "spool/data/element.h"
 #include "spool/data/iterator.h"

@@ -31,6 +31,9 @@
 // - A node's parameters never change. State its iterators share across pipelines (an
 //   IterationCounter, an in-memory cache) is a thread-safe object the node owns through
 //   a pointer, named and documented in the stage's header, never a `mutable` member.
+// - with_inputs() is one line: the node's constructor called again with the new inputs
+//   and the same parameters (a seed drawn at random included), so shared state starts
+//   afresh. auto_shard.h rewrites pipelines with it.
 //
 // Thread-safety: DatasetNodes are immutable apart from those explicit shared objects,
 // and are shared by any number of iterators on any threads. One IteratorBase is driven
@@ -211,6 +214,14 @@ class IteratorBase {
 void write_error(StateWriter& writer, std::exception_ptr error);
 std::exception_ptr read_error(StateReader& reader);
 
+// A source whose elements are one per file of a list (list_files, file_names,
+// ImageFolderDataset): what auto_shard's FILE policy divides among workers.
+struct FileList {
+  std::vector<std::string> paths;     // in list order
+  bool shuffle = false;               // each pass visits a permutation of them
+  std::optional<std::uint64_t> seed;  // of the permutations; none: drawn per pass
+};
+
 class DatasetNode {
  public:
   virtual ~DatasetNode() = default;
@@ -224,6 +235,11 @@ class DatasetNode {
   // The count of iterators this stage keeps when its order depends on it
   // (iteration_counter.h), shared state owned by the node; null for the others.
   virtual IterationCounter* iteration_counter() const { return nullptr; }
+  // The same stage over `inputs` (as many as inputs() lists; none for a source), with
+  // the same parameters and new shared state, as if the pipeline were built anew.
+  virtual NodePtr with_inputs(std::vector<NodePtr> inputs) const = 0;
+  // The list of files a source (or a shard of one) stands for; nullopt for other stages.
+  virtual std::optional<FileList> file_list() const { return std::nullopt; }
 };
 
 }  // namespace spool::data::detail

@@ -12,6 +12,9 @@ class BatchNode : public detail::UnaryNode {
   BatchNode(detail::NodePtr input, std::int64_t batch_size, bool drop_remainder)
       : UnaryNode(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {}
   std::string name() const override { return "batch"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<BatchNode>(in[0], batch_size_, drop_remainder_);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (n < 0) return n;

@@ -79,6 +79,9 @@ class CacheNode : public detail::UnaryNode {
  public:
   CacheNode(detail::NodePtr input, std::string filename) : UnaryNode(std::move(input)), filename_(std::move(filename)) {}
   std::string name() const override { return "cache"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<CacheNode>(in[0], filename_);
+  }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
   const std::string filename_;

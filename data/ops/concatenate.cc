@@ -14,6 +14,9 @@ class ConcatenateNode : public detail::DatasetNode {
   ConcatenateNode(detail::NodePtr first, detail::NodePtr second)
       : first_(std::move(first)), second_(std::move(second)) {}
   std::string name() const override { return "concatenate"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<ConcatenateNode>(in[0], in[1]);
+  }
   std::vector<detail::NodePtr> inputs() const override { return {first_, second_}; }
   std::int64_t cardinality() const override {
     const std::int64_t a = first_->cardinality();

@@ -13,6 +13,9 @@ class EnumerateNode : public detail::UnaryNode {
  public:
   EnumerateNode(detail::NodePtr input, std::int64_t start) : UnaryNode(std::move(input)), start_(start) {}
   std::string name() const override { return "enumerate"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<EnumerateNode>(in[0], start_);
+  }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
   const std::int64_t start_;

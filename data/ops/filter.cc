@@ -13,6 +13,9 @@ class FilterNode : public detail::UnaryNode {
   FilterNode(detail::NodePtr input, Predicate predicate)
       : UnaryNode(std::move(input)), predicate_(std::move(predicate)) {}
   std::string name() const override { return "filter"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<FilterNode>(in[0], predicate_);
+  }
   std::int64_t cardinality() const override { return kUnknownCardinality; }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 

@@ -15,6 +15,9 @@ class IgnoreErrorsNode : public detail::UnaryNode {
  public:
   using UnaryNode::UnaryNode;
   std::string name() const override { return "ignore_errors"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<IgnoreErrorsNode>(in[0]);
+  }
   std::int64_t cardinality() const override { return kUnknownCardinality; }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 };

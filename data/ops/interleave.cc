@@ -31,6 +31,9 @@ class InterleaveNode : public detail::UnaryNode {
   InterleaveNode(detail::NodePtr input, InterleaveFn fn, InterleaveOptions options)
       : UnaryNode(std::move(input)), fn_(std::move(fn)), options_(options) {}
   std::string name() const override { return "interleave"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<InterleaveNode>(in[0], fn_, options_);
+  }
   std::int64_t cardinality() const override { return kUnknownCardinality; }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 

@@ -13,6 +13,9 @@ class MapNode : public detail::UnaryNode {
   MapNode(detail::NodePtr input, MapFn fn, RandomMapFn random_fn, MapOptions options)
       : UnaryNode(std::move(input)), fn_(std::move(fn)), random_fn_(std::move(random_fn)), options_(std::move(options)) {}
   std::string name() const override { return options_.name(); }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<MapNode>(in[0], fn_, random_fn_, options_);
+  }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
   // Applies the function to element `index` of pass `epoch`, errors given the context.

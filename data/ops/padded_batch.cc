@@ -43,6 +43,9 @@ class PaddedBatchNode : public detail::UnaryNode {
   PaddedBatchNode(detail::NodePtr input, std::int64_t batch_size, PaddedBatchOptions options)
       : UnaryNode(std::move(input)), batch_size_(batch_size), options_(std::move(options)) {}
   std::string name() const override { return "padded_batch"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<PaddedBatchNode>(in[0], batch_size_, options_);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (n < 0) return n;

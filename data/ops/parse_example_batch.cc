@@ -24,6 +24,9 @@ class ParseBatchNode : public detail::UnaryNode {
     names_ = std::make_shared<const std::vector<std::string>>(std::move(names));
   }
   std::string name() const override { return "parse_example_batch"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<ParseBatchNode>(in[0], spec_, batch_size_, drop_remainder_);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (n < 0) return n;

@@ -14,6 +14,9 @@ class PrefetchNode : public detail::UnaryNode {
  public:
   PrefetchNode(detail::NodePtr input, std::int64_t buffer_size) : UnaryNode(std::move(input)), buffer_size_(buffer_size) {}
   std::string name() const override { return "prefetch"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<PrefetchNode>(in[0], buffer_size_);
+  }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override {
     detail::ParallelConfig config;
     config.workers = 1;

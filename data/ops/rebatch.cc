@@ -19,6 +19,9 @@ class RebatchNode : public detail::UnaryNode {
   RebatchNode(detail::NodePtr input, std::int64_t batch_size, bool drop_remainder)
       : UnaryNode(std::move(input)), batch_size_(batch_size), drop_remainder_(drop_remainder) {}
   std::string name() const override { return "rebatch"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<RebatchNode>(in[0], batch_size_, drop_remainder_);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     return n == 0 || n == kInfiniteCardinality ? n : kUnknownCardinality;

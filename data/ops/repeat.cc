@@ -12,6 +12,9 @@ class RepeatNode : public detail::UnaryNode {
  public:
   RepeatNode(detail::NodePtr input, std::int64_t count) : UnaryNode(std::move(input)), count_(count) {}
   std::string name() const override { return "repeat"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<RepeatNode>(in[0], count_);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (n == 0 || count_ == 0) return 0;

@@ -15,12 +15,27 @@ class ShardNode : public detail::UnaryNode {
   ShardNode(detail::NodePtr input, std::int64_t num_shards, std::int64_t index)
       : UnaryNode(std::move(input)), num_shards_(num_shards), index_(index) {}
   std::string name() const override { return "shard"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<ShardNode>(in[0], num_shards_, index_);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (n < 0) return n;
     return n / num_shards_ + (index_ < n % num_shards_ ? 1 : 0);
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+  // A shard of a list of files in a fixed order is one too (its reader's cardinality
+  // follows); of a shuffled list, the files change with every pass.
+  std::optional<detail::FileList> file_list() const override {
+    std::optional<detail::FileList> all = input()->file_list();
+    if (!all || all->shuffle) return std::nullopt;
+    detail::FileList mine;
+    const auto step = static_cast<std::size_t>(num_shards_);
+    for (auto i = static_cast<std::size_t>(index_); i < all->paths.size(); i += step) {
+      mine.paths.push_back(std::move(all->paths[i]));
+    }
+    return mine;
+  }
 
   const std::int64_t num_shards_;
   const std::int64_t index_;

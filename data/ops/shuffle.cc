@@ -24,6 +24,9 @@ class ShuffleNode : public detail::UnaryNode {
         options_(options),
         seed_(options.seed() ? *options.seed() : random_seed()) {}
   std::string name() const override { return "shuffle"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<ShuffleNode>(in[0], ShuffleOptions(options_).seed(seed_));
+  }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
   detail::IterationCounter* iteration_counter() const override {
     return options_.reshuffle_each_iteration() ? iterations_.get() : nullptr;

@@ -13,6 +13,9 @@ class SkipNode : public detail::UnaryNode {
  public:
   SkipNode(detail::NodePtr input, std::int64_t count) : UnaryNode(std::move(input)), count_(count) {}
   std::string name() const override { return "skip"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<SkipNode>(in[0], count_);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (n < 0) return n;  // infinite stays infinite, unknown stays unknown (as tf.data)

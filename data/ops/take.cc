@@ -8,6 +8,9 @@ class TakeNode : public detail::UnaryNode {
  public:
   TakeNode(detail::NodePtr input, std::int64_t count) : UnaryNode(std::move(input)), count_(count) {}
   std::string name() const override { return "take"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<TakeNode>(in[0], count_);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (count_ < 0) return n;

@@ -14,6 +14,9 @@ class UnbatchNode : public detail::UnaryNode {
  public:
   using UnaryNode::UnaryNode;
   std::string name() const override { return "unbatch"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<UnbatchNode>(in[0]);
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     return n == 0 || n == kInfiniteCardinality ? n : kUnknownCardinality;

@@ -22,6 +22,10 @@ class WindowNode : public detail::UnaryNode {
         stride_(options.stride()),
         drop_remainder_(options.drop_remainder()) {}
   std::string name() const override { return "window"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<WindowNode>(in[0], size_,
+                                        WindowOptions().shift(shift_).stride(stride_).drop_remainder(drop_remainder_));
+  }
   std::int64_t cardinality() const override {  // as tf.data
     const std::int64_t n = input()->cardinality();
     if (n < 0) return n;

@@ -16,6 +16,9 @@ class ZipNode : public detail::DatasetNode {
  public:
   explicit ZipNode(std::vector<detail::NodePtr> inputs) : inputs_(std::move(inputs)) {}
   std::string name() const override { return "zip"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
+    return std::make_shared<ZipNode>(std::move(in));
+  }
   std::vector<detail::NodePtr> inputs() const override { return inputs_; }
   std::int64_t cardinality() const override {
     std::int64_t result = kInfiniteCardinality;

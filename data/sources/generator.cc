@@ -11,6 +11,9 @@ class GeneratorNode : public detail::DatasetNode {
   GeneratorNode(GeneratorFactory factory, std::int64_t cardinality)
       : factory_(std::move(factory)), cardinality_(cardinality) {}
   std::string name() const override { return "generator"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr>) const override {
+    return std::make_shared<GeneratorNode>(factory_, cardinality_);
+  }
   std::int64_t cardinality() const override { return cardinality_; }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 

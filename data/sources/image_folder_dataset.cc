@@ -65,10 +65,16 @@ class ImageFolderNode : public detail::DatasetNode {
  public:
   ImageFolderNode(Files files, ImageFolderOptions options) : files_(std::move(files)), options_(std::move(options)) {}
   std::string name() const override { return "image_folder"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr>) const override {
+    return std::make_shared<ImageFolderNode>(files_, options_);
+  }
   std::int64_t cardinality() const override { return static_cast<std::int64_t>(files_.paths.size()); }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
   detail::IterationCounter* iteration_counter() const override {
     return options_.shuffle() ? iterations_.get() : nullptr;
+  }
+  std::optional<detail::FileList> file_list() const override {
+    return detail::FileList{files_.paths, options_.shuffle(), options_.seed()};
   }
 
   const Files files_;

@@ -18,9 +18,13 @@ class FileNamesNode : public detail::DatasetNode {
   FileNamesNode(std::vector<std::string> files, bool shuffle, std::optional<std::uint64_t> seed)
       : files_(std::move(files)), shuffle_(shuffle), seed_(seed) {}
   std::string name() const override { return "file_names"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr>) const override {
+    return std::make_shared<FileNamesNode>(files_, shuffle_, seed_);
+  }
   std::int64_t cardinality() const override { return static_cast<std::int64_t>(files_.size()); }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
   detail::IterationCounter* iteration_counter() const override { return shuffle_ ? iterations_.get() : nullptr; }
+  std::optional<detail::FileList> file_list() const override { return detail::FileList{files_, shuffle_, seed_}; }
 
   const std::vector<std::string> files_;
   const bool shuffle_;

@@ -9,6 +9,9 @@ class RangeNode : public detail::DatasetNode {
  public:
   RangeNode(std::int64_t start, std::int64_t stop, std::int64_t step) : start_(start), stop_(stop), step_(step) {}
   std::string name() const override { return "range"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr>) const override {
+    return std::make_shared<RangeNode>(start_, stop_, step_);
+  }
   std::int64_t cardinality() const override {
     if (step_ > 0) return stop_ > start_ ? (stop_ - start_ + step_ - 1) / step_ : 0;
     return start_ > stop_ ? (start_ - stop_ - step_ - 1) / -step_ : 0;

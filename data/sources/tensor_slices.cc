@@ -19,6 +19,9 @@ class TensorSlicesNode : public detail::DatasetNode {
     }
   }
   std::string name() const override { return "tensor_slices"; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr>) const override {
+    return std::make_shared<TensorSlicesNode>(components_);
+  }
   std::int64_t cardinality() const override { return components_[0].dim(0); }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 

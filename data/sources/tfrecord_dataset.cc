@@ -32,6 +32,7 @@ class TFRecordNode : public detail::DatasetNode {
   std::string name() const override { return "tfrecord"; }
   std::int64_t cardinality() const override { return cardinality_; }
   std::vector<detail::NodePtr> inputs() const override { return {filenames_}; }
+  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override;
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
   const detail::NodePtr filenames_;
@@ -231,18 +232,29 @@ std::optional<std::uint64_t> indexed_count(const std::string& file, const Record
   return index.size();
 }
 
-}  // namespace
-
-Dataset TFRecordDataset(std::vector<std::string> files, RecordOptions options, std::int64_t num_parallel_reads) {
+// The records of `files` when every one has a complete index.
+std::int64_t indexed_cardinality(const std::vector<std::string>& files, const RecordOptions& options) {
   std::int64_t cardinality = 0;
   for (const std::string& file : files) {
     const std::optional<std::uint64_t> count = indexed_count(file, options);
-    if (!count) {
-      cardinality = kUnknownCardinality;
-      break;
-    }
+    if (!count) return kUnknownCardinality;
     cardinality += static_cast<std::int64_t>(*count);
   }
+  return cardinality;
+}
+
+// A known cardinality is counted again over the new input's files: auto_shard gives
+// the reader a share of them.
+detail::NodePtr TFRecordNode::with_inputs(std::vector<detail::NodePtr> in) const {
+  const std::optional<detail::FileList> files = in[0]->file_list();
+  const std::int64_t n = cardinality_ >= 0 && files ? indexed_cardinality(files->paths, options_) : kUnknownCardinality;
+  return std::make_shared<TFRecordNode>(in[0], options_, parallel_, n);
+}
+
+}  // namespace
+
+Dataset TFRecordDataset(std::vector<std::string> files, RecordOptions options, std::int64_t num_parallel_reads) {
+  const std::int64_t cardinality = indexed_cardinality(files, options);
   return Dataset(std::make_shared<TFRecordNode>(file_names(std::move(files)).node(), std::move(options),
                                                 num_parallel_reads, cardinality));
 }
