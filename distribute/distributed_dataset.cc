@@ -1,8 +1,11 @@
 #include "spool/distribute/distributed_dataset.h"
 
 #include <array>
+#include <algorithm>
 #include <cstring>
+#include <iostream>
 
+#include "spool/autodiff/ops/shape.h"
 #include "spool/distribute/strategy.h"
 #include "spool/tensor/error.h"
 
@@ -46,23 +49,37 @@ InputContext Strategy::input_context() const {
                       .replicas_in_pipeline = local_replicas()};
 }
 
-DistributedDataset Strategy::distribute(const data::Dataset& ds, TailPolicy tail) {
-  return DistributedDataset(*this, ds, /*workers_share_stream=*/true, tail);
+DistributedDataset Strategy::distribute(const data::Dataset& ds, const DistributeOptions& options) {
+  const int k = workers().size();
+  if (k == 1) return DistributedDataset(*this, ds, DistributedIterator::Mode::kSplit, options.tail(), "OFF: 1 worker");
+  data::AutoShard shard = data::auto_shard(ds, k, workers().rank(), options.auto_shard());
+  DistributedIterator::Mode mode = DistributedIterator::Mode::kRebatch;
+  if (shard.applied == data::AutoShardPolicy::kData) {
+    // DATA as a split of each global batch: auto_shard's element-wise shard would deal
+    // whole batches out; the same records, but not the rows one replica would see.
+    shard.dataset = ds;
+    mode = DistributedIterator::Mode::kSplit;
+  }
+  if (is_chief()) std::clog << "spool: distribute: " << shard.reason << "\n";
+  return DistributedDataset(*this, shard.dataset, mode, options.tail(), shard.reason);
 }
 
 DistributedDataset Strategy::distribute_from_function(const std::function<data::Dataset(const InputContext&)>& fn,
                                                       TailPolicy tail) {
-  return DistributedDataset(*this, fn(input_context()), /*workers_share_stream=*/workers().size() == 1, tail);
+  const int k = workers().size();
+  return DistributedDataset(*this, fn(input_context()),
+                            k == 1 ? DistributedIterator::Mode::kSplit : DistributedIterator::Mode::kOwn, tail,
+                            "a pipeline per worker (" + std::to_string(k) + ")");
 }
 
 // ---- DistributedDataset ----
 
 DistributedIterator DistributedDataset::make_iterator() const {
-  return DistributedIterator(*strategy_, dataset_.make_iterator(), workers_share_stream_, tail_);
+  return DistributedIterator(*strategy_, dataset_.make_iterator(), mode_, tail_);
 }
 
 DistributedIterator DistributedDataset::make_iterator(const data::IteratorState& state) const {
-  return DistributedIterator(*strategy_, dataset_.make_iterator(state), workers_share_stream_, tail_);
+  return DistributedIterator(*strategy_, dataset_.make_iterator(state), mode_, tail_);
 }
 
 DistributedDataset::Cursor::Cursor(DistributedIterator it)
@@ -75,13 +92,12 @@ DistributedDataset::Cursor& DistributedDataset::Cursor::operator++() {
 
 // ---- DistributedIterator ----
 
-DistributedIterator::DistributedIterator(Strategy& strategy, data::Iterator it, bool workers_share_stream,
-                                         TailPolicy tail)
-    : strategy_(&strategy), it_(std::move(it)), workers_share_stream_(workers_share_stream), tail_(tail) {}
+DistributedIterator::DistributedIterator(Strategy& strategy, data::Iterator it, Mode mode, TailPolicy tail)
+    : strategy_(&strategy), it_(std::move(it)), mode_(mode), tail_(tail) {}
 
 std::optional<DistributedBatch> DistributedIterator::next() {
   if (ended_) return std::nullopt;
-  std::optional<DistributedBatch> batch = workers_share_stream_ ? next_shared() : next_own();
+  std::optional<DistributedBatch> batch = mode_ == Mode::kSplit ? next_split() : next_own();
   if (!batch) {
     ended_ = true;
     return batch;
@@ -102,7 +118,7 @@ std::optional<DistributedBatch> DistributedIterator::next() {
   return batch;
 }
 
-std::optional<DistributedBatch> DistributedIterator::next_shared() {
+std::optional<DistributedBatch> DistributedIterator::next_split() {
   // Every worker reads the same global batches: each decides alone, and alike.
   std::optional<data::Element> global = it_.next();
   if (!global) return std::nullopt;
@@ -112,18 +128,73 @@ std::optional<DistributedBatch> DistributedIterator::next_shared() {
   return strategy_->split(*global);
 }
 
+std::optional<data::Element> DistributedIterator::next_rows() {
+  if (mode_ == Mode::kOwn) return it_.next();
+  auto carried = [&] {
+    std::int64_t n = 0;
+    for (const auto& e : carry_) n += rows_of(e);
+    return n;
+  };
+  while (carried() < step_rows_ && !stream_ended_) {
+    std::optional<data::Element> e = it_.next();
+    if (e) {
+      carry_.push_back(std::move(*e));
+    } else {
+      stream_ended_ = true;
+    }
+  }
+  const std::int64_t take = std::min(step_rows_, carried());
+  if (take == 0) return std::nullopt;
+  // The first `take` carried rows, component by component; the rest stays carried.
+  std::vector<std::vector<Tensor>> pieces(carry_[0].size());
+  std::int64_t left = take;
+  std::size_t used = 0;
+  for (; left > 0; ++used) {
+    const data::Element& e = carry_[used];
+    const std::int64_t n = std::min(left, rows_of(e));
+    for (std::size_t c = 0; c < e.size(); ++c) pieces[c].push_back(e[c].rank() == 0 ? e[c] : e[c].slice(0, 0, n));
+    left -= n;
+    if (n < rows_of(e)) {
+      std::vector<Tensor> rest;
+      for (const Tensor& t : e) rest.push_back(t.rank() == 0 ? t : t.slice(0, n, t.dim(0)));
+      carry_[used] = data::Element(std::move(rest), e.shared_names());
+      break;
+    }
+  }
+  const data::Element::Names names = carry_[0].shared_names();
+  carry_.erase(carry_.begin(), carry_.begin() + static_cast<std::ptrdiff_t>(used));
+  std::vector<Tensor> out;
+  for (auto& p : pieces) out.push_back(p.size() == 1 || p[0].rank() == 0 ? p[0] : concat(p, 0));
+  return data::Element(std::move(out), names);
+}
+
 std::optional<DistributedBatch> DistributedIterator::next_own() {
-  // Each worker has its own pipeline: agree on whether anyone has rows, and how many.
-  std::optional<data::Element> mine = it_.next();
+  WorkerGroup& workers = strategy_->workers();
+  if (mode_ == Mode::kRebatch && step_rows_ < 0) {
+    // The global batch B is the largest first batch of any worker; this worker's step
+    // is its share of it, as TensorFlow rebatches B into B/K per worker.
+    std::optional<data::Element> first = it_.next();
+    std::array<std::int64_t, 1> b{first ? rows_of(*first) : 0};
+    workers.all_reduce_max(b);
+    const std::int64_t k = workers.size(), w = workers.rank();
+    step_rows_ = std::max<std::int64_t>(1, b[0] * (w + 1) / k - b[0] * w / k);
+    if (first) {
+      carry_.push_back(std::move(*first));
+    } else {
+      stream_ended_ = true;
+    }
+  }
+  // Each worker has its own stream: agree on whether anyone has rows, and how many.
+  std::optional<data::Element> mine = next_rows();
   const std::int64_t rows = mine ? rows_of(*mine) : 0;
-  // [workers with rows, total rows, -(fewest rows of a worker with data... )] as sums.
+  // [workers with rows, total rows], summed over the workers.
   std::array<double, 2> agreed{mine ? 1.0 : 0.0, static_cast<double>(rows)};
-  strategy_->workers().all_reduce_sum(std::span<double>(agreed));
+  workers.all_reduce_sum(std::span<double>(agreed));
   const auto workers_with_data = static_cast<std::int64_t>(agreed[0]);
   const auto total_rows = static_cast<std::int64_t>(agreed[1]);
   if (workers_with_data == 0) return std::nullopt;
   if (full_rows_ < 0) full_rows_ = total_rows;
-  if (tail_ == TailPolicy::kDrop && (total_rows < full_rows_ || workers_with_data < strategy_->workers().size())) {
+  if (tail_ == TailPolicy::kDrop && (total_rows < full_rows_ || workers_with_data < workers.size())) {
     return std::nullopt;
   }
   DistributedBatch batch;

@@ -9,16 +9,22 @@
 //   };
 //   for (const DistributedBatch& batch : strategy.distribute_from_function(per_worker)) ...
 //
-// distribute(ds): ds yields global batches. Every worker reads ds whole and keeps its
-// replicas' rows of each global batch (Strategy::split) — tf.data's DATA auto-shard
-// policy, which sees every record once per epoch across the cluster with no
-// assumption about files, and gives every replica × worker count the rows one
-// replica would see. The log line of the chief says so. (A pipeline that should read
-// only its worker's files is written with distribute_from_function, as TensorFlow
-// recommends for FILE sharding.)
+// distribute(ds, options): ds yields global batches of B rows; how the workers share
+// it is tf.data's AutoShardPolicy (data/auto_shard.h), said once on worker 0's log
+// (std::clog) and by sharding():
+// - kAuto (default): FILE when the pipeline reads lists of at least as many files as
+//   workers, else DATA.
+// - FILE: worker k's pipeline reads only its files; its batches are cut again into
+//   steps of its B/K rows (rows [B·k/K, B·(k+1)/K) of a B-row step), as TensorFlow
+//   rebatches, so a step is still one global batch of B rows.
+// - DATA: every worker reads ds whole and keeps its replicas' rows of each global batch
+//   (Strategy::split): every record once per epoch across the cluster, with no
+//   assumption about files, and the very rows one replica would see.
+// - OFF: every worker reads ds whole and takes B/K-row steps from it, as FILE does.
+// With one worker every policy is the split of each global batch among the replicas.
 // distribute_from_function(fn): fn(InputContext) builds worker k's own pipeline, whose
-// batches hold this worker's rows (per-replica batch × local replicas); they are
-// split among the local replicas.
+// batches hold this worker's rows (per-replica batch × local replicas); they are split
+// among the local replicas.
 //
 // The last, short batch (TailPolicy): every replica runs the same steps, so no
 // collective waits for a replica that has stopped (the hang TensorFlow and Horovod
@@ -38,8 +44,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "spool/data/auto_shard.h"
 #include "spool/data/dataset.h"
 #include "spool/data/iterator.h"
 #include "spool/tensor/tensor.h"
@@ -60,6 +68,24 @@ struct DistributedBatch {
 
 enum class TailPolicy { kPartial, kPad, kDrop };
 
+class DistributeOptions {
+ public:
+  DistributeOptions& auto_shard(data::AutoShardPolicy p) {
+    auto_shard_ = p;
+    return *this;
+  }
+  DistributeOptions& tail(TailPolicy t) {
+    tail_ = t;
+    return *this;
+  }
+  data::AutoShardPolicy auto_shard() const { return auto_shard_; }
+  TailPolicy tail() const { return tail_; }
+
+ private:
+  data::AutoShardPolicy auto_shard_ = data::AutoShardPolicy::kAuto;
+  TailPolicy tail_ = TailPolicy::kPartial;
+};
+
 // What distribute_from_function tells each worker's pipeline (TF's InputContext).
 struct InputContext {
   int num_input_pipelines = 1;  // workers
@@ -72,6 +98,12 @@ struct InputContext {
 
 class DistributedIterator {
  public:
+  // How a worker's stream becomes its steps.
+  enum class Mode {
+    kSplit,    // every worker reads the global batches; each keeps its replicas' rows
+    kRebatch,  // each worker reads its own batches of B rows and takes B/K-row steps
+    kOwn,      // each worker's batches are its steps (distribute_from_function)
+  };
   // The next step's parts, or nullopt once every worker's input has ended.
   std::optional<DistributedBatch> next();
   // The underlying iterator's position, for checkpoints.
@@ -79,15 +111,21 @@ class DistributedIterator {
 
  private:
   friend class DistributedDataset;
-  DistributedIterator(Strategy& strategy, data::Iterator it, bool workers_share_stream, TailPolicy tail);
-  std::optional<DistributedBatch> next_shared();
+  DistributedIterator(Strategy& strategy, data::Iterator it, Mode mode, TailPolicy tail);
+  std::optional<DistributedBatch> next_split();
   std::optional<DistributedBatch> next_own();
+  // This worker's rows for the next step (kRebatch: up to its share of B; kOwn: a
+  // batch), or nullopt when its stream has ended.
+  std::optional<data::Element> next_rows();
 
   Strategy* strategy_;
   data::Iterator it_;
-  bool workers_share_stream_;
+  Mode mode_;
   TailPolicy tail_;
-  std::int64_t full_rows_ = -1;  // rows of a full batch (the first one's), for kPad and kDrop
+  std::int64_t full_rows_ = -1;   // rows of a full global batch (the first one's), for kPad, kDrop, kRebatch
+  std::int64_t step_rows_ = -1;   // kRebatch: this worker's rows per step
+  std::vector<data::Element> carry_;  // kRebatch: rows read but not yet used, in order
+  bool stream_ended_ = false;
   bool ended_ = false;
 };
 
@@ -113,16 +151,21 @@ class DistributedDataset {
   Cursor begin() const { return Cursor(make_iterator()); }
   Cursor end() const { return {}; }
 
+  // This worker's pipeline (after sharding).
   const data::Dataset& dataset() const { return dataset_; }
+  // How the workers share the input, one line: "DATA: ...", "FILE: 5 files of ...".
+  const std::string& sharding() const { return sharding_; }
 
  private:
   friend class Strategy;
-  DistributedDataset(Strategy& strategy, data::Dataset dataset, bool workers_share_stream, TailPolicy tail)
-      : strategy_(&strategy), dataset_(std::move(dataset)), workers_share_stream_(workers_share_stream), tail_(tail) {}
+  DistributedDataset(Strategy& strategy, data::Dataset dataset, DistributedIterator::Mode mode, TailPolicy tail,
+                     std::string sharding)
+      : strategy_(&strategy), dataset_(std::move(dataset)), mode_(mode), tail_(tail), sharding_(std::move(sharding)) {}
   Strategy* strategy_;
   data::Dataset dataset_;
-  bool workers_share_stream_;
+  DistributedIterator::Mode mode_;
   TailPolicy tail_;
+  std::string sharding_;
 };
 
 }  // namespace spool::distribute

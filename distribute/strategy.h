@@ -156,7 +156,7 @@ class Strategy {
 
   // Input (distributed_dataset.h): ds's global batches split among the replicas of the
   // job, or a pipeline per worker built by fn.
-  DistributedDataset distribute(const data::Dataset& ds, TailPolicy tail = TailPolicy::kPartial);
+  DistributedDataset distribute(const data::Dataset& ds, const DistributeOptions& options = {});
   DistributedDataset distribute_from_function(const std::function<data::Dataset(const InputContext&)>& fn,
                                               TailPolicy tail = TailPolicy::kPartial);
   InputContext input_context() const;

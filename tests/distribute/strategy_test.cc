@@ -165,14 +165,14 @@ TEST(Distribute, SplitsGlobalBatchesAndHandlesTheTailByPolicy) {
   EXPECT_EQ(examples, (std::vector<std::int64_t>{4, 4, 2}));
 
   int steps = 0;
-  for (const DistributedBatch& b : strategy.distribute(ds, TailPolicy::kDrop)) {
+  for (const DistributedBatch& b : strategy.distribute(ds, DistributeOptions().tail(TailPolicy::kDrop))) {
     EXPECT_EQ(b.global_examples, 4);
     ++steps;
   }
   EXPECT_EQ(steps, 2);
 
   std::vector<DistributedBatch> padded;
-  for (const DistributedBatch& b : strategy.distribute(ds, TailPolicy::kPad)) padded.push_back(b);
+  for (const DistributedBatch& b : strategy.distribute(ds, DistributeOptions().tail(TailPolicy::kPad))) padded.push_back(b);
   ASSERT_EQ(padded.size(), 3u);
   // Every part has ceil(4 / 3) = 2 rows; the padding rows are zero with weight 0.
   for (const auto& b : padded)
