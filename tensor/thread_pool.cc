@@ -161,29 +161,29 @@ Pool& process_pool() {
   return p;
 }
 
-thread_local Pool* t_own_pool = nullptr;  // a ThreadKernelPool's
+thread_local Pool* t_own_pool = nullptr;  // a UseKernelPool's
 
 Pool& pool() { return t_own_pool ? *t_own_pool : process_pool(); }
 
 }  // namespace
 
-struct ThreadKernelPool::Impl {
+struct KernelPool::Impl {
   explicit Impl(int threads) : pool(threads) {}
   Pool pool;
 };
 
-ThreadKernelPool::ThreadKernelPool(int threads) {
-  SPOOL_CHECK(threads >= 1 && threads <= 1024, InvalidArgument, "ThreadKernelPool(", threads,
-              "): need a count in [1, 1024]");
-  SPOOL_CHECK(t_own_pool == nullptr, InvalidArgument, "ThreadKernelPool: this thread already has one");
+KernelPool::KernelPool(int threads) {
+  SPOOL_CHECK(threads >= 1 && threads <= 1024, InvalidArgument, "KernelPool(", threads, "): need a count in [1, 1024]");
   impl_ = new Impl(threads);
-  t_own_pool = &impl_->pool;
 }
 
-ThreadKernelPool::~ThreadKernelPool() {
-  t_own_pool = nullptr;
-  delete impl_;
-}
+KernelPool::~KernelPool() { delete impl_; }
+
+int KernelPool::threads() const { return impl_->pool.threads(); }
+
+UseKernelPool::UseKernelPool(KernelPool& pool) : previous_(t_own_pool) { t_own_pool = &pool.impl_->pool; }
+
+UseKernelPool::~UseKernelPool() { t_own_pool = static_cast<Pool*>(previous_); }
 
 int num_threads() { return pool().threads(); }
 

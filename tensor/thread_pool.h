@@ -11,9 +11,9 @@
 // (no nested fan-out, no deadlock). The calling thread works on the first chunk.
 //
 // The number of threads comes from SPOOL_NUM_THREADS, else the machine's cores, and can
-// be changed with set_num_threads() between kernels. A thread that holds a
-// ThreadKernelPool uses a pool of its own instead (replica threads: each its share of
-// the cores, so replicas computing side by side do not queue on one fork-join pool). Data pipeline workers use pools of
+// be changed with set_num_threads() between kernels. A thread under a UseKernelPool
+// uses that KernelPool instead (replica threads: each its share of the cores, so
+// replicas computing side by side do not queue on one fork-join pool). Data pipeline workers use pools of
 // their own (see data/); this one is only for compute kernels.
 //
 // Why not Boost.Asio's thread_pool: a kernel call needs fork-join with the caller
@@ -29,26 +29,43 @@
 
 namespace spool {
 
-// The threads parallel_for uses from the calling thread (its ThreadKernelPool's, else
-// the process pool's).
+// The threads parallel_for uses from the calling thread (its KernelPool's, else the
+// process pool's).
 int num_threads();
 // The process pool's size. Throws InvalidArgument for n < 1. Waits for a running
 // parallel_for to finish.
 void set_num_threads(int n);
 
-// While alive, parallel_for called from the constructing thread runs on `threads`
-// threads of this object's own (the caller included; 1: inline, no thread started).
-// Made and destroyed on the same thread; not nested.
-class ThreadKernelPool {
+// A fork-join pool of `threads` threads (the caller included; 1: inline, no thread
+// started) that a thread can use instead of the process pool: while a UseKernelPool
+// guard lives on a thread, parallel_for called from that thread runs on this pool.
+// Replica threads each use one of their own, so replicas computing side by side do
+// not queue on one pool.
+class KernelPool {
  public:
-  explicit ThreadKernelPool(int threads);
-  ~ThreadKernelPool();
-  ThreadKernelPool(const ThreadKernelPool&) = delete;
-  ThreadKernelPool& operator=(const ThreadKernelPool&) = delete;
+  explicit KernelPool(int threads);
+  ~KernelPool();
+  KernelPool(const KernelPool&) = delete;
+  KernelPool& operator=(const KernelPool&) = delete;
+  int threads() const;
 
  private:
+  friend class UseKernelPool;
   struct Impl;
   Impl* impl_;
+};
+
+// Installs `pool` for the constructing thread until destroyed (the previous one, or
+// the process pool, comes back). Made and destroyed on the same thread.
+class UseKernelPool {
+ public:
+  explicit UseKernelPool(KernelPool& pool);
+  ~UseKernelPool();
+  UseKernelPool(const UseKernelPool&) = delete;
+  UseKernelPool& operator=(const UseKernelPool&) = delete;
+
+ private:
+  void* previous_;
 };
 
 void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);

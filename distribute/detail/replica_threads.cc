@@ -29,33 +29,67 @@ std::exception_ptr prefixed(const std::exception_ptr& error, const std::string& 
   }
 }
 
+// Spins briefly (pause instructions), then reports whether `ready` came true.
+template <typename Ready>
+bool spin_until(Ready ready) {
+  constexpr int kSpins = 4000;
+  for (int i = 0; i < kSpins; ++i) {
+    if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  return ready();
+}
+
 }  // namespace
 
 ReplicaThreads::ReplicaThreads(int replicas, int kernel_threads)
-    : replicas_(replicas), errors_(static_cast<std::size_t>(replicas)) {
+    : replicas_(replicas),
+      caller_kernels_(std::make_unique<KernelPool>(kernel_threads)),
+      errors_(static_cast<std::size_t>(replicas)) {
   SPOOL_CHECK(replicas >= 1, InvalidArgument, "replicas: need at least 1, got ", replicas);
-  for (int r = 0; r < replicas; ++r) threads_.emplace_back([this, r, kernel_threads] { work(r, kernel_threads); });
+  for (int r = 1; r < replicas; ++r) kernels_.push_back(std::make_unique<KernelPool>(kernel_threads));
+  for (int r = 1; r < replicas; ++r) threads_.emplace_back([this, r] { work(r); });
 }
 
 ReplicaThreads::~ReplicaThreads() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   wake_.notify_all();
   for (auto& t : threads_) t.join();
 }
 
+void ReplicaThreads::call(int replica) {
+  try {
+    (*job_)(replica);
+  } catch (...) {
+    fail(replica, std::current_exception());
+  }
+}
+
 void ReplicaThreads::run(const std::function<void(int)>& fn) {
-  std::unique_lock<std::mutex> lock(mu_);
   job_ = &fn;
-  running_ = replicas_;
-  arrived_ = 0;
-  broken_ = false;
+  arrived_.store(0);
+  broken_.store(false);
   for (auto& e : errors_) e = nullptr;
-  ++generation_;
+  running_.store(replicas_ - 1);
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // a worker checks generation_ under it before sleeping
+    generation_.fetch_add(1, std::memory_order_release);
+  }
   wake_.notify_all();
-  done_.wait(lock, [&] { return running_ == 0; });
+  {
+    UseKernelPool use(*caller_kernels_);
+    call(0);
+  }
+  auto finished = [&] { return running_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(finished)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, finished);
+  }
   job_ = nullptr;
   // The first replica's own error; ReplicaAborted only says a partner failed.
   for (int r = 0; r < replicas_; ++r) {
@@ -74,45 +108,54 @@ void ReplicaThreads::run(const std::function<void(int)>& fn) {
 }
 
 void ReplicaThreads::wait() {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (broken_) throw ReplicaAborted("another replica failed");
-  const std::uint64_t round = round_;
-  if (++arrived_ == replicas_) {
-    arrived_ = 0;
-    ++round_;
-    met_.notify_all();
+  if (broken_.load(std::memory_order_acquire)) throw ReplicaAborted("another replica failed");
+  const std::uint64_t round = round_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == replicas_) {
+    arrived_.store(0, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      round_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
     return;
   }
-  met_.wait(lock, [&] { return round_ != round || broken_; });
-  if (round_ == round) throw ReplicaAborted("another replica failed");
+  auto opened = [&] {
+    return round_.load(std::memory_order_acquire) != round || broken_.load(std::memory_order_acquire);
+  };
+  if (!spin_until(opened)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait(lock, opened);
+  }
+  if (round_.load(std::memory_order_acquire) == round) throw ReplicaAborted("another replica failed");
 }
 
 void ReplicaThreads::fail(int replica, std::exception_ptr error) {
-  std::lock_guard<std::mutex> lock(mu_);
   errors_[static_cast<std::size_t>(replica)] = std::move(error);
-  broken_ = true;
-  met_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    broken_.store(true, std::memory_order_release);
+  }
+  wake_.notify_all();
 }
 
-void ReplicaThreads::work(int replica, int kernel_threads) {
-  ThreadKernelPool kernels(kernel_threads);
+void ReplicaThreads::work(int replica) {
+  UseKernelPool use(*kernels_[static_cast<std::size_t>(replica - 1)]);
   std::uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* job;
-    {
+    auto has_news = [&] {
+      return stopping_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!spin_until(has_news)) {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      job = job_;
+      wake_.wait(lock, has_news);
     }
-    try {
-      (*job)(replica);
-    } catch (...) {
-      fail(replica, std::current_exception());
+    if (stopping_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    call(replica);
+    if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mu_);  // so run() cannot miss the wake-up
+      done_.notify_one();
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--running_ == 0) done_.notify_one();
   }
 }
 
