@@ -4,7 +4,6 @@
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 #include <cstdlib>
-#include <functional>
 #include <iostream>
 #include <limits>
 
@@ -31,9 +30,9 @@ class MpiWorkerGroup final : public WorkerGroup {
   }
   int rank() const override { return world_.rank(); }
   int size() const override { return world_.size(); }
-  void all_reduce_sum(std::span<float> values) override { in_place(values, std::plus<float>()); }
-  void all_reduce_sum(std::span<double> values) override { in_place(values, std::plus<double>()); }
-  void all_reduce_max(std::span<std::int64_t> values) override { in_place(values, mpi::maximum<std::int64_t>()); }
+  void all_reduce_sum(std::span<float> values) override { in_place(values, MPI_SUM); }
+  void all_reduce_sum(std::span<double> values) override { in_place(values, MPI_SUM); }
+  void all_reduce_max(std::span<std::int64_t> values) override { in_place(values, MPI_MAX); }
   void broadcast(std::string& bytes) override { mpi::broadcast(world_, bytes, 0); }
   void barrier() override { world_.barrier(); }
   [[noreturn]] void abort_job(const std::string& message) override {
@@ -43,12 +42,16 @@ class MpiWorkerGroup final : public WorkerGroup {
   }
 
  private:
-  template <typename T, typename Op>
-  void in_place(std::span<T> values, Op op) {
+  // MPI_Allreduce with MPI_IN_PLACE, called directly: Boost.MPI's in-place wrapper
+  // reads through the MPI_IN_PLACE sentinel (UBSan reports it).
+  template <typename T>
+  void in_place(std::span<T> values, MPI_Op op) {
     if (values.empty()) return;
     SPOOL_CHECK(values.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()), InvalidArgument,
                 "MPI all-reduce of ", values.size(), " values: more than an int counts");
-    mpi::all_reduce(world_, mpi::inplace(values.data()), static_cast<int>(values.size()), op);
+    const int rc = MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
+                                 mpi::get_mpi_datatype<T>(), op, static_cast<MPI_Comm>(world_));
+    SPOOL_CHECK(rc == MPI_SUCCESS, InternalError, "MPI_Allreduce failed with code ", rc, " on ", describe());
   }
   mpi::communicator world_;
 };

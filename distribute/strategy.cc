@@ -105,18 +105,23 @@ PerReplica Strategy::run(const StepFn& step_fn, const DistributedBatch& batch) {
 }
 
 std::vector<Tensor> Strategy::all_reduce_in_replica(int local_id, ReduceOp op, const std::vector<Tensor>& values) {
-  // One flat f64 buffer for all the tensors: one collective, whatever their number.
+  // One flat buffer for all the tensors, one collective whatever their number: in
+  // their dtype when they share one (f32 gradients travel as f32), else in f64.
+  DType dtype = values.empty() ? DType::kF32 : values[0].dtype();
   std::int64_t total = 0;
   for (const Tensor& v : values) {
     SPOOL_CHECK(v.dtype() == DType::kF32 || v.dtype() == DType::kF64, InvalidArgument,
                 "ReplicaContext::all_reduce: f32 or f64 tensors, got ", dtype_name(v.dtype()));
+    if (v.dtype() != dtype) dtype = DType::kF64;
     total += v.numel();
   }
-  Tensor flat = Tensor::empty(Shape{total}, DType::kF64);
+  Tensor flat = Tensor::empty(Shape{total}, dtype);
+  const std::size_t element = flat.element_size();
   std::int64_t at = 0;
   for (const Tensor& v : values) {
-    const Tensor as_f64 = v.cast(DType::kF64).contiguous();
-    std::memcpy(flat.data<double>() + at, as_f64.data<double>(), static_cast<std::size_t>(v.numel()) * sizeof(double));
+    const Tensor same = v.dtype() == dtype ? v.contiguous() : v.cast(dtype).contiguous();
+    std::memcpy(static_cast<char*>(flat.raw_data()) + static_cast<std::size_t>(at) * element, same.raw_data(),
+                static_cast<std::size_t>(v.numel()) * element);
     at += v.numel();
   }
   sum_->all_reduce(local_id, flat);
@@ -125,7 +130,7 @@ std::vector<Tensor> Strategy::all_reduce_in_replica(int local_id, ReduceOp op, c
   for (const Tensor& v : values) {
     Tensor part = flat.slice(0, at, at + v.numel()).reshape(v.shape().dims());
     if (op == ReduceOp::kMean) part = kernels::div(part, static_cast<double>(num_replicas_in_sync()));
-    out.push_back(part.cast(v.dtype()).contiguous());
+    out.push_back(part.dtype() == v.dtype() ? part : part.cast(v.dtype()).contiguous());
     at += v.numel();
   }
   return out;

@@ -1,0 +1,116 @@
+// Multi-worker figures, run under mpirun (bench/mpi/mpi_compare.sh starts it):
+//   mpirun -np 2 build/bench/bench_mpi
+// - allreduce: ReplicaContext::all_reduce of the CNN's gradients (225 034 floats in 8
+//   tensors: packing into one buffer, MPI_Allreduce, views back) beside a bare
+//   MPI_Allreduce of the same bytes, alternating, in the same run: spool_vs_mpi = bare
+//   time / Spool time (1: no overhead; the issue asks for >= 0.9).
+// - train_step/cnn: Trainer::train_step under MultiWorkerMirroredStrategy (1 replica
+//   per worker, global batch 64, Fashion-MNIST in memory): examples/s of the job, to
+//   set beside bench_training replicas/cnn (Mirrored(2) in one process).
+// Rank 0 prints one line per figure, "name key=value ...".
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "spool/spool.h"
+
+namespace {
+
+using namespace spool;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void allreduce(distribute::Strategy& strategy) {
+  const layers::Sequential model = layers::zoo_model("cnn", Shape{28, 28, 1}, 10, 42);
+  std::vector<Tensor> grads;
+  std::int64_t floats = 0;
+  for (const auto& v : model.trainable_variables()) {
+    grads.push_back(Tensor::ones(v.shape(), DType::kF32));
+    floats += v.shape().numel();
+  }
+  std::vector<float> bare(static_cast<std::size_t>(floats), 1.0f);
+  const data::Element nothing{Tensor::scalar<float>(0)};
+  const distribute::DistributedBatch batch{.parts = {nothing}, .sample_weights = {Tensor()}, .global_examples = 1};
+  auto spool_once = [&] {
+    strategy.run(
+        [&](const distribute::ReplicaContext& ctx, const data::Element&) {
+          return ctx.all_reduce(distribute::ReduceOp::kSum, grads)[0];
+        },
+        batch);
+  };
+  auto bare_once = [&] {
+    MPI_Allreduce(MPI_IN_PLACE, bare.data(), static_cast<int>(bare.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  };
+  for (int i = 0; i < 20; ++i) spool_once(), bare_once();
+  constexpr int kRounds = 30, kCalls = 20;
+  std::vector<double> spool_s, bare_s;
+  for (int r = 0; r < kRounds; ++r) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    auto t = Clock::now();
+    for (int i = 0; i < kCalls; ++i) bare_once();
+    bare_s.push_back(seconds_since(t) / kCalls);
+    MPI_Barrier(MPI_COMM_WORLD);
+    t = Clock::now();
+    for (int i = 0; i < kCalls; ++i) spool_once();
+    spool_s.push_back(seconds_since(t) / kCalls);
+  }
+  std::sort(spool_s.begin(), spool_s.end());
+  std::sort(bare_s.begin(), bare_s.end());
+  const double spool_median = spool_s[kRounds / 2], bare_median = bare_s[kRounds / 2];
+  const double bytes = static_cast<double>(floats) * 4;
+  if (strategy.is_chief()) {
+    std::printf("allreduce workers=%d bytes=%.0f mpi_us=%.1f spool_us=%.1f mpi_GBps=%.3f spool_GBps=%.3f spool_vs_mpi=%.3f\n",
+                strategy.workers().size(), bytes, bare_median * 1e6, spool_median * 1e6, bytes / bare_median / 1e9,
+                bytes / spool_median / 1e9, bare_median / spool_median);
+  }
+}
+
+void train_step(distribute::Strategy& strategy) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist/";
+  if (!std::filesystem::exists(dir + "train-images-idx3-ubyte.gz")) {
+    if (strategy.is_chief()) std::printf("train_step/cnn skipped: no Fashion-MNIST\n");
+    return;
+  }
+  constexpr std::int64_t kExamples = 4096, kBatch = 64, kBlock = 2048;
+  const Tensor images =
+      data::convert_dtype(data::read_idx(dir + "train-images-idx3-ubyte.gz").narrow(0, 0, kExamples), DType::kF32)
+          .reshape({kExamples, 28, 28, 1});
+  const Tensor labels = data::read_idx(dir + "train-labels-idx1-ubyte.gz").narrow(0, 0, kExamples).cast(DType::kI64);
+  const auto scope = strategy.scope();
+  layers::Sequential model = layers::zoo_model("cnn", Shape{28, 28, 1}, 10, 42);
+  autodiff::Adam adam(autodiff::AdamOptions().learning_rate(1e-3));
+  losses::SparseCategoricalCrossentropy loss(losses::LossOptions().from_logits(true));
+  distribute::Trainer trainer(model, loss, adam, {"accuracy"});
+  std::int64_t next = 0;
+  auto block = [&] {
+    for (std::int64_t s = 0; s < kBlock / kBatch; ++s, next = (next + kBatch) % kExamples) {
+      trainer.train_step(images.narrow(0, next, kBatch), labels.narrow(0, next, kBatch).contiguous());
+    }
+  };
+  block();  // warm-up
+  constexpr int kBlocks = 8;
+  MPI_Barrier(MPI_COMM_WORLD);
+  const auto t = Clock::now();
+  for (int b = 0; b < kBlocks; ++b) block();
+  const double s = seconds_since(t);
+  if (strategy.is_chief()) {
+    std::printf("train_step/cnn workers=%d replicas_in_sync=%d global_batch=%lld ex_per_s=%.1f\n",
+                strategy.workers().size(), strategy.num_replicas_in_sync(), static_cast<long long>(kBatch),
+                kBlocks * kBlock / s);
+  }
+}
+
+}  // namespace
+
+int main() {
+  tune_malloc_for_streaming();  // as the spool command and the other benches do
+  distribute::MultiWorkerMirroredStrategy strategy;
+  allreduce(strategy);
+  train_step(strategy);
+  return 0;
+}

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Runs bench_mpi on K workers of this machine (default 2), one kernel thread each, and
+# bench_training's replicas/cnn (Mirrored(2) in one process) for the figure beside it.
+#   bench/mpi/mpi_compare.sh [BUILD_DIR] [K]     (default: build-bench, 2)
+set -e
+build=${1:-build-bench}
+workers=${2:-2}
+root=""
+[ "$(id -u)" = 0 ] && root="--allow-run-as-root"
+OMPI_MCA_btl_vader_single_copy_mechanism=none SPOOL_NUM_THREADS=1 \
+  mpirun $root --oversubscribe -np "$workers" "$build/bench/bench_mpi"
+"$build/bench/bench_training" --benchmark_filter='replicas/cnn'
