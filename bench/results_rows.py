@@ -286,3 +286,41 @@ def image_rows(B, hvh):
                    si(s, "images/s"), f"torchvision DataLoader {si(t, 'images/s')}" if t else
                    peer_missing("torchvision", "python3-torchvision python3-pil"), times(s / t) if t else "—",
                    "hvh_compare.py")
+
+
+def read_key_values(path):
+    """bench_mpi's output: one line per figure, "name key=value ...", as dicts by name."""
+    figures = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if parts and all("=" in p for p in parts[1:]):
+                    figures[parts[0]] = {k: float(v) for k, v in (p.split("=", 1) for p in parts[1:])}
+    except (OSError, ValueError):
+        pass
+    return figures
+
+
+def replica_rows(B, mpi):
+    """Mirrored(2) beside one replica (bench_training replicas/*), and the multi-worker
+    figures of bench_mpi under `mpirun -np 2` (the all-reduce beside a bare MPI_Allreduce,
+    the CNN step on 2 workers beside Mirrored(2))."""
+    for model in ("cnn", "mlp"):
+        name = f"replicas/{model}"
+        m, one, two = (B.get(name, k) for k in ("mirrored2_ex_per_s", "one_core_ex_per_s", "two_threads_ex_per_s"))
+        if m and one and two:
+            yield (f"training step, {model}, Mirrored(2) on 2 cores vs one replica on one core (examples/s)", si(m),
+                   f"one replica, 1 thread {si(one)}", times(m / one), f"bench_training {name}")
+            yield (f"training step, {model}, Mirrored(2) vs one replica with 2 kernel threads (examples/s)", si(m),
+                   f"one replica, 2 threads {si(two)}", times(m / two), f"bench_training {name}")
+    a = mpi.get("allreduce")
+    if a:
+        yield (f"all-reduce of the CNN's gradients ({a['bytes'] / 1e6:.2f} MB), 2 workers (`mpirun -np 2`)",
+               f"{a['spool_us']:.0f} µs", f"bare `MPI_Allreduce` {a['mpi_us']:.0f} µs", times(a["spool_vs_mpi"]),
+               "bench_mpi allreduce")
+    t, m = mpi.get("train_step/cnn"), B.get("replicas/cnn", "mirrored2_ex_per_s")
+    if t:
+        yield ("training step, cnn, 2 MPI workers of 1 thread on one machine (examples/s)", si(t["ex_per_s"]),
+               f"Mirrored(2) in one process {si(m)}" if m else "—", times(t["ex_per_s"] / m) if m else "—",
+               "bench_mpi train_step/cnn")

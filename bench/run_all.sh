@@ -59,7 +59,8 @@ if ((do_build)); then
   stamp "configure $build"
   cmake -S "$root" -B "$build" "${settings[@]}" >/dev/null
   stamp "build"
-  cmake --build "$build" -j"$jobs" --target bench_io bench_kernels bench_pipeline bench_training bench_image spool_cli
+  cmake --build "$build" -j"$jobs" --target bench_io bench_kernels bench_pipeline bench_training bench_image bench_mpi \
+    spool_cli
 fi
 
 rm -rf "$results"
@@ -95,15 +96,23 @@ if ((quick)); then
   run bench_io '^(crc32c/(spool|portable|memcpy)/65536$|read/(plain_read|tfrecord/buffered)/4096$|gzip/(tfrecord|zlib_gzread)$|example/(parse/spool|reference/memcpy))'
   run bench_kernels '^(gemm/[a-z]+/(512|mlp_fwd_32x784x128)/|fma_peak|conv2d/[a-z]+/fmnist[12]_[a-z0-9_]+/threads:|elementwise/(memcpy|spool/add_inplace_1M/threads:1))'
   run bench_pipeline '^(map_chain/range/stats:1|tfrecord_parse_batch/parallelism:[02]|parallel_map/spin_rounds/(2000|10000)|fashion_mnist/shuffle:60000/parallelism:1)'
-  run bench_training '^bm_step/adam/tape_grads/threads:1'
+  run bench_training '^(bm_step/adam/tape_grads/threads:1|replicas/cnn)'
   run bench_image '^(BM_JpegPaired|BM_HorsesVsHumans/2)'
 else
   run bench_io '.'
   run bench_kernels '.'
   run bench_pipeline '.'
-  run bench_training '^bm_step/'
+  run bench_training '^(bm_step/|replicas/)'
   run bench_image '.'
 fi
+
+# Two MPI workers on this machine, one kernel thread each (bench/mpi/mpi_compare.sh).
+stamp "bench_mpi (mpirun -np 2)"
+root_flag=()
+[ "$(id -u)" = 0 ] && root_flag=(--allow-run-as-root)
+OMPI_MCA_btl_vader_single_copy_mechanism=none SPOOL_NUM_THREADS=1 \
+  mpirun "${root_flag[@]}" --oversubscribe -np 2 "$build/bench/bench_mpi" >"$results/bench_mpi.txt" ||
+  echo "bench_mpi failed (status $?)" >&2
 
 if ((quick)); then
   peer train_compare bash "$root/bench/training/train_compare.sh" "$build" --repeat 1 --no-memory
