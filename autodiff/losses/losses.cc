@@ -120,6 +120,12 @@ Tensor compute_average_loss(const Tensor& per_example, std::optional<std::int64_
   return div(reduce_loss(per_example, Reduction::kSum, sample_weight), static_cast<double>(n));
 }
 
+Tensor scale_regularization_loss(const Tensor& regularization_loss, int num_replicas_in_sync) {
+  SPOOL_CHECK(num_replicas_in_sync >= 1, InvalidArgument, "scale_regularization_loss: num_replicas_in_sync must be ",
+              "at least 1, got ", num_replicas_in_sync);
+  return div(regularization_loss, static_cast<double>(num_replicas_in_sync));
+}
+
 void Loss::refuse_from_logits() const {
   SPOOL_CHECK(!options_.from_logits(), InvalidArgument, name(), ": has no from_logits option");
 }

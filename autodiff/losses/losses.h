@@ -5,6 +5,7 @@
 //   Tensor loss = loss_fn(labels, logits);                  // [] mean over the batch
 //   Tensor per_example = losses::mean_squared_error(y, y_hat); // [N]
 //   Tensor scaled = losses::compute_average_loss(per_example, /*global_batch_size=*/64);
+//   Tensor l2 = losses::scale_regularization_loss(weight_decay, ctx.num_replicas_in_sync());
 //
 // The functions return per-example losses: the batch shape (predictions' shape without
 // the last axis), the last axis reduced as Keras does (a sum for the cross-entropies,
@@ -54,6 +55,10 @@ Tensor reduce_loss(const Tensor& per_example, Reduction reduction, const Tensor&
 // batch's mean. Without global_batch_size, per_example's first extent (one replica).
 Tensor compute_average_loss(const Tensor& per_example, std::optional<std::int64_t> global_batch_size = std::nullopt,
                             const Tensor& sample_weight = Tensor());
+// tf.nn.scale_regularization_loss: a loss every replica adds whole (weight decay, say)
+// divided by the replicas in sync, so that the replicas' summed gradients count it
+// once (ReplicaContext::num_replicas_in_sync, distribute/strategy.h).
+Tensor scale_regularization_loss(const Tensor& regularization_loss, int num_replicas_in_sync);
 
 class LossOptions {
  public:
