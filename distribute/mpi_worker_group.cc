@@ -33,7 +33,10 @@ class MpiWorkerGroup final : public WorkerGroup {
   void all_reduce_sum(std::span<float> values) override { in_place(values, MPI_SUM); }
   void all_reduce_sum(std::span<double> values) override { in_place(values, MPI_SUM); }
   void all_reduce_max(std::span<std::int64_t> values) override { in_place(values, MPI_MAX); }
-  void broadcast(std::string& bytes) override { mpi::broadcast(world_, bytes, 0); }
+  void broadcast_from(int root, std::string& bytes) override {
+    SPOOL_CHECK(root >= 0 && root < size(), InvalidArgument, "broadcast from worker ", root, " of ", size());
+    mpi::broadcast(world_, bytes, root);
+  }
   void barrier() override { world_.barrier(); }
   [[noreturn]] void abort_job(const std::string& message) override {
     std::cerr << "spool: " << describe() << ": " << message << "; ending every worker of the job" << std::endl;

@@ -28,7 +28,9 @@ class WorkerGroup {
   virtual void all_reduce_sum(std::span<double> values) = 0;
   virtual void all_reduce_max(std::span<std::int64_t> values) = 0;
   // Worker 0's bytes, on every worker.
-  virtual void broadcast(std::string& bytes) = 0;
+  void broadcast(std::string& bytes) { broadcast_from(0, bytes); }
+  // Worker `root`'s bytes, on every worker (gathering a few strings: one call per root).
+  virtual void broadcast_from(int root, std::string& bytes) = 0;
   virtual void barrier() = 0;
   // Ends every worker of the job after `message` is printed (MPI_Abort): what a worker
   // does when it cannot take part in the next collective, so that no worker waits in
@@ -46,7 +48,7 @@ class LocalWorkerGroup final : public WorkerGroup {
   void all_reduce_sum(std::span<float>) override {}
   void all_reduce_sum(std::span<double>) override {}
   void all_reduce_max(std::span<std::int64_t>) override {}
-  void broadcast(std::string&) override {}
+  void broadcast_from(int, std::string&) override {}
   void barrier() override {}
   [[noreturn]] void abort_job(const std::string& message) override;
 };

@@ -1,9 +1,11 @@
 // spool bench: builds an input pipeline from flags, runs it and prints its
 // throughput, the time to its first batch and what each stage did (or one JSON
 // object with the same figures).
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -11,7 +13,9 @@
 #include <vector>
 
 #include "cli_common.h"
+#include "job_workers.h"
 #include "json_lines.h"
+#include "spool/data/auto_shard.h"
 #include "spool/data/dataset.h"
 #include "spool/data/io/feature_view.h"
 #include "spool/data/io/tfrecord_reader.h"
@@ -78,6 +82,16 @@ constexpr std::string_view kUsage =
     "   \"peak_buffered_bytes\":N, \"stages\":[{\"name\":..., \"elements\":N,\n"
     "   \"self_seconds\":S, \"wait_seconds\":S, \"bytes\":N, \"skipped_errors\":N}, ...]}\n"
     "setup_seconds is the time to make the Dataset (globbing, decoding IDX files).\n"
+    "\"workers\":K and \"sharding\":REASON say how the input was split (1 and \"off: one\n"
+    "worker\" in one process).\n"
+    "\n"
+    "Started by mpirun (mpirun -np K spool bench ...), each worker runs its share of the\n"
+    "source, taken before shuffle, map and batch by tf.data's AUTO shard policy (FILE:\n"
+    "every K-th file when there are at least K files, else DATA: every K-th element);\n"
+    "worker 0 prints the job's figures: elements, batches and bytes summed over the\n"
+    "workers, seconds (first batch, setup) of the slowest, rates from those, and its own\n"
+    "stage table; the text output adds a workers: line. An error on any worker ends the\n"
+    "job with exit status 1 and the message naming the worker.\n"
     "\n"
     "Exit status: 0; 1 when the data cannot be read or does not fit the pipeline (the\n"
     "library's message); 2 for bad usage.";
@@ -244,8 +258,16 @@ data::MapFn decode_fn(std::optional<data::ImageSize> size) {
 
 std::string count_text(std::int64_t n) { return n == data::kAutotune ? "auto" : std::to_string(n); }
 
-// The Dataset the flags describe, and a one-line description of it.
-data::Dataset build(const Config& c, std::string& description) {
+// How the job's workers split the input: the auto_shard reason, or "off: one worker".
+struct Sharding {
+  int workers = 1;
+  int rank = 0;
+  std::string reason = "off: one worker";
+};
+
+// The Dataset the flags describe (this worker's share of its source), and a one-line
+// description of it.
+data::Dataset build(const Config& c, std::string& description, Sharding& sharding) {
   std::optional<data::Dataset> ds;
   data::MapFn map_fn;
   if (c.source_kind == "tfrecord") {
@@ -262,6 +284,12 @@ data::Dataset build(const Config& c, std::string& description) {
     ds = data::ImageFolderDataset(c.source_arg);
     description = "images";
     if (c.decode) map_fn = decode_fn(c.resize);
+  }
+  if (sharding.workers > 1) {
+    // Before shuffle, map and batch, as tf.data shards a multi-worker input.
+    data::AutoShard mine = data::auto_shard(*ds, sharding.workers, sharding.rank);
+    ds = std::move(mine.dataset);
+    sharding.reason = mine.reason;
   }
   if (c.shuffle > 0) {
     ds = ds->shuffle(c.shuffle, /*seed=*/0);
@@ -327,7 +355,7 @@ Result run(const data::Dataset& ds, const Config& c) {
 
 double per_second(double count, double seconds) { return seconds > 0 ? count / seconds : 0.0; }
 
-void print_json(const Result& r, const std::string& description) {
+void print_json(const Result& r, const std::string& description, const Sharding& sharding) {
   json::array stages;
   std::int64_t skipped = 0;
   for (const data::StageStats& s : r.stats.stages) {
@@ -350,11 +378,13 @@ void print_json(const Result& r, const std::string& description) {
                          {"pipeline", utf8_or_replaced(description)},
                          {"skipped_errors", skipped},
                          {"peak_buffered_bytes", r.stats.peak_buffered_bytes},
-                         {"stages", std::move(stages)}};
+                         {"stages", std::move(stages)},
+                         {"workers", sharding.workers},
+                         {"sharding", utf8_or_replaced(sharding.reason)}};
   std::cout << json::serialize(out) << '\n';
 }
 
-void print_text(const Result& r, const std::string& description) {
+void print_text(const Result& r, const std::string& description, const Sharding& sharding) {
   const auto rate = [&](double count) { return per_second(count, r.seconds); };
   char line[256];
   std::snprintf(line, sizeof line,
@@ -362,7 +392,12 @@ void print_text(const Result& r, const std::string& description) {
                 static_cast<long long>(r.elements), static_cast<long long>(r.batches), r.seconds,
                 rate(static_cast<double>(r.elements)), rate(static_cast<double>(r.batches)),
                 rate(static_cast<double>(r.bytes)) / 1e6);
-  std::cout << "pipeline: " << description << '\n' << line;
+  std::cout << "pipeline: " << description << '\n';
+  if (sharding.workers > 1) {
+    std::cout << "workers: " << sharding.workers << " (" << sharding.reason
+              << "); elements and bytes summed over them, seconds of the slowest, stages of worker 0\n";
+  }
+  std::cout << line;
   std::snprintf(line, sizeof line, "first batch after %.4f s (setup %.4f s)\n", r.first_batch_seconds,
                 r.setup_seconds);
   std::cout << line << r.stats;
@@ -394,17 +429,36 @@ int run_bench(const Args& args) {
     // From here on every library error is about the data (or the files): exit 1, even
     // when the library calls it an InvalidArgument (a record that does not parse or
     // batch against the inferred spec).
+    JobWorkers workers = JobWorkers::of_launcher();
     try {
-      const Clock::time_point t0 = Clock::now();
+      Sharding sharding{workers.size(), workers.rank()};
       std::string description;
-      const data::Dataset ds = build(config, description);
-      const double setup = seconds_between(t0, Clock::now());
-      Result result = run(ds, config);
-      result.setup_seconds = setup;
+      Result result;
+      std::exception_ptr error;
+      try {
+        const Clock::time_point t0 = Clock::now();
+        const data::Dataset ds = build(config, description, sharding);
+        const double setup = seconds_between(t0, Clock::now());
+        result = run(ds, config);
+        result.setup_seconds = setup;
+      } catch (...) {
+        error = std::current_exception();
+      }
+      // One worker's error ends every worker (named on the one that failed).
+      workers.agree(error, [] {});
+      std::array<std::int64_t, 3> counts{result.elements, result.batches, result.bytes};
+      workers.sum(counts);
+      result.elements = counts[0];
+      result.batches = counts[1];
+      result.bytes = counts[2];
+      result.seconds = workers.max(result.seconds);
+      result.first_batch_seconds = workers.max(result.first_batch_seconds);
+      result.setup_seconds = workers.max(result.setup_seconds);
+      if (!workers.first()) return kExitOk;
       if (config.json) {
-        print_json(result, description);
+        print_json(result, description, sharding);
       } else {
-        print_text(result, description);
+        print_text(result, description, sharding);
       }
     } catch (const spool::Error& e) {
       std::cerr << "spool bench: " << e.what() << '\n';

@@ -18,6 +18,8 @@ int run_command(std::string_view command, const std::function<int()>& body) {
   };
   try {
     return body();
+  } catch (const QuietExit& e) {
+    return e.code;
   } catch (const UsageError& e) {
     return report(e.what(), kExitUsage);
   } catch (const po::error& e) {

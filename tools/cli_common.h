@@ -33,6 +33,13 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown by a worker of an mpirun job that stops because another worker failed and
+// reports why (job_workers.h): run_command returns `code` and prints nothing, so the
+// job's log holds one message per cause.
+struct QuietExit {
+  int code = kExitDataError;
+};
+
 // Runs `body`, printing "spool COMMAND: message" on stderr for any error it throws and
 // mapping it to the exit-code contract above.
 int run_command(std::string_view command, const std::function<int()>& body);

@@ -5,13 +5,18 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <limits>
 #include <iostream>
 #include <optional>
 #include <thread>
 
 #include "convert_output.h"
+#include "job_workers.h"
 #include "ordered_parallel.h"
 #include "spool/data/io/example.h"
+#include "spool/distribute/mpi_worker_group.h"
 #include "spool/distribute/progress_bar.h"
 #include "spool/tensor/error.h"
 
@@ -48,7 +53,16 @@ const std::string_view kConvertOutputHelp =
     "terminal (stderr), nothing otherwise; a summary line ends the run (stdout).\n"
     "Bad input (an unreadable or corrupt image, a bad IDX header) stops the run with\n"
     "exit status 1 and a message naming the file; --skip-errors reports such items on\n"
-    "stderr, leaves them out and lists them in dataset_info.json under \"skipped\".";
+    "stderr, leaves them out and lists them in dataset_info.json under \"skipped\".\n"
+    "Started by mpirun (mpirun -np K spool convert ...), worker r writes the shards s\n"
+    "with s mod K = r of every split, converting only their items: the same files,\n"
+    "byte for byte, as one process writes. Worker 0 alone checks and makes --out,\n"
+    "writes dataset_info.json (the job's totals) and prints the summary and the bar;\n"
+    "--threads defaults to the cores over the workers on the machine. An error on any\n"
+    "worker ends the job with exit status 1 and the message naming the worker; nothing\n"
+    "is left in --out. With --skip-errors a skipped item leaves its shard one record\n"
+    "short (item k of a split still goes to shard k mod N) instead of shifting the\n"
+    "items after it, so the shards then differ from one process's.";
 
 std::string encode_image_example(const ImageRecord& image) {
   data::Example ex;
@@ -87,7 +101,9 @@ CommonOptions common_options_of(const po::variables_map& vm) {
     throw UsageError("--compression '" + c.compression_name + "' is not one of none, zlib, gzip");
   }
   c.compression = data::parse_compression(c.compression_name);
-  c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Workers that mpirun starts on one machine share its cores.
+  c.threads = std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) /
+                              distribute::local_workers());
   if (vm.count("threads") > 0) {
     c.threads = vm["threads"].as<int>();
     if (c.threads < 1 || c.threads > 1024) {
@@ -133,6 +149,20 @@ class SizeTally {
     if (!first_) first_ = size;
     uniform_ = uniform_ && *first_ == size;
   }
+  // The tally of every worker's images, on every worker.
+  void combine(JobWorkers& workers) {
+    if (workers.size() == 1) return;
+    constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();  // no image: the max ignores it
+    std::array<std::int64_t, 8> v{first_ ? 1 : 0, kNone, kNone, kNone, kNone, kNone, kNone, uniform_ ? 0 : 1};
+    for (std::size_t i = 0; first_ && i < 3; ++i) {
+      v[1 + i] = (*first_)[i];
+      v[4 + i] = -(*first_)[i];  // max of -x: the min of x
+    }
+    workers.max(v);
+    if (v[0] == 0) return;
+    first_ = {v[1], v[2], v[3]};
+    uniform_ = v[7] == 0 && v[1] == -v[4] && v[2] == -v[5] && v[3] == -v[6];
+  }
   json::value to_json() const {
     if (!first_ || !uniform_) return nullptr;
     return json::object{{"height", (*first_)[0]}, {"width", (*first_)[1]}, {"channels", (*first_)[2]}};
@@ -164,6 +194,34 @@ class InterruptGuard {
   void (*old_term_)(int);
 };
 
+// Where an item goes: its split and (under mpirun) its shard, k mod shards.
+struct ItemPlace {
+  int split = 0;
+  int shard = 0;
+};
+
+// The skipped items of every worker ([item, file, error] each), in item order, as
+// dataset_info.json lists them: {"file": F, "error": MESSAGE}.
+json::array gather_skipped(JobWorkers& workers, const json::array& mine) {
+  std::int64_t count = static_cast<std::int64_t>(mine.size());
+  workers.sum(std::span(&count, 1));
+  std::vector<json::array> lists;
+  if (workers.size() == 1 || count == 0) {
+    lists.push_back(mine);
+  } else {
+    for (const std::string& text : workers.all_gather(json::serialize(mine))) lists.push_back(json::parse(text).as_array());
+  }
+  std::vector<const json::array*> entries;
+  for (const json::array& list : lists) {
+    for (const json::value& entry : list) entries.push_back(&entry.as_array());
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const json::array* a, const json::array* b) { return a->at(0).as_int64() < b->at(0).as_int64(); });
+  json::array out;
+  for (const json::array* e : entries) out.push_back({{"file", e->at(1)}, {"error", e->at(2)}});
+  return out;
+}
+
 json::object feature_kinds() {
   return {{"image/encoded", "bytes"},    {"image/format", "bytes"},   {"image/height", "int64"},
           {"image/width", "int64"},      {"image/channels", "int64"}, {"image/class/label", "int64"},
@@ -173,23 +231,57 @@ json::object feature_kinds() {
 }  // namespace
 
 int run_job(const Job& job, const CommonOptions& common) {
+  JobWorkers workers = JobWorkers::of_launcher();
+  const bool distributed = workers.size() > 1;
+  const OutputShare share{workers.rank(), workers.size()};
   std::vector<SplitShards> shards;
-  std::vector<int> split_of_item;  // split index of each item
+  std::vector<ItemPlace> places;  // where each item goes (one process: its split only)
   for (std::size_t s = 0; s < job.splits.size(); ++s) {
     shards.push_back({job.splits[s].prefix, job.splits[s].shards});
-    split_of_item.insert(split_of_item.end(), static_cast<std::size_t>(job.splits[s].examples), static_cast<int>(s));
+    for (std::int64_t k = 0; k < job.splits[s].examples; ++k) {
+      places.push_back({static_cast<int>(s), static_cast<int>(k % job.splits[s].shards)});
+    }
   }
-  const auto total = static_cast<std::int64_t>(split_of_item.size());
-  ConvertOutput out(common.out, common.overwrite, shards, data::WriterOptions().compression(common.compression));
+  const auto total = static_cast<std::int64_t>(places.size());
+  std::vector<std::int64_t> mine;  // the items this worker converts, in order
+  for (std::int64_t item = 0; item < total; ++item) {
+    if (share.owns(places[static_cast<std::size_t>(item)].shard)) mine.push_back(item);
+  }
+
+  // Worker 0 alone checks and makes the folder; then every worker opens its shards.
+  bool created_dir = false;
+  workers.on_first([&] { created_dir = prepare_output_folder(common.out, common.overwrite); });
+  const auto remove_made_folder = [&] {
+    std::error_code ec;
+    if (created_dir) std::filesystem::remove(common.out, ec);  // only when empty
+  };
+  std::optional<ConvertOutput> out;
+  const auto discard_files = [&] {
+    if (out) out->discard_files();
+  };
+  std::exception_ptr error;
+  try {
+    out.emplace(common.out, common.overwrite, created_dir, shards,
+                data::WriterOptions().compression(common.compression), share);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  workers.agree(error, discard_files, remove_made_folder);
 
   const InterruptGuard interrupt_guard;
-  distribute::ProgressBar bar(std::cerr, total,
-                              distribute::ProgressBar::Options().style(distribute::ProgressBar::Style::kThroughput).unit("images"));
+  const auto n_mine = static_cast<std::int64_t>(mine.size());
+  distribute::ProgressBar bar(
+      std::cerr, n_mine,
+      distribute::ProgressBar::Options()
+          .style(distribute::ProgressBar::Style::kThroughput)
+          .unit("images")
+          .mode(workers.first() ? distribute::ProgressBar::Mode::kAuto : distribute::ProgressBar::Mode::kSilent));
   SizeTally sizes;
   std::vector<std::vector<std::int64_t>> class_counts(job.splits.size(),
                                                       std::vector<std::int64_t>(job.classes.size(), 0));
-  json::array skipped;
-  const std::function<Outcome(std::int64_t)> produce = [&](std::int64_t item) -> Outcome {
+  json::array skipped;  // [item, file, error] of this worker's skipped items
+  const std::function<Outcome(std::int64_t)> produce = [&](std::int64_t i) -> Outcome {
+    const std::int64_t item = mine[static_cast<std::size_t>(i)];
     if (!common.skip_errors) return {job.convert(item), {}};
     try {
       return {job.convert(item), {}};
@@ -197,51 +289,84 @@ int run_job(const Job& job, const CommonOptions& common) {
       return {std::nullopt, e.what()};
     }
   };
-  const std::function<void(std::int64_t, Outcome &&)> consume = [&](std::int64_t item, Outcome&& outcome) {
-    SPOOL_CHECK(g_interrupted == 0, Cancelled, "interrupted after ", item, " of ", total, " items; ",
+  const std::function<void(std::int64_t, Outcome &&)> consume = [&](std::int64_t i, Outcome&& outcome) {
+    SPOOL_CHECK(g_interrupted == 0, Cancelled, "interrupted after ", i, " of ", n_mine, " items; ",
                 spool::quoted(common.out), " is left as it was");
-    const int split = split_of_item[static_cast<std::size_t>(item)];
+    const std::int64_t item = mine[static_cast<std::size_t>(i)];
+    const ItemPlace place = places[static_cast<std::size_t>(item)];
     if (outcome.value) {
-      out.write(split, outcome.value->record);
+      // One process counts only items written (a skip shifts the rest); a worker of
+      // several cannot see the others' skips, so each item keeps its shard.
+      if (distributed) {
+        out->write_to(place.split, place.shard, outcome.value->record);
+      } else {
+        out->write(place.split, outcome.value->record);
+      }
       sizes.add(*outcome.value);
-      ++class_counts[static_cast<std::size_t>(split)].at(static_cast<std::size_t>(outcome.value->label));
+      ++class_counts[static_cast<std::size_t>(place.split)].at(static_cast<std::size_t>(outcome.value->label));
     } else {
       bar.clear();
       std::cerr << "spool convert: skipped " << outcome.error << '\n';
-      skipped.push_back({{"file", job.name(item)}, {"error", outcome.error}});
+      skipped.push_back(json::array{item, job.name(item), outcome.error});
     }
-    bar.update(item + 1);
+    bar.update(i + 1);
   };
   const std::int64_t window = 4 * static_cast<std::int64_t>(common.threads) + 16;
-  run_ordered<Outcome>(total, common.threads, window, produce, consume);
+  try {
+    run_ordered<Outcome>(n_mine, common.threads, window, produce, consume);
+  } catch (...) {
+    error = std::current_exception();
+  }
   bar.finish();
+  workers.agree(error, discard_files, remove_made_folder);
 
-  json::object splits = out.splits_info();
+  // The job's totals, on every worker.
+  std::vector<std::vector<std::int64_t>> shard_examples = out->shard_examples();
+  for (std::vector<std::int64_t>& counts : shard_examples) workers.sum(counts);
+  for (std::vector<std::int64_t>& counts : class_counts) workers.sum(counts);
+  sizes.combine(workers);
+  const json::array all_skipped = gather_skipped(workers, skipped);
+
+  // Every worker renames its shards; then worker 0 writes dataset_info.json.
+  try {
+    out->close_shards();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  workers.agree(error, discard_files, remove_made_folder);
+
+  json::object splits = splits_info(shards, shard_examples);
   std::int64_t written = 0;
   std::string per_split;
   int shard_total = 0;
   for (std::size_t s = 0; s < job.splits.size(); ++s) {
     json::object& split = splits.at(job.splits[s].prefix).as_object();
-    const std::vector<std::int64_t>& counts = class_counts[s];
-    split["class_counts"] = json::value_from(counts);
+    split["class_counts"] = json::value_from(class_counts[s]);
     const std::int64_t n = split.at("examples").as_int64();
     written += n;
     shard_total += job.splits[s].shards;
     per_split += (s > 0 ? ", " : "") + job.splits[s].prefix + " " + std::to_string(n);
   }
-  json::object info{{"source", job.source},
-                    {"classes", json::value_from(job.classes)},
-                    {"examples", written},
-                    {"splits", std::move(splits)},
-                    {"shard_assignment", "round-robin"},
-                    {"image_format", job.image_format},
-                    {"compression", common.compression_name},
-                    {"image_size", sizes.to_json()},
-                    {"features", feature_kinds()},
-                    {"skipped", std::move(skipped)},
-                    {"options", job.options}};
-  const std::size_t skipped_count = info.at("skipped").as_array().size();
-  out.commit(info);
+  const json::object info{{"source", job.source},
+                          {"classes", json::value_from(job.classes)},
+                          {"examples", written},
+                          {"splits", std::move(splits)},
+                          {"shard_assignment", "round-robin"},
+                          {"image_format", job.image_format},
+                          {"compression", common.compression_name},
+                          {"image_size", sizes.to_json()},
+                          {"features", feature_kinds()},
+                          {"skipped", all_skipped},
+                          {"options", job.options}};
+  try {
+    if (workers.first()) out->write_info(info);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  workers.agree(error, discard_files, remove_made_folder);
+  out->keep();
+  if (!workers.first()) return kExitOk;
+  if (common.overwrite) out->remove_stale_shards();
 
   const double seconds = std::chrono::duration<double>(Clock::now() - job.started).count();
   char rate[64];
@@ -249,7 +374,7 @@ int run_job(const Job& job, const CommonOptions& common) {
                 seconds > 0 ? static_cast<double>(total) / seconds : 0.0);
   std::cout << "wrote " << written << " examples (" << per_split << ") in " << shard_total << " shards to "
             << spool::quoted(common.out);
-  if (skipped_count > 0) std::cout << ", skipped " << skipped_count;
+  if (!all_skipped.empty()) std::cout << ", skipped " << all_skipped.size();
   std::cout << "; " << rate << '\n';
   return kExitOk;
 }

@@ -11,6 +11,16 @@
 // split goes to shard (k mod shards) of that split, counting only items written, so
 // the shards' contents are a function of the inputs and options, never of the
 // number of threads.
+//
+// Under mpirun with K > 1 workers (job_workers.h), worker r writes the shards s with
+// s mod K = r and converts only their items, so the files are byte for byte one
+// process's. A worker cannot see the others' skips (--skip-errors): there item k of a
+// split goes to shard k mod shards whether or not an earlier item was skipped, and a
+// skipped item leaves its shard one record short. Worker 0 checks and makes the
+// folder; after the loop the workers agree (one failed: all discard, and the job ends
+// with its error named), rename their shards, agree again; worker 0 writes
+// dataset_info.json from the totals summed over the workers and prints the summary.
+// Every worker must build the same Job (the same files, in the same order).
 // Thread-safety: run_job calls job.convert from several threads at once.
 #pragma once
 
@@ -91,8 +101,9 @@ int shards_for(const CommonOptions& common, std::int64_t examples);
 // The common options as JSON, for Job::options.
 boost::json::object common_options_json(const CommonOptions& common);
 
-// Runs the job, prints the summary line on stdout; returns kExitOk. Errors propagate
-// (after the output folder is cleaned up).
+// Runs the job (this worker's share of it under mpirun), prints the summary line on
+// stdout (worker 0); returns kExitOk. Errors propagate after the output folder is
+// cleaned up (on every worker: a worker that did not fail throws QuietExit).
 int run_job(const Job& job, const CommonOptions& common);
 
 int run_convert_idx(const Args& args);     // convert_idx.cc

@@ -19,26 +19,51 @@ std::string shard_file_name(std::string_view prefix, int index, int count) {
   return std::string(prefix) + digits;
 }
 
-ConvertOutput::ConvertOutput(std::string dir, bool overwrite, std::vector<SplitShards> splits,
-                             data::WriterOptions options)
-    : dir_(std::move(dir)), overwrite_(overwrite) {
+bool prepare_output_folder(const std::string& dir, bool overwrite) {
   std::error_code ec;
-  if (fs::exists(dir_, ec)) {
-    SPOOL_CHECK(fs::is_directory(dir_, ec), IoError, "output ", spool::quoted(dir_), " exists and is not a folder");
-    if (!fs::is_empty(dir_, ec) && !overwrite_) {
-      throw UsageError("output folder " + spool::quoted(dir_) + " is not empty (--overwrite replaces its contents)");
+  if (fs::exists(dir, ec)) {
+    SPOOL_CHECK(fs::is_directory(dir, ec), IoError, "output ", spool::quoted(dir), " exists and is not a folder");
+    if (!fs::is_empty(dir, ec) && !overwrite) {
+      throw UsageError("output folder " + spool::quoted(dir) + " is not empty (--overwrite replaces its contents)");
     }
-  } else {
-    fs::create_directories(dir_, ec);
-    SPOOL_CHECK(!ec, IoError, "cannot create the output folder ", spool::quoted(dir_), ": ", ec.message());
-    created_dir_ = true;
+    return false;
   }
+  fs::create_directories(dir, ec);
+  SPOOL_CHECK(!ec, IoError, "cannot create the output folder ", spool::quoted(dir), ": ", ec.message());
+  return true;
+}
+
+boost::json::object splits_info(const std::vector<SplitShards>& splits,
+                                const std::vector<std::vector<std::int64_t>>& shard_examples) {
+  boost::json::object out;
+  for (std::size_t s = 0; s < splits.size(); ++s) {
+    boost::json::array shards;
+    std::int64_t examples = 0;
+    for (int i = 0; i < splits[s].shards; ++i) {
+      const std::int64_t n = shard_examples.at(s).at(static_cast<std::size_t>(i));
+      shards.push_back({{"file", shard_file_name(splits[s].prefix, i, splits[s].shards)}, {"examples", n}});
+      examples += n;
+    }
+    out[splits[s].prefix] = {{"examples", examples}, {"shards", std::move(shards)}};
+  }
+  return out;
+}
+
+ConvertOutput::ConvertOutput(std::string dir, bool overwrite, bool created_dir, std::vector<SplitShards> splits,
+                             data::WriterOptions options, OutputShare share)
+    : dir_(std::move(dir)), overwrite_(overwrite), created_dir_(created_dir), share_(share) {
+  open_writers(std::move(splits), options);
+}
+
+void ConvertOutput::open_writers(std::vector<SplitShards> splits, const data::WriterOptions& options) {
   try {
     for (SplitShards& names : splits) {
       Split split{std::move(names), {}, 0};
+      split.writers.resize(static_cast<std::size_t>(split.names.shards));
       for (int i = 0; i < split.names.shards; ++i) {
+        if (!share_.owns(i)) continue;
         const fs::path path = fs::path(dir_) / shard_file_name(split.names.prefix, i, split.names.shards);
-        split.writers.emplace_back(path.string(), options);
+        split.writers[static_cast<std::size_t>(i)].emplace(path.string(), options);
       }
       splits_.push_back(std::move(split));
     }
@@ -53,32 +78,47 @@ ConvertOutput::~ConvertOutput() {
 }
 
 void ConvertOutput::write(int split, std::string_view record) {
+  const Split& s = splits_.at(static_cast<std::size_t>(split));
+  write_to(split, static_cast<int>(s.written % static_cast<std::int64_t>(s.writers.size())), record);
+}
+
+void ConvertOutput::write_to(int split, int shard, std::string_view record) {
   Split& s = splits_.at(static_cast<std::size_t>(split));
-  s.writers[static_cast<std::size_t>(s.written % static_cast<std::int64_t>(s.writers.size()))].write(record);
+  std::optional<data::TFRecordWriter>& writer = s.writers.at(static_cast<std::size_t>(shard));
+  SPOOL_CHECK(writer.has_value(), InternalError, "shard ", shard, " of ", s.names.prefix, " belongs to worker ",
+              shard % share_.workers, ", not ", share_.worker);
+  writer->write(record);
   ++s.written;
 }
 
-boost::json::object ConvertOutput::splits_info() const {
-  boost::json::object out;
+std::vector<std::vector<std::int64_t>> ConvertOutput::shard_examples() const {
+  std::vector<std::vector<std::int64_t>> out;
   for (const Split& s : splits_) {
-    boost::json::array shards;
-    for (const data::TFRecordWriter& w : s.writers) {
-      shards.push_back({{"file", fs::path(w.path()).filename().string()},
-                        {"examples", static_cast<std::int64_t>(w.records_written())}});
+    std::vector<std::int64_t>& counts = out.emplace_back();
+    for (const std::optional<data::TFRecordWriter>& w : s.writers) {
+      counts.push_back(w ? static_cast<std::int64_t>(w->records_written()) : 0);
     }
-    out[s.names.prefix] = {{"examples", s.written}, {"shards", std::move(shards)}};
   }
   return out;
 }
 
-void ConvertOutput::commit(const boost::json::object& info) {
+void ConvertOutput::close_shards() {
   try {
     for (Split& s : splits_) {
-      for (data::TFRecordWriter& w : s.writers) {
-        w.close();
-        renamed_.push_back(w.path());
+      for (std::optional<data::TFRecordWriter>& w : s.writers) {
+        if (!w) continue;
+        w->close();
+        renamed_.push_back(w->path());
       }
     }
+  } catch (...) {
+    discard();
+    throw;
+  }
+}
+
+void ConvertOutput::write_info(const boost::json::object& info) {
+  try {
     const std::string info_path = (fs::path(dir_) / kDatasetInfoName).string();
     detail::AtomicFile file(info_path);
     const std::string text = boost::json::serialize(info) + "\n";
@@ -89,16 +129,22 @@ void ConvertOutput::commit(const boost::json::object& info) {
     discard();
     throw;
   }
-  if (overwrite_) remove_stale_shards();
 }
 
-void ConvertOutput::discard() noexcept {
+void ConvertOutput::discard_files() noexcept {
   for (Split& s : splits_) {
-    for (data::TFRecordWriter& w : s.writers) w.discard();
+    for (std::optional<data::TFRecordWriter>& w : s.writers) {
+      if (w) w->discard();
+    }
   }
   std::error_code ec;
   for (const std::string& path : renamed_) fs::remove(path, ec);
   renamed_.clear();
+}
+
+void ConvertOutput::discard() noexcept {
+  discard_files();
+  std::error_code ec;
   if (created_dir_) fs::remove(dir_, ec);  // only when empty
 }
 
@@ -108,7 +154,7 @@ void ConvertOutput::remove_stale_shards() const {
   static const std::regex kShard("(train|validation|test)-[0-9]{5}-of-[0-9]{5}\\.tfrecord");
   std::set<std::string> written;
   for (const Split& s : splits_) {
-    for (const data::TFRecordWriter& w : s.writers) written.insert(fs::path(w.path()).filename().string());
+    for (int i = 0; i < s.names.shards; ++i) written.insert(shard_file_name(s.names.prefix, i, s.names.shards));
   }
   std::error_code ec;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
