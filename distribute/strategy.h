@@ -33,8 +33,9 @@
 // (broadcast_variables, which Trainer::fit calls). A step written for one replica runs
 // unchanged: inside run(), Optimizer::apply_gradients sums the replicas' gradients
 // (autodiff/cross_replica.h) over a flat buffer laid out like the model's arena, in
-// replica order and then with MPI_Allreduce across workers, and updates once. So a
-// given replica × worker count gives bitwise the same weights run after run.
+// replica order and then with MPI_Allreduce across workers, and takes one step with
+// the sum, each replica updating its share of the elements. So a given replica ×
+// worker count gives bitwise the same weights run after run.
 // Loss scaling is TensorFlow's: each replica minimises
 // compute_average_loss(per_example, global_batch_size), so the summed gradient is the
 // gradient of the global batch's mean loss.

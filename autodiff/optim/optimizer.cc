@@ -117,14 +117,33 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
   SPOOL_CHECK(grads.size() == variables.size(), InvalidArgument, kind_, ".apply_gradients: ", grads.size(),
               " gradients for ", variables.size(), " variables");
   if (CrossReplica* cross = current_cross_replica()) {
-    // Inside a replica: the strategy sums every replica's gradients and one of them
-    // runs the update (cross_replica.h). The scope is lifted for it, so it is local.
-    cross->apply_once(grads, variables, [&](std::span<const Tensor> summed) {
-      CrossReplicaScope local(nullptr);
-      apply_gradients(summed, variables);
-    });
+    // Inside a replica: the strategy sums every replica's gradients, then every replica
+    // updates its share of the elements with the sum (cross_replica.h). Each element's
+    // update is independent, so the shares change nothing in the result.
+    cross->apply_once(grads, variables,
+                      [&](std::span<const Tensor> summed, int part, int parts, const std::function<void()>& sync) {
+                        if (part == 0) {
+                          shared_runs_ = prepare_runs(summed, variables, &shared_learning_rate_, &shared_grads_);
+                        }
+                        sync();
+                        update_runs(shared_runs_, shared_learning_rate_, part, parts);
+                        sync();
+                        if (part == 0) {
+                          ++iterations_;
+                          shared_grads_.clear();
+                        }
+                      });
     return;
   }
+  double lr = 0;
+  std::vector<Tensor> kept;
+  const std::vector<Run> runs = prepare_runs(grads, variables, &lr, &kept);
+  update_runs(runs, lr, 0, 1);
+  ++iterations_;
+}
+
+std::vector<Optimizer::Run> Optimizer::prepare_runs(std::span<const Tensor> grads, std::span<const Variable> variables,
+                                                    double* learning_rate, std::vector<Tensor>* kept) {
   report_missing(grads, variables);
   build(variables);
   std::vector<Pending> pending;
@@ -139,12 +158,15 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
   }
   set_grad_scales(pending);
 
+  // The runs point into the contiguous gradients: *kept holds them for the caller.
+  for (const Pending& p : pending) kept->push_back(p.grad);
   // Runs: variables adjacent in their group whose gradients are adjacent too (views of
   // one gradient buffer laid out like the arena) are updated by one loop.
   std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
     return std::tie(a.entry->group, a.entry->offset) < std::tie(b.entry->group, b.entry->offset);
   });
-  const double lr = common_.learning_rate.at(iterations_);
+  *learning_rate = common_.learning_rate.at(iterations_);
+  std::vector<Run> runs;
   std::size_t i = 0;
   while (i < pending.size()) {
     const Entry& first = *pending[i].entry;
@@ -164,10 +186,25 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
     Run run{first.variable.dtype(), param, grad, {}, n, pending[i].scale};
     for (std::size_t s = 0; s < slot_specs_.size(); ++s)
       run.slots[s] = static_cast<char*>(groups_[first.group][s].raw_data()) + first.offset * element;
-    if (n > 0) update_in_chunks(run, lr);
+    if (n > 0) runs.push_back(run);
     i = j;
   }
-  ++iterations_;
+  return runs;
+}
+
+void Optimizer::update_runs(const std::vector<Run>& runs, double learning_rate, int part, int parts) {
+  for (const Run& run : runs) {
+    const std::int64_t begin = run.n * part / parts, end = run.n * (part + 1) / parts;
+    if (begin == end) continue;
+    Run share = run;
+    const std::size_t skip = static_cast<std::size_t>(begin) * dtype_size(run.dtype);
+    share.param = static_cast<char*>(run.param) + skip;
+    share.grad = static_cast<const char*>(run.grad) + skip;
+    for (std::size_t s = 0; s < kMaxSlots; ++s)
+      if (run.slots[s] != nullptr) share.slots[s] = static_cast<char*>(run.slots[s]) + skip;
+    share.n = end - begin;
+    update_in_chunks(share, learning_rate);
+  }
 }
 
 void Optimizer::update_in_chunks(const Run& run, double learning_rate) {

@@ -45,8 +45,9 @@
 // Lifetime: the optimizer keeps handles to the variables it has seen (they stay alive).
 // state()'s tensors view the slot buffers: valid, and changing, until the optimizer goes.
 // - Inside a replica of a distribution strategy (distribute/strategy.h), every
-//   replica calls apply_gradients with its own gradients and the update runs once with
-//   their sum, as in TensorFlow (cross_replica.h).
+//   replica calls apply_gradients with its own gradients and one step is taken with
+//   their sum, as in TensorFlow, each replica updating its share of the elements
+//   (cross_replica.h).
 // Thread-safety: one thread at a time; nothing else may use the variables during
 // apply_gradients. Under a strategy, the replicas' concurrent calls are that one.
 #pragma once
@@ -171,7 +172,18 @@ class Optimizer {
   Tensor slot_view(const Entry& e, std::size_t slot) const;
   void set_grad_scales(std::vector<Pending>& pending) const;
   void report_missing(std::span<const Tensor> grads, std::span<const Variable> variables);
+  // apply_gradients in three steps, so that the replicas of a strategy can share the
+  // update: the runs to update (checks, slots, clipping; sets *learning_rate; *kept
+  // holds the gradients the runs point into), part `part` of `parts` of every run's
+  // elements, then iterations_ + 1.
+  std::vector<Run> prepare_runs(std::span<const Tensor> grads, std::span<const Variable> variables,
+                                double* learning_rate, std::vector<Tensor>* kept);
+  void update_runs(const std::vector<Run>& runs, double learning_rate, int part, int parts);
   void update_in_chunks(const Run& run, double learning_rate);
+  // prepare_runs' result under a strategy: made by replica 0, read by every replica.
+  std::vector<Run> shared_runs_;
+  std::vector<Tensor> shared_grads_;
+  double shared_learning_rate_ = 0;
 
   // Elements per kernel-pool chunk at least, as tensor/kernels' elementwise ops: the
   // 784-128-10 MLP's largest variable (100 K) stays on one thread, since waking a

@@ -74,7 +74,7 @@ class ReplicaSum::Cross final : public autodiff::CrossReplica {
  public:
   Cross(ReplicaSum& sum, int local_id) : sum_(sum), local_id_(local_id) {}
   void apply_once(std::span<const Tensor> grads, std::span<const autodiff::Variable> variables,
-                  const std::function<void(std::span<const Tensor>)>& update) override {
+                  const Update& update) override {
     sum_.apply_once(local_id_, grads, variables, update);
   }
   int replica_id_in_sync_group() const override { return global_id; }
@@ -148,7 +148,7 @@ void ReplicaSum::all_reduce(int local_id, Tensor& values) {
 }
 
 void ReplicaSum::apply_once(int local_id, std::span<const Tensor> grads, std::span<const autodiff::Variable> variables,
-                            const std::function<void(std::span<const Tensor>)>& update) {
+                            const autodiff::CrossReplica::Update& update) {
   const Layout layout = layout_of(variables);
   const auto counted = static_cast<std::int64_t>(variables.size());
   Tensor& buffer = gradient_buffers_[static_cast<std::size_t>(local_id)];
@@ -182,21 +182,23 @@ void ReplicaSum::apply_once(int local_id, std::span<const Tensor> grads, std::sp
   sum_into_first(local_id, buffer);
   if (local_id == 0) {
     const Tensor& summed = *published_[0];
-    std::vector<Tensor> views;
-    views.reserve(variables.size());
+    summed_views_.clear();
     for (std::size_t i = 0; i < variables.size(); ++i) {
       const std::int64_t count_at = layout.size + static_cast<std::int64_t>(i);
       const double had = layout.dtype == DType::kF32 ? summed.data<float>()[count_at] : summed.data<double>()[count_at];
       if (had == 0) {
-        views.emplace_back();
+        summed_views_.emplace_back();
         continue;
       }
       const std::int64_t n = variables[i].unwatched_value().numel();
-      views.push_back(summed.slice(0, layout.offsets[i], layout.offsets[i] + n).reshape(variables[i].shape().dims()));
+      summed_views_.push_back(
+          summed.slice(0, layout.offsets[i], layout.offsets[i] + n).reshape(variables[i].shape().dims()));
     }
-    update(views);
   }
-  wait();  // the variables hold the update before any replica reads them again
+  wait();  // the views of the sum are ready
+  // Every replica updates its share; update's own syncs order the shares, and its
+  // last one leaves the variables whole for every replica.
+  update(summed_views_, local_id, replicas_, [this] { wait(); });
 }
 
 }  // namespace spool::distribute::detail

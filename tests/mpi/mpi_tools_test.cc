@@ -8,6 +8,7 @@
 //   - with --skip-errors: the skipped item leaves its shard one record short
 //   - a non-empty --out: refused once (exit 2), by worker 0
 //   - bench --json on 2 workers counts the elements one process counts (FILE and DATA)
+//   - train on 2 workers: MultiWorkerMirroredStrategy with no flag, one process's model
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -193,6 +194,37 @@ json::object bench_json(const RunResult& r) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(lines(r.out).size(), 1u) << r.out;
   return json::parse(r.out).as_object();
+}
+
+// mpirun -np 2 spool train picks MultiWorkerMirroredStrategy by itself, and the two
+// workers train the model one process trains (the same global batches): worker 0
+// alone prints, ends with the test accuracy and writes --out.
+TEST(MpiTrain, TwoWorkersTrainTheOneProcessModel) {
+  TempDir tmp;
+  write_fashion_files(tmp.path().string(), 300, 100);
+  const std::vector<std::string> args{"train", "--data", tmp.path().string(), "--model", "mlp", "--epochs", "2",
+                                      "--seed", "3"};
+  std::vector<std::string> one_args = args, two_args = args;
+  one_args.insert(one_args.end(), {"--threads", "1", "--out", tmp.file("one")});
+  two_args.insert(two_args.end(), {"--out", tmp.file("two")});
+  const RunResult one = run_spool(one_args);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const RunResult two = run_on_two(two_args);
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_NE(two.out.find("strategy MultiWorkerMirroredStrategy: 2 replicas in sync (2 workers × 1)"),
+            std::string::npos)
+      << two.out;
+  const std::vector<std::string> printed = lines(two.out);
+  ASSERT_FALSE(printed.empty());
+  EXPECT_EQ(printed.back().rfind("test accuracy: 0.", 0), 0u) << two.out;
+  std::size_t accuracy_lines = 0;
+  for (const auto& l : printed) accuracy_lines += l.rfind("test accuracy:", 0) == 0 ? 1 : 0;
+  EXPECT_EQ(accuracy_lines, 1u) << "only worker 0 prints:\n" << two.out;
+  const double a1 = std::stod(lines(one.out).back().substr(15)), a2 = std::stod(printed.back().substr(15));
+  EXPECT_NEAR(a1, a2, 0.02);  // 100 test images: a flipped prediction is 0.01
+  EXPECT_GT(a2, 0.5);
+  EXPECT_TRUE(fs::is_regular_file(tmp.file("two") + "/checkpoint.tensors"));
+  EXPECT_EQ(lines(read_file(tmp.file("two") + "/metrics.jsonl")).size(), 2u);
 }
 
 TEST(MpiBench, TwoWorkersCountWhatOneProcessCounts) {

@@ -22,6 +22,9 @@ namespace spool::testing {
 // An IDX file of u8 values: magic 0x0000080N (N = dims.size()), big-endian extents,
 // the data; gzip-compressed when asked.
 void write_idx(const std::string& path, const std::vector<std::uint32_t>& dims, const std::string& data, bool gzip);
+// train-images-idx3-ubyte.gz & co. in `dir` (gzip for train, raw for test): image i
+// shows class i % 10 as a bright bar; every 10th test label is wrong on purpose.
+void write_fashion_files(const std::string& dir, std::uint32_t train_images, std::uint32_t test_images);
 
 // Every record of a TFRecord file (any compression) decoded as a tf.train.Example.
 std::vector<data::Example> read_examples(const std::string& path);

@@ -28,35 +28,6 @@ namespace fs = std::filesystem;
 
 constexpr std::uint32_t kTrainImages = 300, kTestImages = 100;
 
-// Image i shows class i % 10 as a bright bar on rows 2c+4 and 2c+5 over faint
-// deterministic noise. Every 10th test label is wrong on purpose, so the test
-// accuracy stays below 1 and prints as "0.XXXX".
-void write_fashion_files(const std::string& dir) {
-  const auto images = [](std::uint32_t n) {
-    std::string pixels(static_cast<std::size_t>(n) * 28 * 28, '\0');
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint32_t c = i % 10;
-      for (std::uint32_t r = 0; r < 28; ++r) {
-        for (std::uint32_t col = 0; col < 28; ++col) {
-          const bool bar = (r == 2 * c + 4 || r == 2 * c + 5) && col >= 4 && col < 24;
-          pixels[(i * 28 + r) * 28 + col] = static_cast<char>(bar ? 230 : (i * 7 + r * 13 + col * 17) % 40);
-        }
-      }
-    }
-    return pixels;
-  };
-  const auto labels = [](std::uint32_t n, bool noisy) {
-    std::string out(n, '\0');
-    for (std::uint32_t i = 0; i < n; ++i) out[i] = static_cast<char>(noisy && i % 10 == 3 ? (i + 1) % 10 : i % 10);
-    return out;
-  };
-  // Zalando's gzip files for training, the raw ones for testing: the tool takes both.
-  write_idx(dir + "/train-images-idx3-ubyte.gz", {kTrainImages, 28, 28}, images(kTrainImages), true);
-  write_idx(dir + "/train-labels-idx1-ubyte.gz", {kTrainImages}, labels(kTrainImages, false), true);
-  write_idx(dir + "/t10k-images-idx3-ubyte", {kTestImages, 28, 28}, images(kTestImages), false);
-  write_idx(dir + "/t10k-labels-idx1-ubyte", {kTestImages}, labels(kTestImages, true), false);
-}
-
 std::vector<boost::json::object> read_jsonl(const std::string& path) {
   std::vector<boost::json::object> out;
   for (const std::string& line : lines(read_file(path))) out.push_back(boost::json::parse(line).as_object());
@@ -117,7 +88,7 @@ class TrainCommandTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
     fs::create_directory(dir_->path() / "fashion");
-    write_fashion_files(data_dir());
+    write_fashion_files(data_dir(), kTrainImages, kTestImages);
     full_run_ = std::make_unique<RunResult>(train({"--epochs", "2", "--out", out_dir("A")}));
   }
   static void TearDownTestSuite() {
@@ -167,6 +138,29 @@ TEST_F(TrainCommandTest, TrainsTheMlpAndEndsWithTheTestAccuracy) {
   EXPECT_EQ(four_digits(metrics[1].at("val_accuracy").to_number<double>()), accuracy);
 
   EXPECT_TRUE(fs::is_regular_file(out_dir("A") + "/checkpoint.tensors"));
+}
+
+// --replicas 2 (MirroredStrategy) splits each global batch of the same run: it says so,
+// and ends with the one-replica run's weights to float rounding and its accuracy.
+TEST_F(TrainCommandTest, ReplicasTrainTheModelOneReplicaTrains) {
+  const RunResult r = train({"--epochs", "2", "--replicas", "2", "--out", out_dir("R")});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("strategy MirroredStrategy: 2 replicas in sync (1 worker × 2) · global batch 32"),
+            std::string::npos)
+      << r.out;
+  const double one = std::stod(printed_accuracy(*full_run_)), two = std::stod(printed_accuracy(r));
+  EXPECT_NEAR(two, one, 0.02);  // 100 test images: a flipped prediction is 0.01
+  const std::map<std::string, Tensor> a = checkpoint_entries(out_dir("A")), b = checkpoint_entries(out_dir("R"));
+  ASSERT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (const auto& [name, t] : a) {
+    // The weights (f32); Adam's moments and the training state are checked elsewhere.
+    if (name.rfind("optimizer/", 0) == 0 || t.dtype() != DType::kF32 || !b.count(name)) continue;
+    const Tensor x = t.cast(DType::kF64).contiguous(), y = b.at(name).cast(DType::kF64).contiguous();
+    for (std::int64_t i = 0; i < x.numel(); ++i) worst = std::max(worst, std::abs(x.data<double>()[i] - y.data<double>()[i]));
+  }
+  EXPECT_LT(worst, 1e-3);
+  EXPECT_GT(worst, 0.0);  // the sums ran in another order: not the one-replica run again
 }
 
 TEST_F(TrainCommandTest, CurvesPngIsAValidPng) {
@@ -358,7 +352,7 @@ TEST(TrainCommandDataTest, MissingIdxFilesExit1NamingTheFolder) {
   EXPECT_NE(r.err.find("[.gz] in '" + dir.path().string() + "'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no train-"), std::string::npos) << r.err;
   // The test files are looked for too.
-  write_fashion_files(dir.path().string());
+  write_fashion_files(dir.path().string(), kTrainImages, kTestImages);
   fs::remove(dir.file("t10k-labels-idx1-ubyte"));
   const RunResult no_test = run_spool({"train", "--data", dir.path().string(), "--model", "mlp"});
   EXPECT_EQ(no_test.exit_code, 1) << no_test.err;
@@ -368,7 +362,7 @@ TEST(TrainCommandDataTest, MissingIdxFilesExit1NamingTheFolder) {
 
 TEST(TrainCommandDataTest, IdxFilesThatDisagreeExit1) {
   TempDir dir;
-  write_fashion_files(dir.path().string());
+  write_fashion_files(dir.path().string(), kTrainImages, kTestImages);
   write_idx(dir.file("train-labels-idx1-ubyte.gz"), {kTrainImages - 1}, std::string(kTrainImages - 1, '\1'), true);
   const RunResult r = run_spool({"train", "--data", dir.path().string(), "--model", "mlp"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
