@@ -5,7 +5,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "spool/autodiff/ops/shape.h"
+#include "spool/data/detail/stack.h"
 #include "spool/distribute/strategy.h"
 #include "spool/tensor/error.h"
 
@@ -53,15 +53,22 @@ DistributedDataset Strategy::distribute(const data::Dataset& ds, const Distribut
   const int k = workers().size();
   if (k == 1) return DistributedDataset(*this, ds, DistributedIterator::Mode::kSplit, options.tail(), "OFF: 1 worker");
   data::AutoShard shard = data::auto_shard(ds, k, workers().rank(), options.auto_shard());
-  DistributedIterator::Mode mode = DistributedIterator::Mode::kRebatch;
+  if (is_chief()) std::clog << "spool: distribute: " << shard.reason << "\n";
   if (shard.applied == data::AutoShardPolicy::kData) {
     // DATA as a split of each global batch: auto_shard's element-wise shard would deal
     // whole batches out; the same records, but not the rows one replica would see.
-    shard.dataset = ds;
-    mode = DistributedIterator::Mode::kSplit;
+    return DistributedDataset(*this, ds, DistributedIterator::Mode::kSplit, options.tail(), shard.reason);
   }
-  if (is_chief()) std::clog << "spool: distribute: " << shard.reason << "\n";
-  return DistributedDataset(*this, shard.dataset, mode, options.tail(), shard.reason);
+  // FILE and OFF: worker w's steps are its rows [B·w/K, B·(w+1)/K) of a B-row global
+  // batch, cut from its own stream by rebatch, as TensorFlow rebatches B into B/K. B is
+  // the rows of ds's first batch, read here once (make_iterator_at: no shuffle counts
+  // an iteration for it); every worker reads the same, so they agree without a message.
+  std::optional<data::Element> first = ds.make_iterator_at(0).next();
+  const std::int64_t b = first ? data::detail::batch_rows(*first, "distribute") : 0;
+  const std::int64_t w = workers().rank();
+  const std::int64_t share = std::max<std::int64_t>(1, b * (w + 1) / k - b * w / k);
+  return DistributedDataset(*this, shard.dataset.rebatch(share), DistributedIterator::Mode::kOwn, options.tail(),
+                            shard.reason);
 }
 
 DistributedDataset Strategy::distribute_from_function(const std::function<data::Dataset(const InputContext&)>& fn,
@@ -128,64 +135,10 @@ std::optional<DistributedBatch> DistributedIterator::next_split() {
   return strategy_->split(*global);
 }
 
-std::optional<data::Element> DistributedIterator::next_rows() {
-  if (mode_ == Mode::kOwn) return it_.next();
-  auto carried = [&] {
-    std::int64_t n = 0;
-    for (const auto& e : carry_) n += rows_of(e);
-    return n;
-  };
-  while (carried() < step_rows_ && !stream_ended_) {
-    std::optional<data::Element> e = it_.next();
-    if (e) {
-      carry_.push_back(std::move(*e));
-    } else {
-      stream_ended_ = true;
-    }
-  }
-  const std::int64_t take = std::min(step_rows_, carried());
-  if (take == 0) return std::nullopt;
-  // The first `take` carried rows, component by component; the rest stays carried.
-  std::vector<std::vector<Tensor>> pieces(carry_[0].size());
-  std::int64_t left = take;
-  std::size_t used = 0;
-  for (; left > 0; ++used) {
-    const data::Element& e = carry_[used];
-    const std::int64_t n = std::min(left, rows_of(e));
-    for (std::size_t c = 0; c < e.size(); ++c) pieces[c].push_back(e[c].rank() == 0 ? e[c] : e[c].slice(0, 0, n));
-    left -= n;
-    if (n < rows_of(e)) {
-      std::vector<Tensor> rest;
-      for (const Tensor& t : e) rest.push_back(t.rank() == 0 ? t : t.slice(0, n, t.dim(0)));
-      carry_[used] = data::Element(std::move(rest), e.shared_names());
-      break;
-    }
-  }
-  const data::Element::Names names = carry_[0].shared_names();
-  carry_.erase(carry_.begin(), carry_.begin() + static_cast<std::ptrdiff_t>(used));
-  std::vector<Tensor> out;
-  for (auto& p : pieces) out.push_back(p.size() == 1 || p[0].rank() == 0 ? p[0] : concat(p, 0));
-  return data::Element(std::move(out), names);
-}
-
 std::optional<DistributedBatch> DistributedIterator::next_own() {
   WorkerGroup& workers = strategy_->workers();
-  if (mode_ == Mode::kRebatch && step_rows_ < 0) {
-    // The global batch B is the largest first batch of any worker; this worker's step
-    // is its share of it, as TensorFlow rebatches B into B/K per worker.
-    std::optional<data::Element> first = it_.next();
-    std::array<std::int64_t, 1> b{first ? rows_of(*first) : 0};
-    workers.all_reduce_max(b);
-    const std::int64_t k = workers.size(), w = workers.rank();
-    step_rows_ = std::max<std::int64_t>(1, b[0] * (w + 1) / k - b[0] * w / k);
-    if (first) {
-      carry_.push_back(std::move(*first));
-    } else {
-      stream_ended_ = true;
-    }
-  }
   // Each worker has its own stream: agree on whether anyone has rows, and how many.
-  std::optional<data::Element> mine = next_rows();
+  std::optional<data::Element> mine = it_.next();
   const std::int64_t rows = mine ? rows_of(*mine) : 0;
   // [workers with rows, total rows], summed over the workers.
   std::array<double, 2> agreed{mine ? 1.0 : 0.0, static_cast<double>(rows)};
@@ -202,10 +155,7 @@ std::optional<DistributedBatch> DistributedIterator::next_own() {
   const int local = strategy_->local_replicas();
   for (int r = 0; r < local; ++r) {
     if (mine) {
-      const std::int64_t begin = rows * r / local, end = rows * (r + 1) / local;
-      std::vector<Tensor> part;
-      for (const Tensor& t : *mine) part.push_back(t.rank() == 0 ? t : t.slice(0, begin, end));
-      batch.parts.emplace_back(std::move(part), mine->shared_names());
+      batch.parts.push_back(data::detail::slice_rows(*mine, rows * r / local, rows * (r + 1) / local));
     } else {
       batch.parts.emplace_back();  // this worker ran dry: its replicas take part with no rows
     }

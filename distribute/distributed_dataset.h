@@ -15,7 +15,8 @@
 // - kAuto (default): FILE when the pipeline reads lists of at least as many files as
 //   workers, else DATA.
 // - FILE: worker k's pipeline reads only its files; its batches are cut again into
-//   steps of its B/K rows (rows [B·k/K, B·(k+1)/K) of a B-row step), as TensorFlow
+//   steps of its B/K rows (rows [B·k/K, B·(k+1)/K) of a B-row step, by
+//   Dataset::rebatch; B is ds's first batch, read once by distribute), as TensorFlow
 //   rebatches, so a step is still one global batch of B rows.
 // - DATA: every worker reads ds whole and keeps its replicas' rows of each global batch
 //   (Strategy::split): every record once per epoch across the cluster, with no
@@ -100,9 +101,8 @@ class DistributedIterator {
  public:
   // How a worker's stream becomes its steps.
   enum class Mode {
-    kSplit,    // every worker reads the global batches; each keeps its replicas' rows
-    kRebatch,  // each worker reads its own batches of B rows and takes B/K-row steps
-    kOwn,      // each worker's batches are its steps (distribute_from_function)
+    kSplit,  // every worker reads the global batches; each keeps its replicas' rows
+    kOwn,    // each worker's batches are its steps (FILE and OFF rebatched, or a function's)
   };
   // The next step's parts, or nullopt once every worker's input has ended.
   std::optional<DistributedBatch> next();
@@ -114,18 +114,12 @@ class DistributedIterator {
   DistributedIterator(Strategy& strategy, data::Iterator it, Mode mode, TailPolicy tail);
   std::optional<DistributedBatch> next_split();
   std::optional<DistributedBatch> next_own();
-  // This worker's rows for the next step (kRebatch: up to its share of B; kOwn: a
-  // batch), or nullopt when its stream has ended.
-  std::optional<data::Element> next_rows();
 
   Strategy* strategy_;
   data::Iterator it_;
   Mode mode_;
   TailPolicy tail_;
-  std::int64_t full_rows_ = -1;   // rows of a full global batch (the first one's), for kPad, kDrop, kRebatch
-  std::int64_t step_rows_ = -1;   // kRebatch: this worker's rows per step
-  std::vector<data::Element> carry_;  // kRebatch: rows read but not yet used, in order
-  bool stream_ended_ = false;
+  std::int64_t full_rows_ = -1;  // rows of a full global batch (the first one's), for kPad and kDrop
   bool ended_ = false;
 };
 

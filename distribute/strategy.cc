@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "spool/autodiff/cross_replica.h"
+#include "spool/data/detail/stack.h"
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/reduce.h"
 #include "spool/distribute/detail/replica_sum.h"
@@ -27,14 +28,6 @@ int checked_replicas(int replicas, const char* what) {
   SPOOL_CHECK(replicas >= 1 && replicas <= 1024, InvalidArgument, what, ": replicas must be in [1, 1024], got ",
               replicas);
   return replicas;
-}
-
-// Rows [begin, end) of every component of a batch (components without a batch axis are
-// passed whole).
-data::Element rows_of(const data::Element& batch, std::int64_t begin, std::int64_t end) {
-  std::vector<Tensor> part;
-  for (const Tensor& t : batch) part.push_back(t.rank() == 0 ? t : t.slice(0, begin, end));
-  return data::Element(std::move(part), batch.shared_names());
 }
 
 }  // namespace
@@ -89,17 +82,10 @@ PerReplica Strategy::run(const StepFn& step_fn, const DistributedBatch& batch) {
     if (crosses) scope.emplace(&sum_->cross_replica(r));
     out.values[static_cast<std::size_t>(r)] = step_fn(context, batch.parts[static_cast<std::size_t>(r)]);
   };
-  try {
-    if (threads_) {
-      threads_->run(replica_step);
-    } else {
-      replica_step(0);
-    }
-  } catch (const std::exception& e) {
-    // The other workers wait in a collective this one will never enter: end the job
-    // rather than let them hang (mpi_worker_group.h).
-    if (workers_->size() > 1) workers_->abort_job(std::string("a replica's step failed: ") + e.what());
-    throw;
+  if (threads_) {
+    threads_->run(replica_step);
+  } else {
+    replica_step(0);
   }
   return out;
 }
@@ -193,20 +179,13 @@ void Strategy::broadcast_variables(std::span<const autodiff::Variable> variables
 }
 
 DistributedBatch Strategy::split(const data::Element& global_batch) const {
-  SPOOL_CHECK(!global_batch.empty() && global_batch[0].rank() >= 1, InvalidArgument, name_,
-              ": a batch to split needs a first component with a batch axis");
-  const std::int64_t rows = global_batch[0].dim(0);
-  for (std::size_t c = 1; c < global_batch.size(); ++c) {
-    SPOOL_CHECK(global_batch[c].rank() == 0 || global_batch[c].dim(0) == rows, InvalidArgument, name_,
-                ": component ", c, " of the batch has ", global_batch[c].rank() == 0 ? 0 : global_batch[c].dim(0),
-                " rows, component 0 has ", rows);
-  }
+  const std::int64_t rows = data::detail::batch_rows(global_batch, name_);
   const std::int64_t replicas = num_replicas_in_sync();
   DistributedBatch out;
   out.global_examples = rows;
   for (int r = 0; r < local_replicas_; ++r) {
     const std::int64_t g = static_cast<std::int64_t>(workers_->rank()) * local_replicas_ + r;
-    out.parts.push_back(rows_of(global_batch, rows * g / replicas, rows * (g + 1) / replicas));
+    out.parts.push_back(data::detail::slice_rows(global_batch, rows * g / replicas, rows * (g + 1) / replicas));
     out.sample_weights.emplace_back();
   }
   return out;

@@ -41,12 +41,14 @@
 // gradient of the global batch's mean loss.
 //
 // Failure: an exception in one replica's step ends the others' waits (never a hang)
-// and run() throws it as "replica r: ..." with its type. Across workers, the collectives
-// are blocking MPI ones, so a worker whose step failed ends the job
-// (WorkerGroup::abort_job → MPI_Abort, the message naming the rank and the cause) and
-// mpirun ends every other worker at once; a worker that dies (SIGKILL) is noticed by
-// mpirun, which ends the job naming the rank. A worker whose input ends early is no
-// failure: distributed_dataset.h agrees on every step.
+// and run() throws it as "replica r: ..." with its type. Across workers the
+// collectives are blocking MPI ones, so the other workers wait for one whose step
+// threw until the job ends: an application that gives up calls
+// workers().abort_job(cause) (MPI_Abort: mpirun ends every worker, and `spool train`
+// does this, naming the rank and the cause), or leaves main by the exception, which
+// mpirun also notices. A worker that dies (SIGKILL) is noticed by mpirun, which ends
+// the job naming the rank. A worker whose input ends early is no failure:
+// distributed_dataset.h agrees on every step.
 // Layers that write state in a training call (BatchNormalization's moving statistics)
 // take it from replica 0's part of the batch only (replica_id_in_sync_group 0).
 // Thread-safety: one thread drives a strategy (run, reduce, distribute); step_fn runs
@@ -151,8 +153,9 @@ class Strategy {
   void broadcast_variables(std::span<const autodiff::Variable> variables);
 
   // Splits a batch of rows into this worker's replicas' parts: global replica g of G
-  // gets rows [rows·g/G, rows·(g+1)/G) of every component (an element whose first
-  // component has rows rows). `global_examples` is set to rows.
+  // gets rows [rows·g/G, rows·(g+1)/G) of every component, as views (every component
+  // needs the same extent of axis 0: InvalidArgument otherwise). `global_examples` is
+  // set to rows.
   DistributedBatch split(const data::Element& global_batch) const;
 
   // Input (distributed_dataset.h): ds's global batches split among the replicas of the

@@ -32,9 +32,10 @@ class WorkerGroup {
   // Worker `root`'s bytes, on every worker (gathering a few strings: one call per root).
   virtual void broadcast_from(int root, std::string& bytes) = 0;
   virtual void barrier() = 0;
-  // Ends every worker of the job after `message` is printed (MPI_Abort): what a worker
-  // does when it cannot take part in the next collective, so that no worker waits in
-  // one forever. A single worker throws instead.
+  // Ends every worker of the job, this process included, after `message` is printed
+  // (MPI_Abort): what an application calls when a worker cannot take part in the next
+  // collective, so that no worker waits in one forever. Spool's library never calls
+  // it; the spool command does. A single worker throws InternalError instead.
   [[noreturn]] virtual void abort_job(const std::string& message) = 0;
   // "worker 1 of 2" style, for messages and logs.
   std::string describe() const { return "worker " + std::to_string(rank()) + " of " + std::to_string(size()); }

@@ -10,6 +10,8 @@
 // Thread-safety: exceptions are plain values; nothing here has shared state.
 #pragma once
 
+#include <cstdint>
+#include <exception>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -75,6 +77,19 @@ std::string concat(Parts&&... parts) {
 
 // Quotes a name for messages: 'a.tfrecord'.
 inline std::string quoted(const std::string& name) { return "'" + name + "'"; }
+
+// Which of the types above an exception is, so that it can be stored (an iterator's
+// saved state) or made again with more context. The values are stored: append only.
+enum class ErrorKind : std::int64_t {
+  kError, kInvalidArgument, kIoError, kDataLoss, kOutOfRange, kUnimplemented, kInternal, kCancelled, kOther
+};
+// The kind of `error` and its message (kOther for what is not a spool::Error).
+ErrorKind error_kind(const std::exception_ptr& error, std::string& message);
+// An exception of `kind` with `message` (kOther: InternalError).
+std::exception_ptr make_error(ErrorKind kind, const std::string& message);
+// `error` again, of the same spool type, its message after `prefix`; another exception
+// becomes an InternalError with its what().
+std::exception_ptr with_prefix(const std::exception_ptr& error, const std::string& prefix);
 
 }  // namespace spool
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "spool/tensor/error.h"
+#include "spool/tensor/spin_wait.h"
 
 namespace spool {
 
@@ -61,7 +62,7 @@ class Pool {
     }
     wake_.notify_all();
     run_chunk(0);
-    if (!spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
+    if (!detail::spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
       std::unique_lock<std::mutex> lock(mu_);
       done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
     }
@@ -71,19 +72,6 @@ class Pool {
   }
 
  private:
-  static constexpr int kSpins = 4000;  // pause instructions: longer than the gap between a step's kernel calls
-
-  template <typename Ready>
-  static bool spin_until(Ready ready) {
-    for (int i = 0; i < kSpins; ++i) {
-      if (ready()) return true;
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
-    return ready();
-  }
-
   void start(int threads) {
     threads_ = threads;
     stopping_.store(false);
@@ -118,7 +106,7 @@ class Pool {
     for (;;) {
       auto has_news = [&] { return stopping_.load(std::memory_order_acquire) ||
                                    generation_.load(std::memory_order_acquire) != seen; };
-      if (!spin_until(has_news)) {
+      if (!detail::spin_until(has_news)) {
         std::unique_lock<std::mutex> lock(mu_);
         wake_.wait(lock, has_news);
       }

@@ -28,7 +28,7 @@ int exit_code_of(const std::exception_ptr& error) {
 }
 
 // `error` again with "worker R of K: " in front of its message, keeping the kind that
-// decides the exit code.
+// decides the exit code (spool's types through spool::with_prefix).
 [[noreturn]] void rethrow_named(const std::exception_ptr& error, const std::string& worker) {
   try {
     std::rethrow_exception(error);
@@ -36,13 +36,11 @@ int exit_code_of(const std::exception_ptr& error) {
     throw;
   } catch (const UsageError& e) {
     throw UsageError(worker + ": " + e.what());
-  } catch (const spool::InvalidArgument& e) {
-    throw spool::InvalidArgument(worker + ": " + e.what());
-  } catch (const std::exception& e) {
-    throw spool::Error(worker + ": " + e.what());
+  } catch (const boost::program_options::error& e) {
+    throw UsageError(worker + ": " + e.what());
   } catch (...) {
-    throw spool::Error(worker + ": an unknown exception");
   }
+  std::rethrow_exception(spool::with_prefix(error, worker + ": "));
 }
 
 }  // namespace

@@ -228,9 +228,7 @@ std::unique_ptr<distribute::Strategy> make_strategy(const Flags& f) {
   return std::make_unique<distribute::OneDeviceStrategy>();
 }
 
-int train(const Flags& f) {
-  set_num_threads(f.threads);
-  const std::unique_ptr<distribute::Strategy> strategy = make_strategy(f);
+int train_under(const Flags& f, distribute::Strategy* strategy) {
   const auto scope = strategy->scope();
   const bool chief = strategy->is_chief();
   const TrainData data = load_data(f);
@@ -309,6 +307,19 @@ int train(const Flags& f) {
   const distribute::EpochLogs test = trainer.evaluate(data.validation);
   if (chief) std::printf("test accuracy: %.4f\n", test.value("accuracy"));
   return kExitOk;
+}
+
+int train(const Flags& f) {
+  set_num_threads(f.threads);
+  const std::unique_ptr<distribute::Strategy> strategy = make_strategy(f);
+  try {
+    return train_under(f, strategy.get());
+  } catch (const std::exception& e) {
+    // The other workers wait in a collective this one will never enter: end the job
+    // (MPI_Abort, naming this worker and the cause) rather than let them hang.
+    if (strategy->workers().size() > 1) strategy->workers().abort_job(e.what());
+    throw;
+  }
 }
 
 }  // namespace

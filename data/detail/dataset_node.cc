@@ -173,80 +173,22 @@ void IteratorBase::restore_state(StateReader& reader) {
 }  // namespace spool::data::detail
 
 namespace spool::data::detail {
-namespace {
 
-// The spool error types, by code, so errors survive rethrowing with context and saving.
-enum class ErrorKind : std::int64_t {
-  kError, kInvalidArgument, kIoError, kDataLoss, kOutOfRange, kUnimplemented, kInternal, kCancelled, kOther
-};
-
-ErrorKind classify(std::exception_ptr error, std::string& message) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const InvalidArgument& e) {
-    message = e.what();
-    return ErrorKind::kInvalidArgument;
-  } catch (const IoError& e) {
-    message = e.what();
-    return ErrorKind::kIoError;
-  } catch (const DataLossError& e) {
-    message = e.what();
-    return ErrorKind::kDataLoss;
-  } catch (const OutOfRange& e) {
-    message = e.what();
-    return ErrorKind::kOutOfRange;
-  } catch (const Unimplemented& e) {
-    message = e.what();
-    return ErrorKind::kUnimplemented;
-  } catch (const InternalError& e) {
-    message = e.what();
-    return ErrorKind::kInternal;
-  } catch (const Cancelled& e) {
-    message = e.what();
-    return ErrorKind::kCancelled;
-  } catch (const Error& e) {
-    message = e.what();
-    return ErrorKind::kError;
-  } catch (const std::exception& e) {
-    message = e.what();
-    return ErrorKind::kOther;
-  } catch (...) {
-    message = "unknown exception";
-    return ErrorKind::kOther;
-  }
-}
-
-std::exception_ptr make_error(ErrorKind kind, const std::string& message) {
-  switch (kind) {
-    case ErrorKind::kInvalidArgument: return std::make_exception_ptr(InvalidArgument(message));
-    case ErrorKind::kIoError: return std::make_exception_ptr(IoError(message));
-    case ErrorKind::kDataLoss: return std::make_exception_ptr(DataLossError(message));
-    case ErrorKind::kOutOfRange: return std::make_exception_ptr(OutOfRange(message));
-    case ErrorKind::kUnimplemented: return std::make_exception_ptr(Unimplemented(message));
-    case ErrorKind::kInternal: return std::make_exception_ptr(InternalError(message));
-    case ErrorKind::kCancelled: return std::make_exception_ptr(Cancelled(message));
-    case ErrorKind::kError: return std::make_exception_ptr(Error(message));
-    case ErrorKind::kOther: break;
-  }
-  return std::make_exception_ptr(InternalError(message));
-}
-
-}  // namespace
-
+// Errors survive rethrowing with context and saving by their kind (tensor/error.h).
 void rethrow_with_context(const std::string& stage, std::int64_t index) {
   rethrow_with_context(std::current_exception(), stage, index);
 }
 
 void rethrow_with_context(std::exception_ptr error, const std::string& stage, std::int64_t index) {
   std::string message;
-  const ErrorKind kind = classify(error, message);
+  const ErrorKind kind = error_kind(error, message);
   if (kind == ErrorKind::kCancelled) std::rethrow_exception(error);
   std::rethrow_exception(make_error(kind, spool::detail::concat(stage, ": element #", index, ": ", message)));
 }
 
 void write_error(StateWriter& writer, std::exception_ptr error) {
   std::string message;
-  const ErrorKind kind = classify(error, message);
+  const ErrorKind kind = error_kind(error, message);
   writer.write_i64(static_cast<std::int64_t>(kind));
   writer.write_string(message);
 }

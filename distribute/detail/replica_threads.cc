@@ -1,49 +1,9 @@
 #include "spool/distribute/detail/replica_threads.h"
 
+#include "spool/tensor/spin_wait.h"
 #include "spool/tensor/thread_pool.h"
 
 namespace spool::distribute::detail {
-namespace {
-
-// The same spool error type, its message prefixed; any other exception becomes an
-// InternalError with its what().
-std::exception_ptr prefixed(const std::exception_ptr& error, const std::string& prefix) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const InvalidArgument& e) {
-    return std::make_exception_ptr(InvalidArgument(prefix + e.what()));
-  } catch (const IoError& e) {
-    return std::make_exception_ptr(IoError(prefix + e.what()));
-  } catch (const DataLossError& e) {
-    return std::make_exception_ptr(DataLossError(prefix + e.what()));
-  } catch (const OutOfRange& e) {
-    return std::make_exception_ptr(OutOfRange(prefix + e.what()));
-  } catch (const Unimplemented& e) {
-    return std::make_exception_ptr(Unimplemented(prefix + e.what()));
-  } catch (const Cancelled& e) {
-    return std::make_exception_ptr(Cancelled(prefix + e.what()));
-  } catch (const std::exception& e) {
-    return std::make_exception_ptr(InternalError(prefix + e.what()));
-  } catch (...) {
-    return std::make_exception_ptr(InternalError(prefix + "an exception that is not a std::exception"));
-  }
-}
-
-// Spins briefly (pause instructions), then reports whether `ready` came true.
-template <typename Ready>
-bool spin_until(Ready ready) {
-  constexpr int kSpins = 4000;
-  for (int i = 0; i < kSpins; ++i) {
-    if (ready()) return true;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-  return ready();
-}
-
-}  // namespace
-
 ReplicaThreads::ReplicaThreads(int replicas, int kernel_threads)
     : replicas_(replicas),
       caller_kernels_(std::make_unique<KernelPool>(kernel_threads)),
@@ -86,7 +46,7 @@ void ReplicaThreads::run(const std::function<void(int)>& fn) {
     call(0);
   }
   auto finished = [&] { return running_.load(std::memory_order_acquire) == 0; };
-  if (!spin_until(finished)) {
+  if (!spool::detail::spin_until(finished)) {
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, finished);
   }
@@ -101,7 +61,7 @@ void ReplicaThreads::run(const std::function<void(int)>& fn) {
       continue;
     } catch (...) {
     }
-    std::rethrow_exception(prefixed(e, "replica " + std::to_string(r) + ": "));
+    std::rethrow_exception(with_prefix(e, "replica " + std::to_string(r) + ": "));
   }
   for (const auto& e : errors_)
     if (e) std::rethrow_exception(e);
@@ -122,7 +82,7 @@ void ReplicaThreads::wait() {
   auto opened = [&] {
     return round_.load(std::memory_order_acquire) != round || broken_.load(std::memory_order_acquire);
   };
-  if (!spin_until(opened)) {
+  if (!spool::detail::spin_until(opened)) {
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait(lock, opened);
   }
@@ -145,7 +105,7 @@ void ReplicaThreads::work(int replica) {
     auto has_news = [&] {
       return stopping_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
     };
-    if (!spin_until(has_news)) {
+    if (!spool::detail::spin_until(has_news)) {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, has_news);
     }

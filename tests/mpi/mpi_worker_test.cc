@@ -317,13 +317,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string scenario = argv[1];
+  distribute::MultiWorkerMirroredStrategy two_workers;
+  rank_ = two_workers.worker_rank();
+  if (two_workers.workers().size() != 2) {
+    std::cerr << "run under mpirun -np 2\n";
+    return 2;
+  }
   try {
-    distribute::MultiWorkerMirroredStrategy two_workers;
-    rank_ = two_workers.worker_rank();
-    if (two_workers.workers().size() != 2) {
-      std::cerr << "run under mpirun -np 2\n";
-      return 2;
-    }
     if (scenario == "train") {
       distribute::MultiWorkerMirroredStrategy four_replicas(2);
       scenario_train(two_workers, four_replicas);
@@ -340,8 +340,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   } catch (const std::exception& e) {
-    std::cerr << "rank " << rank_ << ": " << e.what() << "\n";
-    return 1;
+    // The other worker waits in a collective this one will not enter: end the job, as
+    // an application does (strategy.h), naming this worker and the cause.
+    two_workers.workers().abort_job(e.what());
   }
   if (failures == 0) std::cout << "rank " << rank_ << ": " << scenario << " ok\n";
   return failures == 0 ? 0 : 1;
