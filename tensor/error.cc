@@ -26,6 +26,9 @@ ErrorKind error_kind(const std::exception_ptr& error, std::string& message) {
   } catch (const Cancelled& e) {
     message = e.what();
     return ErrorKind::kCancelled;
+  } catch (const Unavailable& e) {
+    message = e.what();
+    return ErrorKind::kUnavailable;
   } catch (const Error& e) {
     message = e.what();
     return ErrorKind::kError;
@@ -47,6 +50,7 @@ std::exception_ptr make_error(ErrorKind kind, const std::string& message) {
     case ErrorKind::kUnimplemented: return std::make_exception_ptr(Unimplemented(message));
     case ErrorKind::kInternal: return std::make_exception_ptr(InternalError(message));
     case ErrorKind::kCancelled: return std::make_exception_ptr(Cancelled(message));
+    case ErrorKind::kUnavailable: return std::make_exception_ptr(Unavailable(message));
     case ErrorKind::kError: return std::make_exception_ptr(Error(message));
     case ErrorKind::kOther: break;
   }

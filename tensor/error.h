@@ -60,6 +60,13 @@ class Cancelled : public Error {
   using Error::Error;
 };
 
+// A worker of a job is gone or unreachable (TensorFlow's UnavailableError): work
+// given to it may be given to another.
+class Unavailable : public Error {
+ public:
+  using Error::Error;
+};
+
 // A broken invariant inside Spool: a bug, not bad input.
 class InternalError : public Error {
  public:
@@ -81,7 +88,8 @@ inline std::string quoted(const std::string& name) { return "'" + name + "'"; }
 // Which of the types above an exception is, so that it can be stored (an iterator's
 // saved state) or made again with more context. The values are stored: append only.
 enum class ErrorKind : std::int64_t {
-  kError, kInvalidArgument, kIoError, kDataLoss, kOutOfRange, kUnimplemented, kInternal, kCancelled, kOther
+  kError, kInvalidArgument, kIoError, kDataLoss, kOutOfRange, kUnimplemented, kInternal, kCancelled, kOther,
+  kUnavailable
 };
 // The kind of `error` and its message (kOther for what is not a spool::Error).
 ErrorKind error_kind(const std::exception_ptr& error, std::string& message);

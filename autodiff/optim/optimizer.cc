@@ -135,15 +135,25 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
                       });
     return;
   }
+  apply_gradients(grads, variables, 1.0);
+}
+
+void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables,
+                                double learning_rate_scale) {
+  SPOOL_CHECK(grads.size() == variables.size(), InvalidArgument, kind_, ".apply_gradients: ", grads.size(),
+              " gradients for ", variables.size(), " variables");
+  SPOOL_CHECK(learning_rate_scale >= 0, InvalidArgument, kind_, ".apply_gradients: learning_rate_scale must be >= 0, got ",
+              learning_rate_scale);
   double lr = 0;
   std::vector<Tensor> kept;
-  const std::vector<Run> runs = prepare_runs(grads, variables, &lr, &kept);
+  const std::vector<Run> runs = prepare_runs(grads, variables, &lr, &kept, learning_rate_scale);
   update_runs(runs, lr, 0, 1);
   ++iterations_;
 }
 
 std::vector<Optimizer::Run> Optimizer::prepare_runs(std::span<const Tensor> grads, std::span<const Variable> variables,
-                                                    double* learning_rate, std::vector<Tensor>* kept) {
+                                                    double* learning_rate, std::vector<Tensor>* kept,
+                                                    double learning_rate_scale) {
   report_missing(grads, variables);
   build(variables);
   std::vector<Pending> pending;
@@ -165,7 +175,7 @@ std::vector<Optimizer::Run> Optimizer::prepare_runs(std::span<const Tensor> grad
   std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
     return std::tie(a.entry->group, a.entry->offset) < std::tie(b.entry->group, b.entry->offset);
   });
-  *learning_rate = common_.learning_rate.at(iterations_);
+  *learning_rate = common_.learning_rate.at(iterations_) * learning_rate_scale;
   std::vector<Run> runs;
   std::size_t i = 0;
   while (i < pending.size()) {

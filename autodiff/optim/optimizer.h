@@ -111,12 +111,18 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   void apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables);
+  // The same step with the learning rate multiplied by learning_rate_scale (>= 0):
+  // a parameter server's staleness-aware step size (distribute/parameter_server.h).
+  void apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables,
+                       double learning_rate_scale);
   // Makes the slots of variables not seen before; harmless for known ones.
   void build(std::span<const Variable> variables);
 
   std::int64_t iterations() const { return iterations_; }
   // The learning rate the next step will use.
   double current_learning_rate() const { return common_.learning_rate.at(iterations_); }
+  double clipnorm() const { return common_.clipnorm; }
+  double global_clipnorm() const { return common_.global_clipnorm; }
   // "sgd", "adam", "rmsprop", "adagrad": the <kind> of the state names.
   const std::string& kind() const { return kind_; }
 
@@ -177,7 +183,7 @@ class Optimizer {
   // holds the gradients the runs point into), part `part` of `parts` of every run's
   // elements, then iterations_ + 1.
   std::vector<Run> prepare_runs(std::span<const Tensor> grads, std::span<const Variable> variables,
-                                double* learning_rate, std::vector<Tensor>* kept);
+                                double* learning_rate, std::vector<Tensor>* kept, double learning_rate_scale = 1);
   void update_runs(const std::vector<Run>& runs, double learning_rate, int part, int parts);
   void update_in_chunks(const Run& run, double learning_rate);
   // prepare_runs' result under a strategy: made by replica 0, read by every replica.

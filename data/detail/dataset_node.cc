@@ -196,7 +196,7 @@ void write_error(StateWriter& writer, std::exception_ptr error) {
 std::exception_ptr read_error(StateReader& reader) {
   const std::int64_t kind = reader.read_i64();
   std::string message = reader.read_string();
-  SPOOL_CHECK(kind >= 0 && kind <= static_cast<std::int64_t>(ErrorKind::kOther), DataLossError,
+  SPOOL_CHECK(kind >= 0 && kind <= static_cast<std::int64_t>(ErrorKind::kUnavailable), DataLossError,
               "iterator state: bad error kind ", kind);
   return make_error(static_cast<ErrorKind>(kind), message);
 }

@@ -12,12 +12,14 @@
 #include <filesystem>
 
 #include "distribute/fit_test_support.h"
+#include "spool/autodiff/ops.h"
 #include "spool/autodiff/tape.h"
 #include "spool/autodiff/layers/model_zoo.h"
 #include "spool/autodiff/optim/sgd.h"
 #include "spool/data/image/color.h"
 #include "spool/data/image/idx.h"
 #include "spool/distribute/fit.h"
+#include "spool/tensor/kernels/elementwise.h"
 
 namespace spool::distribute {
 namespace {
