@@ -101,6 +101,8 @@
 #include "spool/distribute/metric_list.h"
 #include "spool/distribute/metrics_jsonl.h"
 #include "spool/distribute/mpi_worker_group.h"
+#include "spool/distribute/parameter_server.h"
 #include "spool/distribute/progress_bar.h"
+#include "spool/distribute/staleness_gate.h"
 #include "spool/distribute/strategy.h"
 #include "spool/distribute/worker_group.h"

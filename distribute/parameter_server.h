@@ -132,6 +132,8 @@ class ParameterServerStrategy {
   Role role() const;
   int num_workers() const { return options_.workers(); }
   int num_servers() const { return options_.servers(); }
+  // This process's MPI rank, or -1 in process.
+  int rank() const { return rank_; }
   // This rank's worker index (under MPI, on a worker rank), else -1.
   int worker_index() const;
   // The coordinator: it logs, evaluates and writes checkpoints.
