@@ -53,12 +53,14 @@ void draw_panel(Canvas& canvas, int left, const CurvePanel& panel, int width, in
     canvas.text(x0 + 10, (y0 + y1) / 2, "no data", kInk, 2);
     return;
   }
+  if (panel.bars) lo = std::min(lo, 0.0);
   if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
   const double ystep = nice_step((hi - lo) / 5);
   lo = std::floor(lo / ystep) * ystep;
   hi = std::ceil(hi / ystep) * ystep;
-  // One epoch is a point in the middle; more spread over the width.
-  const double xlo = epochs > 1 ? 1.0 : 0.0, xhi = epochs > 1 ? static_cast<double>(epochs) : 2.0;
+  // One point is in the middle; more spread over the width (bars keep half a bar of room).
+  const double pad = panel.bars ? 0.5 : 0.0;
+  const double xlo = epochs > 1 ? 1.0 - pad : 0.0, xhi = epochs > 1 ? static_cast<double>(epochs) + pad : 2.0;
   auto px = [&](double epoch) { return x0 + (epoch - xlo) / (xhi - xlo) * (x1 - x0); };
   auto py = [&](double v) { return y1 - (v - lo) / (hi - lo) * (y1 - y0); };
 
@@ -72,12 +74,12 @@ void draw_panel(Canvas& canvas, int left, const CurvePanel& panel, int width, in
   for (std::size_t e = 1; e <= epochs; e += xstep) {
     const int x = static_cast<int>(std::lround(px(static_cast<double>(e))));
     canvas.fill_rect(x, y1, x, y1 + 4, kInk);
-    const std::string label = std::to_string(e);
+    const std::string label = std::to_string(static_cast<long long>(e) - 1 + panel.x_first);
     canvas.text(x - Canvas::text_width(label) / 2, y1 + 8, label, kInk);
   }
   canvas.fill_rect(x0, y0, x0, y1, kInk);
   canvas.fill_rect(x0, y1, x1, y1, kInk);
-  canvas.text((x0 + x1 - Canvas::text_width("epoch", 2)) / 2, height - 20, "epoch", kInk, 2);
+  canvas.text((x0 + x1 - Canvas::text_width(panel.x_label, 2)) / 2, height - 20, panel.x_label, kInk, 2);
 
   // The legend goes in the right-hand corner the lines leave free at their end.
   double end_sum = 0;
@@ -96,6 +98,14 @@ void draw_panel(Canvas& canvas, int left, const CurvePanel& panel, int width, in
     for (std::size_t i = 0; i < s.values.size(); ++i) {
       if (!std::isfinite(s.values[i])) continue;
       const double x = px(static_cast<double>(i + 1)), y = py(s.values[i]);
+      if (panel.bars) {
+        const double half = std::max(1.0, (px(2.0) - px(1.0)) * 0.35 / static_cast<double>(panel.series.size()));
+        const double shift = (static_cast<double>(&s - panel.series.data()) -
+                              (static_cast<double>(panel.series.size()) - 1) / 2) * 2 * half;
+        canvas.fill_rect(static_cast<int>(std::lround(x + shift - half)), static_cast<int>(std::lround(y)),
+                         static_cast<int>(std::lround(x + shift + half)), static_cast<int>(std::lround(py(0))), s.color);
+        continue;
+      }
       if (i + 1 < s.values.size() && std::isfinite(s.values[i + 1])) {
         canvas.line(x, y, px(static_cast<double>(i + 2)), py(s.values[i + 1]), 2.5, s.color);
       }

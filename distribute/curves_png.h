@@ -28,6 +28,11 @@ struct CurveSeries {
 struct CurvePanel {
   std::string title;
   std::vector<CurveSeries> series;
+  // The x axis: values[i] is drawn at x_first + i. Bars (a histogram, such as
+  // the staleness counts of parameter-server training) rise from 0 instead of a line.
+  std::string x_label = "epoch";
+  int x_first = 1;
+  bool bars = false;
 };
 
 inline constexpr detail::Rgb kTrainColor = {31, 119, 180};       // the blue and orange

@@ -80,6 +80,7 @@ PerReplica Strategy::run(const StepFn& step_fn, const DistributedBatch& batch) {
     const bool crosses = num_replicas_in_sync() > 1;
     std::optional<autodiff::CrossReplicaScope> scope;
     if (crosses) scope.emplace(&sum_->cross_replica(r));
+    sum_->step_started(r);
     out.values[static_cast<std::size_t>(r)] = step_fn(context, batch.parts[static_cast<std::size_t>(r)]);
   };
   if (threads_) {
@@ -89,6 +90,8 @@ PerReplica Strategy::run(const StepFn& step_fn, const DistributedBatch& batch) {
   }
   return out;
 }
+
+void Strategy::slow_replica(int replica, double factor) { sum_->slow_replica(replica, factor); }
 
 std::vector<Tensor> Strategy::all_reduce_in_replica(int local_id, ReduceOp op, const std::vector<Tensor>& values) {
   // One flat buffer for all the tensors, one collective whatever their number: in

@@ -165,6 +165,11 @@ class Strategy {
                                               TailPolicy tail = TailPolicy::kPartial);
   InputContext input_context() const;
 
+  // Experiments: local replica `replica` computes `factor` times as long (it sleeps
+  // (factor - 1) × its compute time before the gradients are summed), the straggler
+  // synchronous training waits for (parameter_server.h has the same for a worker).
+  void slow_replica(int replica, double factor);
+
  protected:
   Strategy(std::string name, int local_replicas, std::shared_ptr<WorkerGroup> workers);
 

@@ -24,6 +24,7 @@
 #include "spool/distribute/strategy.h"
 #include "spool/tensor/thread_pool.h"
 #include "subcommands.h"
+#include "train_flags.h"
 #include "train_setup.h"
 
 namespace spool::cli {
@@ -38,6 +39,8 @@ constexpr std::string_view kUsage =
     "usage: spool train [--dataset fashion-mnist|horses-or-humans] [--data DIR] [--model cnn|mlp]\n"
     "                   [--epochs N] [--batch-size N] [--lr X] [--lr-schedule constant|cosine]\n"
     "                   [--decay-epochs N] [--seed S] [--threads N] [--replicas N] [--out DIR [--resume]]\n"
+    "                   [--strategy mirrored|parameter-server [--ps N] [--workers N] [--max-staleness S]\n"
+    "                   [--staleness-aware]] [--slow-worker W:F]\n"
     "                   [--image-size N] [--interpolation bilinear|area|bicubic|nearest]\n"
     "                   [--color-mode rgb|grayscale]\n"
     "\n"
@@ -66,21 +69,20 @@ constexpr std::string_view kUsage =
     "--threads / N kernel threads; started by mpirun (mpirun -np K spool train ...) it trains\n"
     "on K workers (MultiWorkerMirroredStrategy, --replicas per worker, default 1), with no\n"
     "other flag. --batch-size is the global batch, split among all replicas, so every\n"
-    "replica count trains the same model; worker 0 alone prints and writes --out.";
+    "replica count trains the same model; worker 0 alone prints and writes --out.\n"
+    "Parameter servers (--strategy parameter-server): asynchronous training. --ps N servers\n"
+    "hold the weights (default 1); workers pull them, compute a gradient on a --batch-size\n"
+    "batch of their own shard of the data and push it, and the servers apply each gradient\n"
+    "as it comes. In one process --workers N threads (default 2) and the servers in memory;\n"
+    "under mpirun rank 0 coordinates, ranks 1..N serve and the rest are workers. An update's\n"
+    "staleness is the number of updates other workers applied between its read and its\n"
+    "apply: --max-staleness S makes a worker that runs ahead wait so that none is staler\n"
+    "than S; --staleness-aware divides the learning rate by 1 + staleness. An epoch is the\n"
+    "same number of updates as a synchronous epoch has steps. metrics.jsonl gains\n"
+    "staleness_mean, staleness_max and staleness_K (updates K versions stale that epoch),\n"
+    "and curves.png a staleness histogram. --slow-worker W:F makes worker W (or, with\n"
+    "--replicas, replica W) F times slower: the straggler experiment of docs/distributed.md.";
 
-struct Flags {
-  std::string dataset, data, model, out;
-  int epochs = 0;
-  std::int64_t batch_size = 0;
-  double lr = 0;
-  std::string lr_schedule;
-  int decay_epochs = 0;
-  std::uint64_t seed = 0;
-  int threads = 0;
-  int replicas = 1;
-  bool resume = false;
-  autodiff::ImageInput image = kImageFolderRecipe;
-};
 
 Flags read_flags(const po::variables_map& vm) {
   Flags f;
@@ -126,6 +128,47 @@ Flags read_flags(const po::variables_map& vm) {
   if (f.threads < 1 || f.threads > 1024) throw UsageError("--threads must be in 1..1024");
   f.replicas = vm.count("replicas") ? vm["replicas"].as<int>() : 1;
   if (f.replicas < 1 || f.replicas > 1024) throw UsageError("--replicas must be in 1..1024");
+  f.strategy = vm["strategy"].as<std::string>();
+  if (f.strategy != "mirrored" && f.strategy != "parameter-server") {
+    throw UsageError("--strategy must be mirrored or parameter-server, not '" + f.strategy + "'");
+  }
+  const bool ps = f.strategy == "parameter-server";
+  for (const char* flag : {"ps", "workers", "max-staleness", "staleness-aware"}) {
+    if (vm.count(flag) && !ps) throw UsageError(std::string("--") + flag + " needs --strategy parameter-server");
+  }
+  if (ps && vm.count("replicas")) throw UsageError("--replicas is for --strategy mirrored; parameter servers take --workers");
+  f.servers = vm.count("ps") ? vm["ps"].as<int>() : 1;
+  if (f.servers < 1 || f.servers > 1024) throw UsageError("--ps must be in 1..1024");
+  f.workers = vm.count("workers") ? vm["workers"].as<int>() : 2;
+  if (f.workers < 1 || f.workers > 1024) throw UsageError("--workers must be in 1..1024");
+  if (vm.count("workers") && distribute::launched_by_mpi()) {
+    throw UsageError("--workers is for one process; under mpirun every rank past 0 and the servers is a worker");
+  }
+  if (vm.count("max-staleness")) {
+    f.max_staleness = vm["max-staleness"].as<int>();
+    if (*f.max_staleness < 0 || *f.max_staleness > 1000000) throw UsageError("--max-staleness must be in 0..1000000");
+  }
+  f.staleness_aware = vm.count("staleness-aware") > 0;
+  if (vm.count("slow-worker")) {
+    const std::string v = vm["slow-worker"].as<std::string>();
+    const std::size_t colon = v.find(':');
+    try {
+      std::size_t used = 0, used2 = 0;
+      f.slow_worker = std::stoi(v.substr(0, colon), &used);
+      f.slow_factor = std::stod(v.substr(colon + 1), &used2);
+      if (colon == std::string::npos || used != colon || used2 != v.size() - colon - 1) throw std::invalid_argument(v);
+    } catch (const std::logic_error&) {
+      throw UsageError("--slow-worker must be W:F (worker W, F times slower), not '" + v + "'");
+    }
+    if (f.slow_worker < 0 || !(f.slow_factor >= 1 && f.slow_factor <= 1000)) {
+      throw UsageError("--slow-worker W:F needs W >= 0 and F in 1..1000, not '" + v + "'");
+    }
+    const int count = distribute::launched_by_mpi() ? 1 << 20 : (ps ? f.workers : f.replicas);
+    if (f.slow_worker >= count) {
+      throw UsageError("--slow-worker " + v + ": there are only " + std::to_string(count) +
+                       (ps ? " workers" : " replicas (--replicas)"));
+    }
+  }
   f.out = vm.count("out") ? vm["out"].as<std::string>() : "";
   f.resume = vm.count("resume") > 0;
   if (f.resume && f.out.empty()) throw UsageError("--resume needs --out DIR (where the checkpoint is)");
@@ -174,6 +217,8 @@ class CurvesCallback : public distribute::Callback {
   std::vector<distribute::EpochLogs> history_;
 };
 
+}  // namespace
+
 // The data sets say InvalidArgument for files they cannot use (300 images but 299
 // labels, a folder without exactly two classes): for the command that is bad data
 // (exit 1), not bad usage (exit 2), whatever the flags.
@@ -187,13 +232,6 @@ TrainData load_data(const Flags& f) {
   }
 }
 
-// Adam's learning rate and how it reads: "lr 0.003, cosine decay to 0 over 2 epochs
-// (1876 steps)". cosine is Keras' CosineDecay from --lr to 0 over --decay-epochs' steps:
-// the last steps are small, so the run ends on averaged weights instead of on Adam's noise.
-struct LearningRateChoice {
-  autodiff::AdamOptions options;
-  std::string description;
-};
 
 LearningRateChoice learning_rate(const Flags& f, const TrainData& data) {
   char lr[32];
@@ -212,6 +250,8 @@ std::optional<autodiff::ImageInput> image_input(const Flags& f) {
   if (f.dataset != "horses-or-humans") return std::nullopt;
   return f.image;
 }
+
+namespace {
 
 // The same for the header: " · 48x48 grayscale (area)", or nothing for IDX data.
 std::string image_input_note(const Flags& f) {
@@ -311,7 +351,13 @@ int train_under(const Flags& f, distribute::Strategy* strategy) {
 
 int train(const Flags& f) {
   set_num_threads(f.threads);
+  if (f.strategy == "parameter-server") return train_parameter_server(f);
   const std::unique_ptr<distribute::Strategy> strategy = make_strategy(f);
+  if (f.slow_worker >= 0) {
+    // W counts the replicas of the whole job: the worker holding it slows it.
+    const int local = f.slow_worker - strategy->worker_rank() * strategy->local_replicas();
+    if (local >= 0 && local < strategy->local_replicas()) strategy->slow_replica(local, f.slow_factor);
+  }
   try {
     return train_under(f, strategy.get());
   } catch (const std::exception& e) {
@@ -343,6 +389,13 @@ int run_train(const Args& args) {
          "initial weights, shuffling and dropout")
         ("threads", po::value<int>()->value_name("N"), "kernel threads (default: the cores, shared among mpirun's workers)")
         ("replicas", po::value<int>()->value_name("N"), "replicas in this process (MirroredStrategy; per worker under mpirun)")
+        ("strategy", po::value<std::string>()->default_value("mirrored")->value_name("NAME"),
+         "mirrored (synchronous all-reduce) | parameter-server (asynchronous)")
+        ("ps", po::value<int>()->value_name("N"), "parameter servers (default 1)")
+        ("workers", po::value<int>()->value_name("N"), "parameter-server workers in this process (default 2)")
+        ("max-staleness", po::value<int>()->value_name("S"), "no update staler than S (default: no bound)")
+        ("staleness-aware", "divide the learning rate by 1 + staleness")
+        ("slow-worker", po::value<std::string>()->value_name("W:F"), "worker (or replica) W is F times slower")
         ("out", po::value<std::string>()->value_name("DIR"), "write metrics.jsonl, checkpoint.tensors, curves.png")
         ("resume", "continue from the checkpoint in --out")
         ("image-size", po::value<std::int64_t>()->value_name("N"), "horses-or-humans: square input side (default 48)")

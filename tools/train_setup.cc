@@ -53,6 +53,15 @@ TrainData fashion_mnist_data(const std::string& dir, std::int64_t batch_size, st
       .validation_examples = test.cardinality(),
       .input_shape = Shape{28, 28, 1},
       .binary = false,
+      .worker_train =
+          [train, batch_size, seed](int workers, int worker, int epochs_done) {
+            const data::Dataset mine = train.shard(workers, worker);
+            return mine.shuffle(train.cardinality() / workers + 1, seed + static_cast<std::uint64_t>(worker + workers * epochs_done))
+                .batch(batch_size)
+                .map(scaled_batch)
+                .repeat()
+                .prefetch(2);
+          },
   };
 }
 
@@ -88,6 +97,15 @@ TrainData image_folder_data(const std::string& dir, std::int64_t batch_size, std
       .validation_examples = validation.cardinality(),
       .input_shape = Shape{input.image_size, input.image_size, input.color_mode == "grayscale" ? 1 : 3},
       .binary = true,
+      .worker_train =
+          [train, batch_size, seed](int workers, int worker, int epochs_done) {
+            const data::Dataset mine = train.shard(workers, worker).cache();
+            return mine.shuffle(train.cardinality() / workers + 1, seed + static_cast<std::uint64_t>(worker + workers * epochs_done))
+                .batch(batch_size)
+                .map(scaled_batch)
+                .repeat()
+                .prefetch(2);
+          },
   };
 }
 

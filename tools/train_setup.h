@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,10 @@ struct TrainData {
   std::int64_t validation_examples = 0;
   Shape input_shape;  // per example: [28, 28, 1], [150, 150, 3]
   bool binary = false;
+  // Parameter-server training: worker w of n's own pipeline — its shard of the
+  // training examples, shuffled every pass with a seed of its own (another for a run
+  // resumed after `epochs_done`), batched, repeated forever.
+  std::function<data::Dataset(int workers, int worker, int epochs_done)> worker_train;
 };
 
 // DIR holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and the t10k-

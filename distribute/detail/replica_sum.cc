@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <thread>
 
 #include "spool/tensor/error.h"
 
@@ -90,7 +91,8 @@ ReplicaSum::ReplicaSum(int replicas, ReplicaThreads* threads, WorkerGroup& worke
       threads_(threads),
       workers_(workers),
       published_(static_cast<std::size_t>(replicas), nullptr),
-      gradient_buffers_(static_cast<std::size_t>(replicas)) {
+      gradient_buffers_(static_cast<std::size_t>(replicas)),
+      started_(static_cast<std::size_t>(replicas)) {
   for (int r = 0; r < replicas; ++r) cross_.push_back(std::make_unique<Cross>(*this, r));
 }
 
@@ -100,6 +102,17 @@ autodiff::CrossReplica& ReplicaSum::cross_replica(int local_id) { return *cross_
 
 void ReplicaSum::set_global_ids(int first) {
   for (int r = 0; r < replicas_; ++r) cross_[static_cast<std::size_t>(r)]->global_id = first + r;
+}
+
+void ReplicaSum::slow_replica(int local_id, double factor) {
+  SPOOL_CHECK(local_id >= 0 && local_id < replicas_ && factor >= 1, InvalidArgument, "slow_replica: replica ", local_id,
+              " of ", replicas_, ", factor ", factor, " (>= 1)");
+  slow_replica_ = local_id;
+  slow_factor_ = factor;
+}
+
+void ReplicaSum::step_started(int local_id) {
+  if (local_id == slow_replica_) started_[static_cast<std::size_t>(local_id)] = std::chrono::steady_clock::now();
 }
 
 void ReplicaSum::wait() {
@@ -149,6 +162,11 @@ void ReplicaSum::all_reduce(int local_id, Tensor& values) {
 
 void ReplicaSum::apply_once(int local_id, std::span<const Tensor> grads, std::span<const autodiff::Variable> variables,
                             const autodiff::CrossReplica::Update& update) {
+  if (local_id == slow_replica_) {
+    const std::chrono::duration<double> computed =
+        std::chrono::steady_clock::now() - started_[static_cast<std::size_t>(local_id)];
+    std::this_thread::sleep_for(computed * (slow_factor_ - 1));
+  }
   const Layout layout = layout_of(variables);
   const auto counted = static_cast<std::int64_t>(variables.size());
   Tensor& buffer = gradient_buffers_[static_cast<std::size_t>(local_id)];

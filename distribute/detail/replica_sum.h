@@ -16,6 +16,7 @@
 // each with its own local id.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -38,6 +39,9 @@ class ReplicaSum {
   autodiff::CrossReplica& cross_replica(int local_id);
   // Sets the global replica id each local replica reports (worker rank × replicas + id).
   void set_global_ids(int first);
+  // Strategy::slow_replica; step_started is called by each replica as its step begins.
+  void slow_replica(int local_id, double factor);
+  void step_started(int local_id);
 
   // In place on every replica: the element-wise sum over all replicas and workers.
   // `values` has the same size and dtype (f32 or f64) on every replica.
@@ -60,6 +64,9 @@ class ReplicaSum {
   std::vector<Tensor> gradient_buffers_;  // replica r's packed gradients, kept between steps
   std::vector<Tensor> summed_views_;      // replica 0's views of the sum, one per variable
   std::vector<std::unique_ptr<Cross>> cross_;
+  int slow_replica_ = -1;
+  double slow_factor_ = 1;
+  std::vector<std::chrono::steady_clock::time_point> started_;
 };
 
 }  // namespace spool::distribute::detail

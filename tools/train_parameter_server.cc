@@ -1,0 +1,247 @@
+// spool train --strategy parameter-server: asynchronous training through a
+// ClusterCoordinator (distribute/parameter_server.h). An epoch schedules as many
+// updates as a synchronous epoch has steps, each a --batch-size batch of one worker's
+// own shard; after it the coordinator (worker threads' process, or rank 0 under
+// mpirun) evaluates the servers' weights, logs the epoch with its staleness histogram
+// and writes --out. Checkpoints are ordinary ones (the servers' weights and Adam
+// state under the model's names), so they resume under any strategy; the workers'
+// input restarts with a fresh shuffle on resume, as per-worker iterators are not
+// saved (TensorFlow's parameter-server training does the same).
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+
+#include "cli_common.h"
+#include "spool/autodiff/checkpoint.h"
+#include "spool/autodiff/tape.h"
+#include "spool/distribute/curves_png.h"
+#include "spool/distribute/fit.h"
+#include "spool/distribute/metrics_jsonl.h"
+#include "spool/distribute/mpi_worker_group.h"
+#include "spool/distribute/parameter_server.h"
+#include "train_flags.h"
+
+namespace spool::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using distribute::ClusterCoordinator;
+using distribute::ParameterServerStrategy;
+using distribute::StalenessHistogram;
+
+// What a closure sends back: {loss × examples, correct predictions, examples}.
+Tensor batch_numbers(const Tensor& loss, const Tensor& logits, const Tensor& labels, bool binary) {
+  const Tensor z = logits.contiguous();
+  const Tensor y = labels.contiguous();
+  const std::int64_t n = z.shape()[0];
+  const std::int64_t classes = z.numel() / std::max<std::int64_t>(n, 1);
+  const auto label = [&](std::int64_t i) -> double {
+    switch (y.dtype()) {
+      case DType::kI64: return static_cast<double>(y.data<std::int64_t>()[i]);
+      case DType::kI32: return y.data<std::int32_t>()[i];
+      case DType::kU8: return y.data<std::uint8_t>()[i];
+      case DType::kF32: return y.data<float>()[i];
+      case DType::kF64: return y.data<double>()[i];
+    }
+    return 0;
+  };
+  double correct = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float* row = z.data<float>() + i * classes;
+    if (binary) {
+      correct += (row[0] > 0) == (label(i) > 0.5) ? 1 : 0;
+    } else {
+      correct += static_cast<double>(std::max_element(row, row + classes) - row) == label(i) ? 1 : 0;
+    }
+  }
+  return Tensor::from_vector<double>({loss.item_as_double() * static_cast<double>(n), correct, static_cast<double>(n)});
+}
+
+// This epoch's counts: the run's so far minus those before it.
+StalenessHistogram difference(const StalenessHistogram& now, const StalenessHistogram& before) {
+  StalenessHistogram out;
+  for (std::int64_t s = 0; s <= now.max(); ++s) out.add(s, now.count(s) - before.count(s));
+  return out;
+}
+
+// The staleness columns of an epoch's logs: mean, max and the count of each staleness.
+void add_staleness(distribute::EpochLogs& logs, const StalenessHistogram& h) {
+  logs.metrics.emplace_back("staleness_mean", h.mean());
+  logs.metrics.emplace_back("staleness_max", static_cast<double>(std::max<std::int64_t>(h.max(), 0)));
+  for (std::int64_t s = 0; s <= h.max(); ++s) logs.metrics.emplace_back("staleness_" + std::to_string(s), h.count(s));
+}
+
+// curves.png: loss and accuracy per epoch, and the run's staleness histogram.
+void write_curves(const std::string& path, const std::vector<distribute::EpochLogs>& history) {
+  const auto value = [](const distribute::EpochLogs& e, const std::string& name) {
+    return e.has(name) ? e.value(name) : std::numeric_limits<double>::quiet_NaN();
+  };
+  std::vector<double> l, vl, a, va, counts;
+  for (const auto& e : history) {
+    l.push_back(e.loss), vl.push_back(e.val_loss), a.push_back(value(e, "accuracy"));
+    va.push_back(value(e, "val_accuracy"));
+    for (const auto& [name, v] : e.metrics) {
+      if (!name.starts_with("staleness_") || name == "staleness_mean" || name == "staleness_max") continue;
+      const auto s = static_cast<std::size_t>(std::stoll(name.substr(10)));
+      if (counts.size() <= s) counts.resize(s + 1, 0);
+      if (std::isfinite(v)) counts[s] += v;
+    }
+  }
+  distribute::CurvePanel loss{"loss", {{"train", l, distribute::kTrainColor}, {"validation", vl, distribute::kValidationColor}}};
+  distribute::CurvePanel accuracy{
+      "accuracy", {{"train", a, distribute::kTrainColor}, {"validation", va, distribute::kValidationColor}}};
+  distribute::CurvePanel staleness{"updates by staleness", {{"updates", counts, distribute::kTrainColor}}};
+  staleness.x_label = "staleness";
+  staleness.x_first = 0;
+  staleness.bars = true;
+  distribute::write_curves_png(path, {loss, accuracy, staleness});
+}
+
+int train_on(const Flags& f, ParameterServerStrategy& strategy) {
+  const bool chief = strategy.is_chief();
+  const TrainData data = load_data(f);
+  const LearningRateChoice lr = learning_rate(f, data);
+  const std::unique_ptr<losses::Loss> loss = make_loss(data);
+  ClusterCoordinator coordinator(
+      strategy, [&] { return std::make_unique<layers::Sequential>(make_model(f.model, data, f.seed)); },
+      [&] { return std::make_unique<autodiff::Adam>(lr.options); });
+  const std::int64_t steps = (data.train_examples + f.batch_size - 1) / f.batch_size;
+  if (chief) {
+    std::printf("spool train: %s (%lld train, %lld %s) · model %s · %d epochs · batch %lld per update · Adam %s · "
+                "seed %llu · %d threads\n",
+                data.name.c_str(), static_cast<long long>(data.train_examples),
+                static_cast<long long>(data.validation_examples), data.name == "fashion-mnist" ? "test" : "validation",
+                f.model.c_str(), f.epochs, static_cast<long long>(f.batch_size), lr.description.c_str(),
+                static_cast<unsigned long long>(f.seed), f.threads);
+    std::printf("strategy %s · %lld updates an epoch\n", strategy.describe().c_str(), static_cast<long long>(steps));
+    std::cout << coordinator.model().summary() << std::flush;
+  }
+
+  autodiff::RunInfo info;
+  info.model = f.model + "/" + data.name;
+  info.learning_rate = lr.description;
+  info.image_input = image_input(f);
+  const std::string metrics_path = f.out.empty() ? "" : (fs::path(f.out) / "metrics.jsonl").string();
+  std::vector<distribute::EpochLogs> history;
+  int done = 0;
+  if (f.resume) {
+    if (chief) {
+      SPOOL_CHECK(autodiff::checkpoint_exists(f.out), IoError, "--resume: no checkpoint in ", quoted(f.out));
+      const autodiff::RunInfo saved = autodiff::restore_checkpoint(f.out, {}, nullptr).info;
+      SPOOL_CHECK(saved.model.empty() || saved.model == info.model, InvalidArgument, "--resume: the checkpoint in ",
+                  quoted(f.out), " is of ", saved.model, ", not ", info.model);
+      SPOOL_CHECK(saved.learning_rate.empty() || saved.learning_rate == lr.description, InvalidArgument,
+                  "--resume: the checkpoint in ", quoted(f.out), " was trained with Adam ", saved.learning_rate,
+                  ", not ", lr.description);
+      const autodiff::TrainingState state =
+          autodiff::restore_checkpoint(f.out, coordinator.model().variables(), &coordinator.optimizer());
+      done = static_cast<int>(state.epoch);
+      history = distribute::keep_epochs_up_to(metrics_path, done);
+      std::printf("resuming after epoch %d (update %lld)\n", done, static_cast<long long>(state.step));
+    }
+    coordinator.load_servers();  // every rank: the servers take the checkpoint's values
+  }
+  if (!strategy.in_process()) {
+    // Every rank runs the same epochs: the chief's count of those done reaches them.
+    std::string count = std::to_string(done);
+    distribute::mpi_world()->broadcast(count);
+    done = std::stoi(count);
+  }
+  const auto per_worker = coordinator.create_per_worker_dataset([&](const distribute::InputContext& ctx) {
+    // A resumed run shuffles anew rather than replaying the first epochs' order.
+    return data.worker_train(ctx.num_input_pipelines, ctx.input_pipeline_id, done);
+  });
+  const distribute::WorkerFn step = [&](distribute::WorkerContext& w, data::Iterator& it) {
+    const std::optional<data::Element> batch = it.next();
+    SPOOL_CHECK(batch.has_value(), InternalError, "worker ", w.worker_index(), "'s pipeline ended");
+    autodiff::GradientTape tape;
+    const Tensor logits = w.model()((*batch)[0], {.training = true});
+    const Tensor batch_loss = (*loss)((*batch)[1], logits);
+    w.apply_gradients(tape.gradient(batch_loss, w.model().trainable_variables()));
+    return batch_numbers(batch_loss, logits, (*batch)[1], data.binary);
+  };
+
+  std::optional<distribute::Trainer> evaluator;
+  if (chief) evaluator.emplace(coordinator.model(), *loss, coordinator.optimizer(), std::vector<distribute::MetricSpec>{"accuracy"});
+  StalenessHistogram before = coordinator.staleness();
+  double test_accuracy = std::numeric_limits<double>::quiet_NaN();
+  for (int epoch = done + 1; epoch <= f.epochs; ++epoch) {
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<distribute::RemoteValue> values;
+    values.reserve(static_cast<std::size_t>(steps));
+    for (std::int64_t s = 0; s < steps; ++s) values.push_back(coordinator.schedule(step, per_worker));
+    coordinator.join();
+    const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!chief) continue;
+    double loss_sum = 0, correct = 0, examples = 0;
+    for (const distribute::RemoteValue& v : values) {
+      const Tensor t = v.fetch();
+      loss_sum += t.data<double>()[0], correct += t.data<double>()[1], examples += t.data<double>()[2];
+    }
+    const StalenessHistogram now = coordinator.staleness();
+    const StalenessHistogram this_epoch = difference(now, before);
+    before = now;
+    const distribute::EpochLogs val = evaluator->evaluate(data.validation);
+    distribute::EpochLogs logs;
+    logs.epoch = epoch;
+    logs.loss = loss_sum / examples;
+    logs.metrics.emplace_back("accuracy", correct / examples);
+    add_staleness(logs, this_epoch);
+    logs.val_loss = val.loss;
+    logs.val_metrics.emplace_back("val_accuracy", val.value("accuracy"));
+    logs.examples_per_sec = examples / train_seconds;
+    logs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    logs.examples = static_cast<std::int64_t>(examples);
+    logs.step = coordinator.version();
+    test_accuracy = val.value("accuracy");
+    std::printf("epoch %d/%d · loss %.4f · accuracy %.4f · val_loss %.4f · val_accuracy %.4f · %.0f examples/s · "
+                "staleness mean %.2f, max %lld (%s)\n",
+                epoch, f.epochs, logs.loss, correct / examples, val.loss, test_accuracy, logs.examples_per_sec,
+                this_epoch.mean(), static_cast<long long>(std::max<std::int64_t>(this_epoch.max(), 0)),
+                this_epoch.describe().c_str());
+    std::fflush(stdout);
+    history.push_back(logs);
+    if (f.out.empty()) continue;
+    fs::create_directories(f.out);
+    {
+      std::ofstream out(metrics_path, epoch == 1 ? std::ios::trunc : std::ios::app);
+      out << distribute::epoch_logs_json(logs) << "\n";
+      SPOOL_CHECK(out.flush(), IoError, "cannot write ", quoted(metrics_path));
+    }
+    autodiff::TrainingState state;
+    state.step = coordinator.version();
+    state.epoch = epoch;
+    state.seed = f.seed;
+    state.info = info;
+    autodiff::save_checkpoint(f.out, coordinator.model().variables(), &coordinator.optimizer(), state);
+    write_curves((fs::path(f.out) / "curves.png").string(), history);
+  }
+  if (chief) {
+    if (!std::isfinite(test_accuracy)) test_accuracy = evaluator->evaluate(data.validation).value("accuracy");
+    std::printf("test accuracy: %.4f\n", test_accuracy);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int train_parameter_server(const Flags& f) {
+  distribute::ParameterServerOptions options;
+  options.servers(f.servers).workers(f.workers).max_staleness(f.max_staleness).scale_learning_rate(f.staleness_aware);
+  if (f.slow_worker >= 0) options.slow_worker(f.slow_worker, f.slow_factor);
+  const std::unique_ptr<ParameterServerStrategy> strategy =
+      distribute::launched_by_mpi() ? ParameterServerStrategy::over_mpi(options)
+                                    : std::make_unique<ParameterServerStrategy>(options);
+  try {
+    return train_on(f, *strategy);
+  } catch (const std::exception& e) {
+    // The other ranks wait for messages this one will never send: end the job.
+    if (!strategy->in_process()) distribute::mpi_world()->abort_job(e.what());
+    throw;
+  }
+}
+
+}  // namespace spool::cli
