@@ -45,15 +45,18 @@ void set_mpirun_environment() {
 // checks: Open MPI's libraries keep allocations to the end (ompi_op_base_op_select, its
 // dlopened components) that LeakSanitizer reports, with stacks too short to suppress.
 // The same commands in one process (each test runs them too) are leak-checked.
-RunResult run_on_two(const std::vector<std::string>& args) {
+RunResult run_on(int ranks, const std::vector<std::string>& args) {
   set_mpirun_environment();
   const char* asan = std::getenv("ASAN_OPTIONS");
   const std::string worker_asan = std::string(asan != nullptr ? asan : "") + (asan != nullptr ? ":" : "") +
                                   "detect_leaks=0";
-  std::vector<std::string> all{"--oversubscribe", "-x", "ASAN_OPTIONS=" + worker_asan, "-np", "2", SPOOL_CLI_PATH};
+  std::vector<std::string> all{"--oversubscribe", "-x", "ASAN_OPTIONS=" + worker_asan, "-np", std::to_string(ranks),
+                               SPOOL_CLI_PATH};
   all.insert(all.end(), args.begin(), args.end());
   return run_program(SPOOL_MPIRUN, all);
 }
+
+RunResult run_on_two(const std::vector<std::string>& args) { return run_on(2, args); }
 
 // File name -> sha256 of its bytes, for every file of `dir`.
 std::map<std::string, std::string> digests(const fs::path& dir) {
@@ -231,6 +234,35 @@ TEST(MpiTrain, TwoWorkersTrainTheOneProcessModel) {
   EXPECT_GT(a2, 0.5);
   EXPECT_TRUE(fs::is_regular_file(tmp.file("two") + "/checkpoint.tensors"));
   EXPECT_EQ(lines(read_file(tmp.file("two") + "/metrics.jsonl")).size(), 2u);
+}
+
+// mpirun -np 4 spool train --strategy parameter-server: rank 0 coordinates, rank 1
+// serves, ranks 2 and 3 work; the coordinator alone prints and writes --out, with every
+// update of the epoch counted by its staleness.
+TEST(MpiTrain, ParameterServerRanksTrainAsynchronously) {
+  TempDir tmp;
+  write_fashion_files(tmp.path().string(), 300, 100);
+  const RunResult r = run_on(4, {"train", "--data", tmp.path().string(), "--model", "mlp", "--epochs", "2", "--seed",
+                                 "3", "--strategy", "parameter-server", "--ps", "1", "--out", tmp.file("ps")});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("strategy ParameterServerStrategy: 2 workers (ranks), 1 server (ranks), asynchronous"),
+            std::string::npos)
+      << r.out;
+  const std::vector<std::string> printed = lines(r.out);
+  ASSERT_FALSE(printed.empty());
+  EXPECT_EQ(printed.back().rfind("test accuracy: 0.", 0), 0u) << r.out;
+  EXPECT_GT(std::stod(printed.back().substr(15)), 0.5);
+  const std::vector<std::string> metrics = lines(read_file(tmp.file("ps") + "/metrics.jsonl"));
+  ASSERT_EQ(metrics.size(), 2u);
+  const json::object last = json::parse(metrics[1]).as_object();
+  double updates = 0;
+  for (const auto& [key, value] : last) {
+    if (key.starts_with("staleness_") && key != "staleness_mean" && key != "staleness_max") {
+      updates += value.to_number<double>();
+    }
+  }
+  EXPECT_EQ(updates, 10) << metrics[1];  // 300 examples in batches of 32
+  EXPECT_EQ(last.at("step").to_number<int>(), 20);
 }
 
 TEST(MpiBench, TwoWorkersCountWhatOneProcessCounts) {

@@ -163,6 +163,42 @@ TEST_F(TrainCommandTest, ReplicasTrainTheModelOneReplicaTrains) {
   EXPECT_GT(worst, 0.0);  // the sums ran in another order: not the one-replica run again
 }
 
+// --strategy parameter-server: two worker threads train the model asynchronously to
+// about the synchronous run's accuracy; metrics.jsonl counts every update by its
+// staleness, curves.png gains the histogram panel, and the checkpoint is an ordinary
+// one that the synchronous command resumes.
+TEST_F(TrainCommandTest, ParameterServersTrainAsynchronouslyAndCountStaleness) {
+  ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
+  const std::string out = out_dir("PS");
+  const RunResult r = train({"--epochs", "2", "--strategy", "parameter-server", "--workers", "2", "--max-staleness",
+                             "1", "--slow-worker", "1:2", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("strategy ParameterServerStrategy: 2 workers (threads), 1 server in memory, bounded staleness 1"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NEAR(std::stod(printed_accuracy(r)), std::stod(printed_accuracy(*full_run_)), 0.1);
+  const std::vector<boost::json::object> metrics = read_jsonl(out + "/metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 2u);
+  for (const boost::json::object& m : metrics) {
+    // 300 examples in batches of 32: 10 updates an epoch, none staler than the bound.
+    const double fresh = m.at("staleness_0").to_number<double>();
+    const double one = m.contains("staleness_1") ? m.at("staleness_1").to_number<double>() : 0;
+    EXPECT_EQ(fresh + one, 10) << boost::json::serialize(m);
+    EXPECT_FALSE(m.contains("staleness_2")) << boost::json::serialize(m);
+    EXPECT_LE(m.at("staleness_max").to_number<double>(), 1);
+  }
+  EXPECT_EQ(metrics[1].at("step").to_number<int>(), 20);
+  const Tensor curves = data::decode_png(read_file(out + "/curves.png"), "curves.png");
+  const Tensor sync_curves = data::decode_png(read_file(out_dir("A") + "/curves.png"), "curves.png");
+  EXPECT_GT(curves.dim(1), sync_curves.dim(1)) << "a third panel: the staleness histogram";
+
+  // Resumed by the synchronous command: the servers' weights and Adam state carry on.
+  const RunResult resumed = train({"--epochs", "3", "--out", out, "--resume"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_NE(resumed.out.find("resuming after epoch 2 (step 20)"), std::string::npos) << resumed.out;
+  EXPECT_EQ(read_jsonl(out + "/metrics.jsonl").size(), 3u);
+}
+
 TEST_F(TrainCommandTest, CurvesPngIsAValidPng) {
   ASSERT_EQ(full_run_->exit_code, 0) << full_run_->err;
   const std::string png = read_file(out_dir("A") + "/curves.png");
@@ -322,6 +358,14 @@ TEST(TrainCommandUsageTest, BadFlagsExit2WithAMessage) {
       {{"--dataset", "horses-or-humans", "--data", "x", "--image-size", "4"}, "--image-size must be in 8..4096"},
       {{"--dataset", "horses-or-humans", "--data", "x", "--interpolation", "lanczos3"},
        "--interpolation must be bilinear, area, bicubic or nearest, not 'lanczos3'"},
+      {{"--strategy", "ring"}, "--strategy must be mirrored or parameter-server, not 'ring'"},
+      {{"--ps", "2"}, "--ps needs --strategy parameter-server"},
+      {{"--max-staleness", "2"}, "--max-staleness needs --strategy parameter-server"},
+      {{"--strategy", "parameter-server", "--replicas", "2"}, "--replicas is for --strategy mirrored"},
+      {{"--strategy", "parameter-server", "--max-staleness", "-1"}, "--max-staleness must be in 0..1000000"},
+      {{"--strategy", "parameter-server", "--slow-worker", "1"}, "--slow-worker must be W:F"},
+      {{"--strategy", "parameter-server", "--slow-worker", "2:2"}, "there are only 2 workers"},
+      {{"--slow-worker", "0:0.5"}, "--slow-worker W:F needs W >= 0 and F in 1..1000"},
   };
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> args = {"train"};
@@ -339,7 +383,8 @@ TEST(TrainCommandUsageTest, HelpListsTheFlags) {
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--dataset", "--data", "--model", "--epochs", "--batch-size", "--lr", "--lr-schedule",
                            "--decay-epochs", "--seed", "--threads", "--out", "--resume", "--image-size",
-                           "--interpolation", "--color-mode"}) {
+                           "--interpolation", "--color-mode", "--strategy", "--ps", "--workers", "--max-staleness",
+                           "--staleness-aware", "--slow-worker"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
 }
