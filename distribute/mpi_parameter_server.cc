@@ -182,13 +182,6 @@ std::optional<Message> receive(int source, int tag, bool wait = true) {
 
 Message receive_from(int source, int tag) { return *receive(source, tag); }
 
-struct Closure {
-  std::int64_t id;
-  WorkerFn fn;
-  std::shared_ptr<PerWorkerIterators> iterators;
-  std::shared_ptr<RemoteState> result;
-};
-
 class MpiBackend final : public CoordinatorBackend {
  public:
   MpiBackend(const ParameterServerStrategy& strategy, const ClusterCoordinator::ModelFactory& make_model,

@@ -208,10 +208,13 @@ class ClusterCoordinator {
   // each server's optimizer and the coordinator's (the one checkpoints save).
   ClusterCoordinator(ParameterServerStrategy& strategy, const ModelFactory& make_model,
                      const OptimizerFactory& make_optimizer);
+  // Closures not started yet are cancelled (in one process: their RemoteValues throw
+  // Cancelled); running ones end first.
   ~ClusterCoordinator();
   ClusterCoordinator(const ClusterCoordinator&) = delete;
   ClusterCoordinator& operator=(const ClusterCoordinator&) = delete;
 
+  // fn runs once per worker, on that worker's thread (so several may run at once).
   PerWorkerDataset create_per_worker_dataset(const std::function<data::Dataset(const InputContext&)>& fn);
   // Queues fn to run on the next free worker with that worker's iterator; returns at once.
   RemoteValue schedule(WorkerFn fn, const PerWorkerDataset& dataset);

@@ -7,6 +7,13 @@
 // - train_step/cnn: Trainer::train_step under MultiWorkerMirroredStrategy (1 replica
 //   per worker, global batch 64, Fashion-MNIST in memory): examples/s of the job, to
 //   set beside bench_training replicas/cnn (Mirrored(2) in one process).
+// - ps_exchange: a parameter server's push and pull of the CNN's 225 034 floats,
+//   worker rank 0 to server rank 1, as point-to-point messages (the gradient sent, an
+//   SGD update on the server, the weights sent back: distribute/mpi_parameter_server.cc's
+//   way) and as one-sided operations under passive-target locks (MPI_Accumulate of
+//   -lr x gradient, then MPI_Get of the weights), alternating in the same run:
+//   onesided_vs_p2p = point-to-point time / one-sided time (> 1: one-sided faster).
+//   One-sided can only add, so it stands for SGD; Adam could not run that way at all.
 // Rank 0 prints one line per figure, "name key=value ...".
 #include <mpi.h>
 
@@ -106,17 +113,67 @@ void train_step(distribute::Strategy& strategy) {
   }
 }
 
+void ps_exchange(distribute::Strategy& strategy) {
+  const int rank = strategy.worker_rank();
+  constexpr int kFloats = 225034, kTag = 77;
+  constexpr float kLr = 0.01f;
+  std::vector<float> weights(kFloats, 1.0f), grads(kFloats, 0.5f), scaled(kFloats, -kLr * 0.5f), pulled(kFloats);
+  MPI_Win window;
+  MPI_Win_create(rank == 1 ? weights.data() : nullptr, rank == 1 ? kFloats * sizeof(float) : 0, sizeof(float),
+                 MPI_INFO_NULL, MPI_COMM_WORLD, &window);
+  auto p2p_once = [&] {
+    if (rank == 0) {
+      MPI_Send(grads.data(), kFloats, MPI_FLOAT, 1, kTag, MPI_COMM_WORLD);
+      MPI_Recv(pulled.data(), kFloats, MPI_FLOAT, 1, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else if (rank == 1) {
+      MPI_Recv(pulled.data(), kFloats, MPI_FLOAT, 0, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      for (int i = 0; i < kFloats; ++i) weights[i] -= kLr * pulled[i];
+      MPI_Send(weights.data(), kFloats, MPI_FLOAT, 0, kTag, MPI_COMM_WORLD);
+    }
+  };
+  auto onesided_once = [&] {
+    if (rank != 0) return;  // the server does nothing: that is the point of one-sided
+    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 1, 0, window);
+    MPI_Accumulate(scaled.data(), kFloats, MPI_FLOAT, 1, 0, kFloats, MPI_FLOAT, MPI_SUM, window);
+    MPI_Win_unlock(1, window);
+    MPI_Win_lock(MPI_LOCK_SHARED, 1, 0, window);
+    MPI_Get(pulled.data(), kFloats, MPI_FLOAT, 1, 0, kFloats, MPI_FLOAT, window);
+    MPI_Win_unlock(1, window);
+  };
+  constexpr int kRounds = 15, kCalls = 10;
+  std::vector<double> p2p_s, onesided_s;
+  for (int r = 0; r < kRounds + 1; ++r) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    auto t = Clock::now();
+    for (int i = 0; i < kCalls; ++i) p2p_once();
+    if (r > 0) p2p_s.push_back(seconds_since(t) / kCalls);
+    MPI_Barrier(MPI_COMM_WORLD);  // the server waits here, in MPI, while rank 0 works on its window
+    t = Clock::now();
+    for (int i = 0; i < kCalls; ++i) onesided_once();
+    if (r > 0) onesided_s.push_back(seconds_since(t) / kCalls);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  MPI_Win_free(&window);
+  std::sort(p2p_s.begin(), p2p_s.end());
+  std::sort(onesided_s.begin(), onesided_s.end());
+  if (rank == 0) {
+    std::printf("ps_exchange floats=%d p2p_us=%.1f onesided_us=%.1f onesided_vs_p2p=%.3f\n", kFloats,
+                p2p_s[kRounds / 2] * 1e6, onesided_s[kRounds / 2] * 1e6, p2p_s[kRounds / 2] / onesided_s[kRounds / 2]);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   // As the Google Benchmark programs do, so that CI's bench phase can list them all.
   if (argc > 1 && std::string_view(argv[1]) == "--benchmark_list_tests") {
-    std::printf("allreduce\ntrain_step/cnn\n");
+    std::printf("allreduce\ntrain_step/cnn\nps_exchange\n");
     return 0;
   }
   tune_malloc_for_streaming();  // as the spool command and the other benches do
   distribute::MultiWorkerMirroredStrategy strategy;
   allreduce(strategy);
   train_step(strategy);
+  if (strategy.workers().size() >= 2) ps_exchange(strategy);
   return 0;
 }

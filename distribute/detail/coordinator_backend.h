@@ -39,6 +39,14 @@ struct PerWorkerIterators {
   data::Iterator& of(int worker);
 };
 
+// A scheduled closure: what to run, on which per-worker iterators, where its value goes.
+struct Closure {
+  std::int64_t id = 0;  // the order of schedule() calls (MPI ranks name closures by it)
+  WorkerFn fn;
+  std::shared_ptr<PerWorkerIterators> iterators;
+  std::shared_ptr<RemoteState> result;
+};
+
 class CoordinatorBackend {
  public:
   CoordinatorBackend(const ParameterServerStrategy& strategy, const ClusterCoordinator::ModelFactory& make_model,

@@ -13,12 +13,6 @@
 namespace spool::distribute::detail {
 namespace {
 
-struct Closure {
-  WorkerFn fn;
-  std::shared_ptr<PerWorkerIterators> iterators;
-  std::shared_ptr<RemoteState> result;
-};
-
 class LocalBackend final : public CoordinatorBackend {
  public:
   LocalBackend(const ParameterServerStrategy& strategy, const ClusterCoordinator::ModelFactory& make_model,
@@ -47,12 +41,18 @@ class LocalBackend final : public CoordinatorBackend {
     for (int w = 0; w < workers_; ++w) threads_.emplace_back([this, w, kernel_threads] { work(w, kernel_threads); });
   }
 
+  // Closures not started yet are cancelled (their RemoteValues say so); running ones end.
   ~LocalBackend() override {
+    std::deque<Closure> cancelled;
     {
       const std::lock_guard lock(mutex_);
       stopping_ = true;
+      std::swap(cancelled, queue_);
     }
     work_cv_.notify_all();
+    for (Closure& c : cancelled) {
+      c.result->finish(Tensor(), std::make_exception_ptr(Cancelled("ClusterCoordinator: destroyed before the closure ran")));
+    }
     for (std::thread& t : threads_) t.join();
   }
 
@@ -61,7 +61,7 @@ class LocalBackend final : public CoordinatorBackend {
     {
       const std::lock_guard lock(mutex_);
       SPOOL_CHECK(alive_ > 0, Unavailable, "ClusterCoordinator: every worker is unavailable");
-      queue_.push_back(Closure{std::move(fn), iterators(dataset), result});
+      queue_.push_back(Closure{next_id_++, std::move(fn), iterators(dataset), result});
       ++pending_;
     }
     work_cv_.notify_one();
@@ -250,6 +250,7 @@ class LocalBackend final : public CoordinatorBackend {
   std::vector<std::unique_ptr<layers::Model>> models_;
   std::deque<Closure> queue_;
   std::int64_t pending_ = 0;  // scheduled, not finished
+  std::int64_t next_id_ = 0;
   std::vector<std::int64_t> completed_;
   int alive_;
   bool stopping_ = false;

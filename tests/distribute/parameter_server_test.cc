@@ -243,6 +243,23 @@ TEST(ParameterServer, AClosuresErrorReachesJoinAfterTheOthersRan) {
   coordinator.join();  // the error was reported once
 }
 
+TEST(ParameterServer, DestroyingTheCoordinatorCancelsWhatHasNotStarted) {
+  const Blobs data = blobs(16 * 4, 5);
+  std::vector<RemoteValue> values;
+  {
+    ParameterServerStrategy strategy(ParameterServerOptions().workers(1));
+    ClusterCoordinator coordinator(strategy, blob_factory(), adam_factory());
+    const PerWorkerDataset ds = coordinator.create_per_worker_dataset([&](const InputContext&) { return in_order(data, 16); });
+    const WorkerFn slow = [](WorkerContext& w, data::Iterator& it) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return blob_step(w, it);
+    };
+    for (int s = 0; s < 4; ++s) values.push_back(coordinator.schedule(slow, ds));
+  }
+  for (const RemoteValue& v : values) EXPECT_TRUE(v.ready());
+  EXPECT_THROW(values.back().fetch(), Cancelled);
+}
+
 TEST(ParameterServer, CheckpointsRestoreIntoAnyStrategy) {
   // 4 steps on servers, a checkpoint, 4 more on new servers restored from it: the
   // weights of 8 steps of one replica, bitwise (one worker: no staleness).

@@ -14,10 +14,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <random>
 #include <string>
 #include <thread>
 
+#include "mpi_test_support.h"
 #include "spool/spool.h"
 
 namespace {
@@ -27,17 +27,7 @@ using distribute::ClusterCoordinator;
 using distribute::ParameterServerOptions;
 using distribute::ParameterServerStrategy;
 using distribute::WorkerContext;
-
-int failures = 0;
-int rank_ = 0;
-
-#define CHECK_THAT(cond, ...)                                                              \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::cerr << "rank " << rank_ << ": check failed: " #cond " " << __VA_ARGS__ << "\n"; \
-      ++failures;                                                                          \
-    }                                                                                      \
-  } while (false)
+using mpi_testing::failures;
 
 std::vector<float> weights_of(const layers::Model& model) {
   std::vector<float> out;
@@ -48,24 +38,12 @@ std::vector<float> weights_of(const layers::Model& model) {
   return out;
 }
 
-// Separable gaussian blobs, 8 features, 4 classes.
 data::Dataset blobs(std::int64_t n) {
-  std::mt19937 gen(5);
-  std::normal_distribution<float> noise(0, 1);
-  Tensor x = Tensor::empty(Shape{n, 8}, DType::kF32), y = Tensor::empty(Shape{n}, DType::kI64);
-  for (std::int64_t i = 0; i < n; ++i) {
-    y.data<std::int64_t>()[i] = i % 4;
-    for (int j = 0; j < 8; ++j) x.data<float>()[i * 8 + j] = noise(gen) + (j == i % 4 ? 4.0f : 0.0f);
-  }
+  const auto [x, y] = mpi_testing::blobs(n);
   return data::Dataset::from_tensor_slices({x, y});
 }
 
-std::unique_ptr<layers::Model> blob_model() {
-  auto model = std::make_unique<layers::Sequential>("blobs");
-  model->add(layers::Dense(layers::DenseOptions(16).activation("relu"))).add(layers::Dense(layers::DenseOptions(4)));
-  model->build(Shape{8}, 3);
-  return model;
-}
+std::unique_ptr<layers::Model> blob_model() { return std::make_unique<layers::Sequential>(mpi_testing::blob_model()); }
 
 std::unique_ptr<autodiff::Optimizer> adam() {
   return std::make_unique<autodiff::Adam>(autodiff::AdamOptions().learning_rate(0.01));
@@ -176,7 +154,7 @@ void scenario_kill(bool server) {
   };
   for (int s = 0; s < 400; ++s) coordinator.schedule(slow_step, ds);
   coordinator.join();
-  std::cerr << "rank " << rank_ << ": the kill scenario ran to its end\n";
+  std::cerr << "rank " << mpi_testing::rank << ": the kill scenario ran to its end\n";
   ++failures;
 }
 
@@ -189,12 +167,12 @@ int main(int argc, char** argv) {
   }
   const std::string scenario = argv[1];
   const std::shared_ptr<distribute::WorkerGroup> world = distribute::mpi_world();
-  rank_ = world->rank();
+  mpi_testing::rank = world->rank();
   try {
     if (scenario == "bitwise") {
       const std::string dir = (std::filesystem::temp_directory_path() / "spool_mpi_ps_bitwise").string();
       scenario_bitwise(dir);
-      if (rank_ == 0) std::filesystem::remove_all(dir);
+      if (mpi_testing::rank == 0) std::filesystem::remove_all(dir);
     } else if (scenario == "bounded") {
       scenario_bounded();
     } else if (scenario == "kill-worker" || scenario == "kill-server") {
@@ -206,6 +184,6 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     world->abort_job(e.what());
   }
-  if (failures == 0) std::cout << "rank " << rank_ << ": " << scenario << " ok\n";
+  if (failures == 0) std::cout << "rank " << mpi_testing::rank << ": " << scenario << " ok\n";
   return failures == 0 ? 0 : 1;
 }

@@ -27,6 +27,7 @@
 #include <random>
 #include <string>
 
+#include "mpi_test_support.h"
 #include "spool/spool.h"
 
 namespace {
@@ -37,17 +38,9 @@ using distribute::PerReplica;
 using distribute::ReduceOp;
 using distribute::ReplicaContext;
 using distribute::Strategy;
-
-int failures = 0;
-int rank_ = 0;
-
-#define CHECK_THAT(cond, ...)                                                              \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::cerr << "rank " << rank_ << ": check failed: " #cond " " << __VA_ARGS__ << "\n"; \
-      ++failures;                                                                          \
-    }                                                                                      \
-  } while (false)
+using mpi_testing::blob_model;
+using mpi_testing::blobs;
+using mpi_testing::failures;
 
 std::vector<float> weights_of(const layers::Model& model) {
   const Tensor flat = model.arena().flat().contiguous();
@@ -67,25 +60,6 @@ void expect_same_on_every_rank(Strategy& strategy, const std::vector<float>& w, 
   std::string first = mine;
   strategy.workers().broadcast(first);
   CHECK_THAT(first == mine, what << ": the weights differ from rank 0's");
-}
-
-// Separable gaussian blobs, 8 features, 4 classes (as tests/distribute/fit_test_support.h).
-std::pair<Tensor, Tensor> blobs(std::int64_t n) {
-  std::mt19937 gen(5);
-  std::normal_distribution<float> noise(0, 1);
-  Tensor x = Tensor::empty(Shape{n, 8}, DType::kF32), y = Tensor::empty(Shape{n}, DType::kI64);
-  for (std::int64_t i = 0; i < n; ++i) {
-    y.data<std::int64_t>()[i] = i % 4;
-    for (int j = 0; j < 8; ++j) x.data<float>()[i * 8 + j] = noise(gen) + (j == i % 4 ? 4.0f : 0.0f);
-  }
-  return {x, y};
-}
-
-layers::Sequential blob_model() {
-  layers::Sequential model("blobs");
-  model.add(layers::Dense(layers::DenseOptions(16).activation("relu"))).add(layers::Dense(layers::DenseOptions(4)));
-  model.build(Shape{8}, 3);
-  return model;
 }
 
 // A custom loop (the step written for one replica) over `batches` under `strategy`.
@@ -129,7 +103,7 @@ void scenario_train(Strategy& two_workers, Strategy& four_replicas) {
   // The Fashion-MNIST CNN through Trainer::fit: 32 steps of global batch 64.
   const std::string dir = "/usr/share/datasets/fashion-mnist/";
   if (!std::filesystem::exists(dir + "train-images-idx3-ubyte.gz")) {
-    std::cout << "rank " << rank_ << ": no Fashion-MNIST; CNN part skipped\n";
+    std::cout << "rank " << mpi_testing::rank << ": no Fashion-MNIST; CNN part skipped\n";
     return;
   }
   const Tensor images = data::convert_dtype(data::read_idx(dir + "train-images-idx3-ubyte.gz").narrow(0, 0, 2048),
@@ -153,7 +127,7 @@ void scenario_train(Strategy& two_workers, Strategy& four_replicas) {
   // Adam divides by sqrt(v): rounding differences grow more than SGD's; 1e-3 on weights of ~0.1.
   CHECK_THAT(max_abs_difference(c1, c2) < 1e-3, "CNN: 2 workers vs one replica: " << max_abs_difference(c1, c2));
   CHECK_THAT(std::abs(a1 - a2) < 0.01, "CNN accuracy " << a1 << " vs " << a2);
-  std::cout << "rank " << rank_ << ": CNN max |w1 - w2| = " << max_abs_difference(c1, c2) << ", accuracy " << a2
+  std::cout << "rank " << mpi_testing::rank << ": CNN max |w1 - w2| = " << max_abs_difference(c1, c2) << ", accuracy " << a2
             << "\n";
 }
 
@@ -207,7 +181,7 @@ std::vector<std::string> write_files(const std::filesystem::path& dir) {
 void scenario_shard(Strategy& strategy) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("spool-mpi-shard-" + std::to_string(getppid()) + "-" +
-                                                std::to_string(rank_));
+                                                std::to_string(mpi_testing::rank));
   const std::vector<std::string> files = write_files(dir);
   for (auto policy : {data::AutoShardPolicy::kFile, data::AutoShardPolicy::kData}) {
     const data::Dataset ds =
@@ -268,7 +242,7 @@ void scenario_checkpoint(Strategy& two_workers) {
   two_workers.workers().barrier();
   const std::vector<float> continued = trainer_run(two_workers, 3, at_two, false);
   expect_same_on_every_rank(two_workers, continued, "resumed on 2 workers");
-  if (rank_ == 0) {
+  if (mpi_testing::rank == 0) {
     distribute::OneDeviceStrategy one;
     distribute::MirroredStrategy mirrored(2);
     const std::vector<float> on_one = trainer_run(one, 3, at_two, false);
@@ -305,7 +279,7 @@ void scenario_failure(Strategy& strategy, bool kill) {
         batch);
     ++step;
   }
-  std::cerr << "rank " << rank_ << ": the failure scenario ran to its end\n";
+  std::cerr << "rank " << mpi_testing::rank << ": the failure scenario ran to its end\n";
   ++failures;
 }
 
@@ -318,7 +292,7 @@ int main(int argc, char** argv) {
   }
   const std::string scenario = argv[1];
   distribute::MultiWorkerMirroredStrategy two_workers;
-  rank_ = two_workers.worker_rank();
+  mpi_testing::rank = two_workers.worker_rank();
   if (two_workers.workers().size() != 2) {
     std::cerr << "run under mpirun -np 2\n";
     return 2;
@@ -344,6 +318,6 @@ int main(int argc, char** argv) {
     // an application does (strategy.h), naming this worker and the cause.
     two_workers.workers().abort_job(e.what());
   }
-  if (failures == 0) std::cout << "rank " << rank_ << ": " << scenario << " ok\n";
+  if (failures == 0) std::cout << "rank " << mpi_testing::rank << ": " << scenario << " ok\n";
   return failures == 0 ? 0 : 1;
 }
