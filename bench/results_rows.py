@@ -324,3 +324,8 @@ def replica_rows(B, mpi):
         yield ("training step, cnn, 2 MPI workers of 1 thread on one machine (examples/s)", si(t["ex_per_s"]),
                f"Mirrored(2) in one process {si(m)}" if m else "—", times(t["ex_per_s"] / m) if m else "—",
                "bench_mpi train_step/cnn")
+    p = mpi.get("ps_exchange")
+    if p:
+        yield (f"parameter server push and pull of the CNN ({p['floats'] * 4 / 1e6:.2f} MB), point-to-point "
+               f"(`mpirun -np 2`)", f"{p['p2p_us']:.0f} µs", f"one-sided (`MPI_Accumulate` + `MPI_Get`) {p['onesided_us']:.0f} µs",
+               times(p["onesided_vs_p2p"]), "bench_mpi ps_exchange")

@@ -110,7 +110,7 @@ fi
 stamp "bench_mpi (mpirun -np 2)"
 root_flag=()
 [ "$(id -u)" = 0 ] && root_flag=(--allow-run-as-root)
-OMPI_MCA_btl_vader_single_copy_mechanism=none SPOOL_NUM_THREADS=1 \
+OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_osc=pt2pt SPOOL_NUM_THREADS=1 \
   mpirun "${root_flag[@]}" --oversubscribe -np 2 "$build/bench/bench_mpi" >"$results/bench_mpi.txt" ||
   echo "bench_mpi failed (status $?)" >&2
 

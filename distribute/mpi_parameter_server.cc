@@ -5,10 +5,10 @@
 //
 // Point-to-point messages, not one-sided windows: a push must run the optimizer on
 // the server (Adam's moments live there, and MPI_Accumulate can only add), so a window
-// would need a lock around get, update and put of the whole shard by the worker — two
-// transfers instead of one and the lock held across them — and Open MPI 4.1's passive
-// target over shared memory progresses only when the target enters MPI anyway. The
-// gate needs a message to rank 0 per read and per apply whatever carries the weights.
+// would need a lock around get, update and put of the whole shard by the worker; and
+// even a bare SGD push and pull is no faster one-sided in Open MPI 4.1 (as fast through
+// osc pt2pt, a third the speed through osc rdma: bench_mpi ps_exchange). The gate needs
+// a message to rank 0 per read and per apply whatever carries the weights.
 //
 // Waiting polls MPI_Improbe with a short sleep between polls, so that ranks sharing a
 // machine's cores (mpirun --oversubscribe) leave them to the ranks that compute.
