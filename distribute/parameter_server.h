@@ -45,7 +45,9 @@
 // Errors: an exception in a closure is its RemoteValue's, and join() rethrows the first
 // one after the rest have run (TensorFlow's coordinator does the same). A closure
 // that throws Unavailable (the worker is gone) is rescheduled on another worker and the
-// worker takes no more work; when no worker is left, join() throws Unavailable. Under
+// worker takes no more work; when no worker is left, join() throws Unavailable. So a
+// closure runs at least once, as in TensorFlow: an update it pushed before throwing
+// stays applied. Under
 // MPI a worker or server that dies (a SIGKILL, a lost machine) ends the job: Open MPI
 // 4.1 cannot keep a job past a lost rank (docs/distributed.md), so mpirun ends every
 // rank, naming the dead one, and training resumes from the last checkpoint.

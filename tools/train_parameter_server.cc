@@ -116,7 +116,16 @@ int train_on(const Flags& f, ParameterServerStrategy& strategy) {
                 static_cast<long long>(data.validation_examples), data.name == "fashion-mnist" ? "test" : "validation",
                 f.model.c_str(), f.epochs, static_cast<long long>(f.batch_size), lr.description.c_str(),
                 static_cast<unsigned long long>(f.seed), f.threads);
-    std::printf("strategy %s · %lld updates an epoch\n", strategy.describe().c_str(), static_cast<long long>(steps));
+    std::string roles;
+    if (!strategy.in_process()) {
+      // Which rank is which, so that mpirun's "rank 1 exited" reads as a server or a worker.
+      const int servers = strategy.num_servers(), last = servers + strategy.num_workers();
+      const auto span = [](int a, int b) { return a == b ? "rank " + std::to_string(a) : "ranks " + std::to_string(a) + "-" + std::to_string(b); };
+      roles = " · rank 0 coordinates, " + span(1, servers) + (servers == 1 ? " serves, " : " serve, ") +
+              span(servers + 1, last) + (last == servers + 1 ? " works" : " work");
+    }
+    std::printf("strategy %s · %lld updates an epoch%s\n", strategy.describe().c_str(), static_cast<long long>(steps),
+                roles.c_str());
     std::cout << coordinator.model().summary() << std::flush;
   }
 
