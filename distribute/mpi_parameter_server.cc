@@ -247,13 +247,10 @@ class MpiBackend final : public CoordinatorBackend {
     layout_.pack_values(weights);
     const std::vector<NamedTensor> state = optimizer_->state();
     for (int s = 0; s < servers_; ++s) {
-      // A shard's optimizer of the right size, to name its state as the server's does.
-      const std::int64_t begin = layout_.shard_begin(s, servers_), end = layout_.shard_end(s, servers_);
-      ParameterShard naming(s, std::span<const float>(weights).subspan(static_cast<std::size_t>(begin),
-                                                                        static_cast<std::size_t>(end - begin)),
-                            make_optimizer_, false);
+      const auto begin = static_cast<std::size_t>(layout_.shard_begin(s, servers_));
+      const auto n = static_cast<std::size_t>(layout_.shard_end(s, servers_)) - begin;
       Writer w;
-      w.floats(naming.weights()).tensors(split_optimizer_state(layout_, state, naming.optimizer(), s, servers_));
+      w.floats(std::span<const float>(weights).subspan(begin, n)).tensors(split_optimizer_state(layout_, state, s, servers_));
       w.i64(optimizer_->iterations());
       send(1 + s, kLoad, w.take());
     }
@@ -434,6 +431,7 @@ class MpiBackend final : public CoordinatorBackend {
 
   void work() {
     std::vector<float> weights(static_cast<std::size_t>(layout_.size)), gradient(weights.size());
+    const ServerAccess servers = server_access();
     for (;;) {
       const Message m = receive_from(0, MPI_ANY_TAG);
       if (m.tag == kJoinEnd) break;
@@ -447,7 +445,7 @@ class MpiBackend final : public CoordinatorBackend {
       Tensor value;
       std::exception_ptr error;
       try {
-        value = run(closure, weights, gradient);
+        value = run_closure(closure, worker_index_, *model_, layout_, weights, gradient, servers);
       } catch (...) {
         error = std::current_exception();
       }
@@ -463,46 +461,37 @@ class MpiBackend final : public CoordinatorBackend {
     table_.clear();
   }
 
-  Tensor run(Closure& closure, std::vector<float>& weights, std::vector<float>& gradient) {
-    data::Iterator& it = closure.iterators->of(worker_index_);
-    send(0, kReadRequest);
-    const std::int64_t version = Reader(receive_from(0, kReadGranted).bytes, "kReadGranted").i64();
-    for (int s = 0; s < servers_; ++s) send(1 + s, kPull);
-    for (int s = 0; s < servers_; ++s) {
-      const std::vector<float> w = Reader(receive_from(1 + s, kWeights).bytes, "server weights").floats();
-      SPOOL_CHECK(static_cast<std::int64_t>(w.size()) == layout_.shard_end(s, servers_) - layout_.shard_begin(s, servers_),
-                  DataLossError, "worker ", worker_index_, ": server ", s, " sent ", w.size(), " weights");
-      std::copy(w.begin(), w.end(), weights.begin() + layout_.shard_begin(s, servers_));
-    }
-    send(0, kReadDone);
-    layout_.unpack_values(weights);
-    const auto started = std::chrono::steady_clock::now();
-    bool pushed = false;
-    WorkerContext ctx = context(worker_index_, workers_, model_.get(), version, [&](std::span<const Tensor> grads) {
-      SPOOL_CHECK(!pushed, InvalidArgument, "WorkerContext::apply_gradients: once per closure");
-      pushed = true;
-      slow_down(worker_index_, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      layout_.pack(grads, gradient);
+  // This rank's way to the servers, for run_closure.
+  ServerAccess server_access() {
+    ServerAccess access;
+    access.read = [this](std::span<float> weights) {
+      send(0, kReadRequest);
+      const std::int64_t version = Reader(receive_from(0, kReadGranted).bytes, "kReadGranted").i64();
+      for (int s = 0; s < servers_; ++s) send(1 + s, kPull);
+      for (int s = 0; s < servers_; ++s) {
+        const std::vector<float> w = Reader(receive_from(1 + s, kWeights).bytes, "server weights").floats();
+        SPOOL_CHECK(static_cast<std::int64_t>(w.size()) == layout_.shard_end(s, servers_) - layout_.shard_begin(s, servers_),
+                    DataLossError, "worker ", worker_index_, ": server ", s, " sent ", w.size(), " weights");
+        std::copy(w.begin(), w.end(), weights.begin() + layout_.shard_begin(s, servers_));
+      }
+      send(0, kReadDone);
+      return version;
+    };
+    access.apply = [this](std::span<const float> gradient, std::int64_t version) {
       send(0, kApplyRequest);
       receive_from(0, kApplyGranted);
       for (int s = 0; s < servers_; ++s) {
         const auto begin = static_cast<std::size_t>(layout_.shard_begin(s, servers_));
         const auto n = static_cast<std::size_t>(layout_.shard_end(s, servers_)) - begin;
-        send(1 + s, kPush, Writer().i64(version).floats(std::span<const float>(gradient).subspan(begin, n)).take());
+        send(1 + s, kPush, Writer().i64(version).floats(gradient.subspan(begin, n)).take());
       }
       std::int64_t staleness = 0;
       for (int s = 0; s < servers_; ++s) staleness = Reader(receive_from(1 + s, kPushed).bytes, "kPushed").i64();
       send(0, kApplied);
       return staleness;
-    });
-    try {
-      Tensor value = closure.fn(ctx, it);
-      if (!pushed) send(0, kWithdraw);
-      return value;
-    } catch (...) {
-      if (!pushed) send(0, kWithdraw);
-      throw;
-    }
+    };
+    access.withdraw = [] { send(0, kWithdraw); };
+    return access;
   }
 
   const int servers_;

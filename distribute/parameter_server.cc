@@ -147,10 +147,33 @@ void CoordinatorBackend::take_from_servers(std::span<const float> weights,
   optimizer_->load_state(gather_optimizer_state(layout_, shard_states));
 }
 
-void CoordinatorBackend::slow_down(int worker, double seconds) const {
-  const ParameterServerOptions& o = strategy_.options();
-  if (worker != o.slow_worker() || o.slow_factor() <= 1) return;
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds * (o.slow_factor() - 1)));
+Tensor CoordinatorBackend::run_closure(const Closure& closure, int worker, layers::Model& model,
+                                       const FlatLayout& layout, std::vector<float>& weights,
+                                       std::vector<float>& gradient, const ServerAccess& servers) const {
+  data::Iterator& it = closure.iterators->of(worker);
+  const std::int64_t version = servers.read(weights);
+  layout.unpack_values(weights);
+  const auto started = std::chrono::steady_clock::now();
+  bool pushed = false;
+  WorkerContext ctx(worker, strategy_.num_workers(), &model, version, [&](std::span<const Tensor> grads) {
+    SPOOL_CHECK(!pushed, InvalidArgument, "WorkerContext::apply_gradients: once per closure (worker ", worker,
+                " pushed twice on the weights of version ", version, ")");
+    pushed = true;
+    const ParameterServerOptions& o = strategy_.options();
+    if (worker == o.slow_worker() && o.slow_factor() > 1) {
+      std::this_thread::sleep_for((std::chrono::steady_clock::now() - started) * (o.slow_factor() - 1));
+    }
+    layout.pack(grads, gradient);
+    return servers.apply(gradient, version);
+  });
+  try {
+    Tensor value = closure.fn(ctx, it);
+    if (!pushed) servers.withdraw();
+    return value;
+  } catch (...) {
+    if (!pushed) servers.withdraw();
+    throw;
+  }
 }
 
 }  // namespace detail

@@ -197,19 +197,7 @@ class CurvesCallback : public distribute::Callback {
       : path_(std::move(path)), history_(std::move(history)) {}
   void on_epoch_end(const distribute::EpochLogs& logs, distribute::Trainer&) override {
     history_.push_back(logs);
-    distribute::CurvePanel loss{"loss", {}}, accuracy{"accuracy", {}};
-    std::vector<double> l, vl, a, va;
-    // A history line without an accuracy (not one spool train wrote) draws as a gap.
-    const auto value = [](const distribute::EpochLogs& e, const char* name) {
-      return e.has(name) ? e.value(name) : std::numeric_limits<double>::quiet_NaN();
-    };
-    for (const auto& e : history_) {
-      l.push_back(e.loss), vl.push_back(e.val_loss), a.push_back(value(e, "accuracy"));
-      va.push_back(value(e, "val_accuracy"));
-    }
-    loss.series = {{"train", l, distribute::kTrainColor}, {"validation", vl, distribute::kValidationColor}};
-    accuracy.series = {{"train", a, distribute::kTrainColor}, {"validation", va, distribute::kValidationColor}};
-    distribute::write_curves_png(path_, {loss, accuracy});
+    distribute::write_curves_png(path_, loss_and_accuracy_panels(history_));
   }
 
  private:
@@ -249,6 +237,54 @@ LearningRateChoice learning_rate(const Flags& f, const TrainData& data) {
 std::optional<autodiff::ImageInput> image_input(const Flags& f) {
   if (f.dataset != "horses-or-humans") return std::nullopt;
   return f.image;
+}
+
+autodiff::RunInfo run_info(const Flags& f, const TrainData& data, const LearningRateChoice& lr) {
+  autodiff::RunInfo info;
+  info.model = f.model + "/" + data.name;
+  info.learning_rate = lr.description;
+  info.image_input = image_input(f);
+  return info;
+}
+
+void check_resumable(const Flags& f, const TrainData& data, const LearningRateChoice& lr) {
+  SPOOL_CHECK(autodiff::checkpoint_exists(f.out), IoError, "--resume: no checkpoint in ", quoted(f.out), " (",
+              quoted(autodiff::checkpoint_path(f.out)), " is missing)");
+  // What the checkpoint holds first: another model's checkpoint deserves that answer,
+  // not the first variable it lacks (restoring no variables reads the rest only).
+  const autodiff::RunInfo saved = autodiff::restore_checkpoint(f.out, {}, nullptr).info;
+  SPOOL_CHECK(saved.model.empty() || saved.model == f.model + "/" + data.name, InvalidArgument,
+              "--resume: the checkpoint in ", quoted(f.out), " is of ", saved.model, ", not ", f.model, "/", data.name);
+  // Another learning rate would make the resumed steps those of no run at all.
+  SPOOL_CHECK(saved.learning_rate.empty() || saved.learning_rate == lr.description, InvalidArgument,
+              "--resume: the checkpoint in ", quoted(f.out), " was trained with Adam ", saved.learning_rate, ", not ",
+              lr.description, " (give the first run's --lr, --lr-schedule and --decay-epochs)");
+  // So would other pixels; interpolation changes no shape, so no variable would object.
+  // A checkpoint that does not say was trained on ImageInput's defaults.
+  if (const std::optional<autodiff::ImageInput> input = image_input(f)) {
+    const autodiff::ImageInput was = saved.image_input.value_or(autodiff::ImageInput{});
+    for (const auto& [key, then, now] :
+         {std::tuple{"image_size", std::to_string(was.image_size), std::to_string(input->image_size)},
+          std::tuple{"color_mode", was.color_mode, input->color_mode},
+          std::tuple{"interpolation", was.interpolation, input->interpolation}}) {
+      SPOOL_CHECK(then == now, InvalidArgument, "--resume: the checkpoint in ", quoted(f.out), " was trained with ",
+                  key, " ", then, ", not ", now, " (give the first run's --image-size, --interpolation and --color-mode)");
+    }
+  }
+}
+
+std::vector<distribute::CurvePanel> loss_and_accuracy_panels(const std::vector<distribute::EpochLogs>& history) {
+  std::vector<double> l, vl, a, va;
+  // A history line without an accuracy (not one spool train wrote) draws as a gap.
+  const auto value = [](const distribute::EpochLogs& e, const char* name) {
+    return e.has(name) ? e.value(name) : std::numeric_limits<double>::quiet_NaN();
+  };
+  for (const auto& e : history) {
+    l.push_back(e.loss), vl.push_back(e.val_loss), a.push_back(value(e, "accuracy"));
+    va.push_back(value(e, "val_accuracy"));
+  }
+  return {{"loss", {{"train", l, distribute::kTrainColor}, {"validation", vl, distribute::kValidationColor}}},
+          {"accuracy", {{"train", a, distribute::kTrainColor}, {"validation", va, distribute::kValidationColor}}}};
 }
 
 namespace {
@@ -302,31 +338,7 @@ int train_under(const Flags& f, distribute::Strategy* strategy) {
     const std::string metrics = (fs::path(f.out) / "metrics.jsonl").string();
     std::vector<distribute::EpochLogs> history;
     if (f.resume) {
-      SPOOL_CHECK(autodiff::checkpoint_exists(f.out), IoError, "--resume: no checkpoint in ",
-                  quoted(f.out), " (", quoted(autodiff::checkpoint_path(f.out)), " is missing)");
-      // What the checkpoint holds first: another model's checkpoint deserves that answer,
-      // not the first variable it lacks (restoring no variables reads the rest only).
-      const autodiff::RunInfo saved = autodiff::restore_checkpoint(f.out, {}, nullptr).info;
-      SPOOL_CHECK(saved.model.empty() || saved.model == f.model + "/" + data.name, InvalidArgument,
-                  "--resume: the checkpoint in ", quoted(f.out), " is of ", saved.model, ", not ", f.model, "/",
-                  data.name);
-      // Another learning rate would make the resumed steps those of no run at all.
-      SPOOL_CHECK(saved.learning_rate.empty() || saved.learning_rate == lr.description, InvalidArgument,
-                  "--resume: the checkpoint in ", quoted(f.out), " was trained with Adam ", saved.learning_rate,
-                  ", not ", lr.description, " (give the first run's --lr, --lr-schedule and --decay-epochs)");
-      // So would other pixels; interpolation changes no shape, so no variable would object.
-      // A checkpoint that does not say was trained on ImageInput's defaults.
-      if (const std::optional<autodiff::ImageInput> input = image_input(f)) {
-        const autodiff::ImageInput was = saved.image_input.value_or(autodiff::ImageInput{});
-        for (const auto& [key, then, now] : {std::tuple{"image_size", std::to_string(was.image_size),
-                                                        std::to_string(input->image_size)},
-                                             std::tuple{"color_mode", was.color_mode, input->color_mode},
-                                             std::tuple{"interpolation", was.interpolation, input->interpolation}}) {
-          SPOOL_CHECK(then == now, InvalidArgument, "--resume: the checkpoint in ", quoted(f.out),
-                      " was trained with ", key, " ", then, ", not ", now,
-                      " (give the first run's --image-size, --interpolation and --color-mode)");
-        }
-      }
+      check_resumable(f, data, lr);
       autodiff::TrainingState state = autodiff::restore_checkpoint(f.out, model.variables(), &adam);
       const int done = static_cast<int>(state.epoch);
       history = distribute::keep_epochs_up_to(metrics, done);
@@ -335,12 +347,7 @@ int train_under(const Flags& f, distribute::Strategy* strategy) {
     }
     // Worker 0 writes the files (ModelCheckpoint knows it by itself).
     if (chief) options.callback(std::make_shared<distribute::MetricsJsonl>(metrics, /*append=*/f.resume));
-    // The checkpoint says what it holds, so that --resume with other flags is refused.
-    autodiff::RunInfo info;
-    info.model = f.model + "/" + data.name;
-    info.learning_rate = lr.description;
-    info.image_input = image_input(f);
-    options.callback(std::make_shared<distribute::ModelCheckpoint>(f.out, 0, info));
+    options.callback(std::make_shared<distribute::ModelCheckpoint>(f.out, 0, run_info(f, data, lr)));
     if (chief) options.callback(std::make_shared<CurvesCallback>((fs::path(f.out) / "curves.png").string(), history));
   }
   trainer.fit(data.train, options);

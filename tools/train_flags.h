@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "spool/autodiff/optim/adam.h"
 #include "spool/autodiff/training_state.h"
+#include "spool/distribute/curves_png.h"
+#include "spool/distribute/epoch_logs.h"
 #include "train_setup.h"
 
 namespace spool::cli {
@@ -49,6 +52,16 @@ TrainData load_data(const Flags& f);
 
 // How an image folder's pictures were prepared, for the checkpoint; nullopt for IDX data.
 std::optional<autodiff::ImageInput> image_input(const Flags& f);
+
+// What a checkpoint of this run says it holds (so that --resume with other flags is refused).
+autodiff::RunInfo run_info(const Flags& f, const TrainData& data, const LearningRateChoice& lr);
+
+// --resume: the checkpoint in f.out exists and was trained with these flags (model,
+// learning rate, image preparation); IoError or InvalidArgument naming the difference.
+void check_resumable(const Flags& f, const TrainData& data, const LearningRateChoice& lr);
+
+// curves.png's loss and accuracy panels (train and validation per epoch).
+std::vector<distribute::CurvePanel> loss_and_accuracy_panels(const std::vector<distribute::EpochLogs>& history);
 
 // --strategy parameter-server: train.cc hands over to it.
 int train_parameter_server(const Flags& f);

@@ -8,11 +8,12 @@
 // input restarts with a fresh shuffle on resume, as per-worker iterators are not
 // saved (TensorFlow's parameter-server training does the same).
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 
 #include "cli_common.h"
 #include "spool/autodiff/checkpoint.h"
@@ -32,32 +33,13 @@ using distribute::ClusterCoordinator;
 using distribute::ParameterServerStrategy;
 using distribute::StalenessHistogram;
 
-// What a closure sends back: {loss × examples, correct predictions, examples}.
-Tensor batch_numbers(const Tensor& loss, const Tensor& logits, const Tensor& labels, bool binary) {
-  const Tensor z = logits.contiguous();
-  const Tensor y = labels.contiguous();
-  const std::int64_t n = z.shape()[0];
-  const std::int64_t classes = z.numel() / std::max<std::int64_t>(n, 1);
-  const auto label = [&](std::int64_t i) -> double {
-    switch (y.dtype()) {
-      case DType::kI64: return static_cast<double>(y.data<std::int64_t>()[i]);
-      case DType::kI32: return y.data<std::int32_t>()[i];
-      case DType::kU8: return y.data<std::uint8_t>()[i];
-      case DType::kF32: return y.data<float>()[i];
-      case DType::kF64: return y.data<double>()[i];
-    }
-    return 0;
-  };
-  double correct = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float* row = z.data<float>() + i * classes;
-    if (binary) {
-      correct += (row[0] > 0) == (label(i) > 0.5) ? 1 : 0;
-    } else {
-      correct += static_cast<double>(std::max_element(row, row + classes) - row) == label(i) ? 1 : 0;
-    }
-  }
-  return Tensor::from_vector<double>({loss.item_as_double() * static_cast<double>(n), correct, static_cast<double>(n)});
+// What a closure sends back: {loss × examples, correct predictions, examples}, with
+// the "accuracy" the synchronous trainer logs (metric_list.h: it follows the loss).
+Tensor batch_numbers(const losses::Loss& loss_fn, const Tensor& loss, const Tensor& logits, const Tensor& labels) {
+  const std::shared_ptr<metrics::Metric> accuracy = distribute::resolve_metrics({"accuracy"}, loss_fn)[0];
+  accuracy->update(labels, logits, Tensor());
+  const auto n = static_cast<double>(logits.shape()[0]);
+  return Tensor::from_vector<double>({loss.item_as_double() * n, accuracy->result() * n, n});
 }
 
 // This epoch's counts: the run's so far minus those before it.
@@ -74,15 +56,10 @@ void add_staleness(distribute::EpochLogs& logs, const StalenessHistogram& h) {
   for (std::int64_t s = 0; s <= h.max(); ++s) logs.metrics.emplace_back("staleness_" + std::to_string(s), h.count(s));
 }
 
-// curves.png: loss and accuracy per epoch, and the run's staleness histogram.
+// curves.png: loss and accuracy per epoch, and the run's updates by staleness.
 void write_curves(const std::string& path, const std::vector<distribute::EpochLogs>& history) {
-  const auto value = [](const distribute::EpochLogs& e, const std::string& name) {
-    return e.has(name) ? e.value(name) : std::numeric_limits<double>::quiet_NaN();
-  };
-  std::vector<double> l, vl, a, va, counts;
+  std::vector<double> counts;
   for (const auto& e : history) {
-    l.push_back(e.loss), vl.push_back(e.val_loss), a.push_back(value(e, "accuracy"));
-    va.push_back(value(e, "val_accuracy"));
     for (const auto& [name, v] : e.metrics) {
       if (!name.starts_with("staleness_") || name == "staleness_mean" || name == "staleness_max") continue;
       const auto s = static_cast<std::size_t>(std::stoll(name.substr(10)));
@@ -90,14 +67,13 @@ void write_curves(const std::string& path, const std::vector<distribute::EpochLo
       if (std::isfinite(v)) counts[s] += v;
     }
   }
-  distribute::CurvePanel loss{"loss", {{"train", l, distribute::kTrainColor}, {"validation", vl, distribute::kValidationColor}}};
-  distribute::CurvePanel accuracy{
-      "accuracy", {{"train", a, distribute::kTrainColor}, {"validation", va, distribute::kValidationColor}}};
-  distribute::CurvePanel staleness{"updates by staleness", {{"updates", counts, distribute::kTrainColor}}};
+  std::vector<distribute::CurvePanel> panels = loss_and_accuracy_panels(history);
+  distribute::CurvePanel& staleness =
+      panels.emplace_back(distribute::CurvePanel{"updates by staleness", {{"updates", counts, distribute::kTrainColor}}});
   staleness.x_label = "staleness";
   staleness.x_first = 0;
   staleness.bars = true;
-  distribute::write_curves_png(path, {loss, accuracy, staleness});
+  distribute::write_curves_png(path, panels);
 }
 
 int train_on(const Flags& f, ParameterServerStrategy& strategy) {
@@ -129,22 +105,13 @@ int train_on(const Flags& f, ParameterServerStrategy& strategy) {
     std::cout << coordinator.model().summary() << std::flush;
   }
 
-  autodiff::RunInfo info;
-  info.model = f.model + "/" + data.name;
-  info.learning_rate = lr.description;
-  info.image_input = image_input(f);
+  const autodiff::RunInfo info = run_info(f, data, lr);
   const std::string metrics_path = f.out.empty() ? "" : (fs::path(f.out) / "metrics.jsonl").string();
   std::vector<distribute::EpochLogs> history;
   int done = 0;
   if (f.resume) {
     if (chief) {
-      SPOOL_CHECK(autodiff::checkpoint_exists(f.out), IoError, "--resume: no checkpoint in ", quoted(f.out));
-      const autodiff::RunInfo saved = autodiff::restore_checkpoint(f.out, {}, nullptr).info;
-      SPOOL_CHECK(saved.model.empty() || saved.model == info.model, InvalidArgument, "--resume: the checkpoint in ",
-                  quoted(f.out), " is of ", saved.model, ", not ", info.model);
-      SPOOL_CHECK(saved.learning_rate.empty() || saved.learning_rate == lr.description, InvalidArgument,
-                  "--resume: the checkpoint in ", quoted(f.out), " was trained with Adam ", saved.learning_rate,
-                  ", not ", lr.description);
+      check_resumable(f, data, lr);
       const autodiff::TrainingState state =
           autodiff::restore_checkpoint(f.out, coordinator.model().variables(), &coordinator.optimizer());
       done = static_cast<int>(state.epoch);
@@ -170,11 +137,17 @@ int train_on(const Flags& f, ParameterServerStrategy& strategy) {
     const Tensor logits = w.model()((*batch)[0], {.training = true});
     const Tensor batch_loss = (*loss)((*batch)[1], logits);
     w.apply_gradients(tape.gradient(batch_loss, w.model().trainable_variables()));
-    return batch_numbers(batch_loss, logits, (*batch)[1], data.binary);
+    return batch_numbers(*loss, batch_loss, logits, (*batch)[1]);
   };
 
   std::optional<distribute::Trainer> evaluator;
   if (chief) evaluator.emplace(coordinator.model(), *loss, coordinator.optimizer(), std::vector<distribute::MetricSpec>{"accuracy"});
+  std::optional<distribute::MetricsJsonl> jsonl;  // the synchronous trainer's writer; it needs no fit
+  if (chief && !f.out.empty()) {
+    fs::create_directories(f.out);
+    jsonl.emplace(metrics_path, /*append=*/f.resume);
+    jsonl->on_train_begin(*evaluator);
+  }
   StalenessHistogram before = coordinator.staleness();
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   for (int epoch = done + 1; epoch <= f.epochs; ++epoch) {
@@ -213,13 +186,8 @@ int train_on(const Flags& f, ParameterServerStrategy& strategy) {
                 this_epoch.describe().c_str());
     std::fflush(stdout);
     history.push_back(logs);
-    if (f.out.empty()) continue;
-    fs::create_directories(f.out);
-    {
-      std::ofstream out(metrics_path, epoch == 1 ? std::ios::trunc : std::ios::app);
-      out << distribute::epoch_logs_json(logs) << "\n";
-      SPOOL_CHECK(out.flush(), IoError, "cannot write ", quoted(metrics_path));
-    }
+    if (!jsonl) continue;
+    jsonl->on_epoch_end(logs, *evaluator);
     autodiff::TrainingState state;
     state.step = coordinator.version();
     state.epoch = epoch;

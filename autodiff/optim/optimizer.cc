@@ -114,9 +114,9 @@ void Optimizer::report_missing(std::span<const Tensor> grads, std::span<const Va
 }
 
 void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables) {
-  SPOOL_CHECK(grads.size() == variables.size(), InvalidArgument, kind_, ".apply_gradients: ", grads.size(),
-              " gradients for ", variables.size(), " variables");
   if (CrossReplica* cross = current_cross_replica()) {
+    SPOOL_CHECK(grads.size() == variables.size(), InvalidArgument, kind_, ".apply_gradients: ", grads.size(),
+                " gradients for ", variables.size(), " variables");
     // Inside a replica: the strategy sums every replica's gradients, then every replica
     // updates its share of the elements with the sum (cross_replica.h). Each element's
     // update is independent, so the shares change nothing in the result.
@@ -144,6 +144,9 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
               " gradients for ", variables.size(), " variables");
   SPOOL_CHECK(learning_rate_scale >= 0, InvalidArgument, kind_, ".apply_gradients: learning_rate_scale must be >= 0, got ",
               learning_rate_scale);
+  SPOOL_CHECK(learning_rate_scale == 1 || current_cross_replica() == nullptr, InvalidArgument, kind_,
+              ".apply_gradients: a learning_rate_scale inside a strategy's replica (the replicas' sum takes one step "
+              "at the optimizer's own rate)");
   double lr = 0;
   std::vector<Tensor> kept;
   const std::vector<Run> runs = prepare_runs(grads, variables, &lr, &kept, learning_rate_scale);

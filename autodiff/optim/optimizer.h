@@ -111,8 +111,9 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   void apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables);
-  // The same step with the learning rate multiplied by learning_rate_scale (>= 0):
-  // a parameter server's staleness-aware step size (distribute/parameter_server.h).
+  // The same step, outside a strategy's replica, with the learning rate multiplied by
+  // learning_rate_scale (>= 0): a parameter server's staleness-aware step size
+  // (distribute/parameter_server.h).
   void apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables,
                        double learning_rate_scale);
   // Makes the slots of variables not seen before; harmless for known ones.

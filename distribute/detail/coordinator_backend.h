@@ -64,16 +64,25 @@ class CoordinatorBackend {
   autodiff::Optimizer& optimizer() { return *optimizer_; }
 
  protected:
-  static WorkerContext context(int worker, int workers, layers::Model* model, std::int64_t version,
-                               std::function<std::int64_t(std::span<const Tensor>)> push) {
-    return WorkerContext(worker, workers, model, version, std::move(push));
-  }
   static RemoteValue remote(std::shared_ptr<RemoteState> state) { return RemoteValue(std::move(state)); }
   static std::shared_ptr<PerWorkerIterators> iterators(const PerWorkerDataset& dataset);
   // The servers' weights (flat) and shard states into the coordinator's model and optimizer.
   void take_from_servers(std::span<const float> weights, const std::vector<std::vector<NamedTensor>>& shard_states);
-  // Sleeps as ParameterServerOptions::slow_worker asks, for a step that computed `seconds`.
-  void slow_down(int worker, double seconds) const;
+  // How a worker reaches the servers: read the weights (returns their version), apply
+  // one gradient computed on a version (returns its staleness), withdraw a read that
+  // will not be followed by an apply.
+  struct ServerAccess {
+    std::function<std::int64_t(std::span<float> weights)> read;
+    std::function<std::int64_t(std::span<const float> gradient, std::int64_t version)> apply;
+    std::function<void()> withdraw;
+  };
+  // One closure on `worker`, the same in both forms: the servers' weights into `model`,
+  // fn with a WorkerContext whose one push is slowed as ParameterServerOptions asks and
+  // applied through `servers`; a read left without a push (fn returned without one, or
+  // threw) is withdrawn. `weights` and `gradient` are the worker's buffers of
+  // layout.size floats. fn's exception is rethrown.
+  Tensor run_closure(const Closure& closure, int worker, layers::Model& model, const FlatLayout& layout,
+                     std::vector<float>& weights, std::vector<float>& gradient, const ServerAccess& servers) const;
 
   const ParameterServerStrategy& strategy_;
   ClusterCoordinator::ModelFactory make_model_;

@@ -2,7 +2,6 @@
 // behind one staleness gate (a mutex and a condition variable around
 // staleness_gate.h's rule). The shards' updates run on the pushing worker's thread,
 // outside the lock: the gate admits one apply at a time and no read meanwhile.
-#include <chrono>
 #include <deque>
 #include <thread>
 
@@ -88,7 +87,7 @@ class LocalBackend final : public CoordinatorBackend {
     for (auto& shard : shards_) {
       const auto begin = static_cast<std::size_t>(layout_.shard_begin(shard->index(), servers));
       shard->set_weights(std::span<const float>(weights).subspan(begin, static_cast<std::size_t>(shard->size())));
-      shard->optimizer().load_state(split_optimizer_state(layout_, state, shard->optimizer(), shard->index(), servers));
+      shard->optimizer().load_state(split_optimizer_state(layout_, state, shard->index(), servers));
       shard->set_version(optimizer_->iterations());
     }
     gate_.restart(optimizer_->iterations());
@@ -175,6 +174,11 @@ class LocalBackend final : public CoordinatorBackend {
     layers::Model& model = *models_[static_cast<std::size_t>(worker)];
     const FlatLayout layout = FlatLayout::of(model.variables());
     std::vector<float> weights(static_cast<std::size_t>(layout.size)), gradient(weights.size());
+    const ServerAccess servers{
+        .read = [&](std::span<float> out) { return read(worker, out); },
+        .apply = [&](std::span<const float> g, std::int64_t version) { return apply(worker, g, version); },
+        .withdraw = [&] { withdraw(worker); },
+    };
     for (;;) {
       Closure closure;
       {
@@ -186,34 +190,14 @@ class LocalBackend final : public CoordinatorBackend {
       }
       Tensor value;
       std::exception_ptr error;
-      bool unavailable = false;
       try {
-        data::Iterator& it = closure.iterators->of(worker);
-        const std::int64_t version = read(worker, weights);
-        layout.unpack_values(weights);
-        const auto started = std::chrono::steady_clock::now();
-        bool pushed = false;
-        WorkerContext ctx = context(worker, workers_, &model, version, [&](std::span<const Tensor> grads) {
-          SPOOL_CHECK(!pushed, InvalidArgument, "WorkerContext::apply_gradients: once per closure (worker ", worker,
-                      " pushed twice on the weights of version ", version, ")");
-          pushed = true;
-          slow_down(worker, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-          layout.pack(grads, gradient);
-          return apply(worker, gradient, version);
-        });
-        value = closure.fn(ctx, it);
-        if (!pushed) withdraw(worker);
+        value = run_closure(closure, worker, model, layout, weights, gradient, servers);
       } catch (const Unavailable&) {
-        unavailable = true;
+        give_back(std::move(closure));
+        return;  // this worker takes no more work
       } catch (...) {
         error = std::current_exception();
       }
-      if (unavailable) {
-        withdraw(worker);
-        give_back(std::move(closure));
-        return;  // this worker takes no more work
-      }
-      if (error) withdraw(worker);
       closure.result->finish(std::move(value), error);
       const std::lock_guard lock(mutex_);
       ++completed_[static_cast<std::size_t>(worker)];

@@ -1,5 +1,6 @@
 #include "spool/distribute/detail/parameter_shard.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -32,9 +33,9 @@ void FlatLayout::pack_values(std::span<float> out) const {
 void FlatLayout::unpack_values(std::span<const float> in) const {
   SPOOL_CHECK(static_cast<std::int64_t>(in.size()) == size, InternalError, "flat layout: ", in.size(), " for ", size);
   for (std::size_t i = 0; i < variables.size(); ++i) {
-    const Tensor& v = variables[i].unwatched_value();
+    Tensor v = variables[i].unwatched_value();  // aliases the variable's bytes
     SPOOL_CHECK(v.is_contiguous(), InternalError, "flat layout: ", quoted(variables[i].name()), " is not contiguous");
-    std::memcpy(const_cast<Tensor&>(v).data<float>(), in.data() + offsets[i],
+    std::memcpy(v.data<float>(), in.data() + offsets[i],
                 static_cast<std::size_t>(v.numel()) * sizeof(float));
   }
 }
@@ -66,7 +67,6 @@ ParameterShard::ParameterShard(int index, std::span<const float> initial, const 
       size_(static_cast<std::int64_t>(initial.size())),
       scale_learning_rate_(scale_learning_rate),
       weights_(shard_variable_name(index), Tensor::zeros(Shape{size_}, DType::kF32)),
-      gradient_(Tensor::zeros(Shape{size_}, DType::kF32)),
       optimizer_(make_optimizer()) {
   SPOOL_CHECK(optimizer_ != nullptr, InvalidArgument, "parameter server: the optimizer factory gave no optimizer");
   set_weights(initial);
@@ -80,8 +80,8 @@ std::span<const float> ParameterShard::weights() const {
 void ParameterShard::set_weights(std::span<const float> values) {
   SPOOL_CHECK(static_cast<std::int64_t>(values.size()) == size_, InvalidArgument, "parameter server ", index_,
               ": ", values.size(), " values for a shard of ", size_);
-  std::memcpy(const_cast<Tensor&>(weights_.unwatched_value()).data<float>(), values.data(),
-              values.size() * sizeof(float));
+  Tensor w = weights_.unwatched_value();  // aliases the variable's bytes
+  std::memcpy(w.data<float>(), values.data(), values.size() * sizeof(float));
 }
 
 std::int64_t ParameterShard::apply(std::span<const float> gradient, std::int64_t read_version) {
@@ -90,9 +90,11 @@ std::int64_t ParameterShard::apply(std::span<const float> gradient, std::int64_t
   SPOOL_CHECK(read_version >= 0 && read_version <= version_, InvalidArgument, "parameter server ", index_,
               ": a gradient computed on version ", read_version, " arrived at version ", version_);
   const std::int64_t staleness = version_ - read_version;
-  std::memcpy(gradient_.data<float>(), gradient.data(), gradient.size() * sizeof(float));
+  // The optimizer reads the caller's floats in place (a view; nothing writes to it).
+  const Tensor view(Storage::wrap(const_cast<float*>(gradient.data()), gradient.size() * sizeof(float), [](void*) {}),
+                    DType::kF32, Shape{size_});
   const double scale = scale_learning_rate_ ? 1.0 / (1.0 + static_cast<double>(staleness)) : 1.0;
-  optimizer_->apply_gradients(std::span<const Tensor>(&gradient_, 1), std::span<const autodiff::Variable>(&weights_, 1),
+  optimizer_->apply_gradients(std::span<const Tensor>(&view, 1), std::span<const autodiff::Variable>(&weights_, 1),
                               scale);
   ++version_;
   histogram_.add(staleness);
@@ -101,12 +103,17 @@ std::int64_t ParameterShard::apply(std::span<const float> gradient, std::int64_t
 
 namespace {
 
-// "optimizer/adam/m" for "optimizer/adam/m/parameter_server/shard0".
+// The slots of `variable` in an Optimizer::state(), by their prefix: "optimizer/adam/m"
+// for "optimizer/adam/m/parameter_server/shard0" (a prefix is "optimizer/<kind>/<slot>",
+// so a variable whose name ends like another's is not mistaken for it).
 std::map<std::string, const Tensor*> slots_of(const std::vector<NamedTensor>& state, const std::string& variable) {
   std::map<std::string, const Tensor*> slots;
   const std::string suffix = "/" + variable;
-  for (const NamedTensor& t : state)
-    if (t.name.ends_with(suffix)) slots[t.name.substr(0, t.name.size() - suffix.size())] = &t.tensor;
+  for (const NamedTensor& t : state) {
+    if (!t.name.ends_with(suffix)) continue;
+    std::string prefix = t.name.substr(0, t.name.size() - suffix.size());
+    if (std::count(prefix.begin(), prefix.end(), '/') == 2) slots[std::move(prefix)] = &t.tensor;
+  }
   return slots;
 }
 
@@ -149,13 +156,14 @@ std::vector<NamedTensor> gather_optimizer_state(const FlatLayout& layout,
 }
 
 std::vector<NamedTensor> split_optimizer_state(const FlatLayout& layout, const std::vector<NamedTensor>& state,
-                                               autodiff::Optimizer& shard_optimizer, int shard, int shards) {
+                                               int shard, int shards) {
   std::map<std::string, const Tensor*> by_name;
   for (const NamedTensor& t : state) by_name[t.name] = &t.tensor;
   const std::int64_t begin = layout.shard_begin(shard, shards), end = layout.shard_end(shard, shards);
   std::vector<NamedTensor> out;
-  const std::vector<NamedTensor> own = shard_optimizer.state();
-  for (const auto& [prefix, unused] : slots_of(own, shard_variable_name(shard))) {
+  const auto slots = layout.variables.empty() ? std::map<std::string, const Tensor*>{}
+                                              : slots_of(state, layout.variables[0].name());
+  for (const auto& [prefix, unused] : slots) {
     Tensor part = Tensor::zeros(Shape{end - begin}, DType::kF32);
     for (std::size_t i = 0; i < layout.variables.size(); ++i) {
       const std::int64_t vb = layout.offsets[i], ve = vb + layout.variables[i].unwatched_value().numel();

@@ -73,7 +73,6 @@ class ParameterShard {
   std::int64_t size_;
   bool scale_learning_rate_;
   autodiff::Variable weights_;
-  Tensor gradient_;
   std::unique_ptr<autodiff::Optimizer> optimizer_;
   std::int64_t version_ = 0;
   StalenessHistogram histogram_;
@@ -91,6 +90,6 @@ std::vector<NamedTensor> gather_optimizer_state(const FlatLayout& layout,
 // Shard `shard` of `shards`'s part of a model's optimizer state, to load_state into
 // its optimizer (InvalidArgument naming a missing or misshapen tensor).
 std::vector<NamedTensor> split_optimizer_state(const FlatLayout& layout, const std::vector<NamedTensor>& state,
-                                               autodiff::Optimizer& shard_optimizer, int shard, int shards);
+                                               int shard, int shards);
 
 }  // namespace spool::distribute::detail
