@@ -1,6 +1,7 @@
 #include "spool/autodiff/record.h"
 
 #include "spool/autodiff/detail/tape_impl.h"
+#include "spool/autodiff/graph/detail/backward_node.h"
 
 namespace spool::autodiff {
 namespace detail {
@@ -26,28 +27,46 @@ TensorKey key_of(const Tensor& t) {
 
 }  // namespace detail
 
-bool is_recording() {
+namespace {
+
+bool tapes_record() {
   if (detail::all_paused()) return false;
   for (const detail::TapeImpl* tape : detail::active_tapes())
     if (tape->recording()) return true;
   return false;
 }
 
-Recording::Recording(std::initializer_list<std::reference_wrapper<const Tensor>> inputs) {
-  if (detail::active_tapes().empty()) return;
-  std::vector<const Tensor*> pointers;
-  pointers.reserve(inputs.size());
-  for (const Tensor& t : inputs) pointers.push_back(&t);
-  begin(pointers);
+}  // namespace
+
+// Under graph mode an op must take at a replay the path it took at the trace, where a
+// tape recorded (a pooling op computes its argmax only then): the answers are noted
+// while a node is traced and given back while it replays.
+bool is_recording() {
+  if (const int replayed = graph::detail::replayed_decision(); replayed >= 0) [[unlikely]]
+    return replayed != 0;
+  const bool recording = tapes_record();
+  graph::detail::note_decision(recording);
+  return recording;
 }
 
-Recording::Recording(std::span<const Tensor> inputs) {
-  if (detail::active_tapes().empty()) return;
-  std::vector<const Tensor*> pointers;
-  pointers.reserve(inputs.size());
-  for (const Tensor& t : inputs) pointers.push_back(&t);
-  begin(pointers);
+template <typename Inputs>
+void Recording::start(const Inputs& inputs) {
+  if (const int replayed = graph::detail::replayed_decision(); replayed >= 0) [[unlikely]] {
+    replayed_ = replayed != 0;
+    return;
+  }
+  if (!detail::active_tapes().empty()) {
+    std::vector<const Tensor*> pointers;
+    pointers.reserve(inputs.size());
+    for (const Tensor& t : inputs) pointers.push_back(&t);
+    begin(pointers);
+  }
+  graph::detail::note_decision(!tapes_.empty());
 }
+
+Recording::Recording(std::initializer_list<std::reference_wrapper<const Tensor>> inputs) { start(inputs); }
+
+Recording::Recording(std::span<const Tensor> inputs) { start(inputs); }
 
 void Recording::begin(std::span<const Tensor* const> inputs) {
   if (detail::all_paused()) return;
@@ -72,6 +91,7 @@ void Recording::begin(std::span<const Tensor* const> inputs) {
 }
 
 void Recording::commit(const Tensor& output, std::shared_ptr<detail::BackwardFn> backward) {
+  graph::detail::closure_made(backward.get());
   for (std::size_t t = 0; t < tapes_.size(); ++t)
     tapes_[t]->add_node(output, std::span(ids_).subspan(t * inputs_, inputs_), backward);
   tapes_.clear();

@@ -96,18 +96,22 @@ class Recording {
   Recording(const Recording&) = delete;
   Recording& operator=(const Recording&) = delete;
 
-  // True when at least one active tape tracks one of the inputs.
-  explicit operator bool() const { return !tapes_.empty(); }
+  // True when at least one active tape tracks one of the inputs (in a replay of a
+  // traced function: when one did at the trace, though nothing records now).
+  explicit operator bool() const { return !tapes_.empty() || replayed_; }
 
   // Records `output` = op(inputs) with `backward` on every tape that tracks an input.
   // Call at most once. An output that is one of the inputs (an identity, such as
   // reshape to the same shape) is not recorded: it already is that tensor.
   template <typename F>
   void record(const Tensor& output, F&& backward) {
+    if (tapes_.empty()) return;
     commit(output, std::make_shared<detail::BackwardImpl<std::decay_t<F>>>(std::forward<F>(backward)));
   }
 
  private:
+  template <typename Inputs>
+  void start(const Inputs& inputs);
   void begin(std::span<const Tensor* const> inputs);
   void commit(const Tensor& output, std::shared_ptr<detail::BackwardFn> backward);
 
@@ -115,6 +119,7 @@ class Recording {
   std::vector<detail::TapeImpl*> tapes_;
   std::vector<std::int32_t> ids_;
   std::size_t inputs_ = 0;
+  bool replayed_ = false;
 };
 
 // Records `output` = f(inputs) for a result whose own gradient is not implemented

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "spool/autodiff/detail/tape_impl.h"
+#include "spool/autodiff/graph/detail/backward_node.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/ops/arithmetic.h"
 #include "spool/autodiff/ops/shape.h"
 
@@ -124,8 +126,12 @@ std::vector<Tensor> TapeImpl::sweep(const Tensor& target, std::span<const Tensor
       }
       // A source keeps its gradient for the result; any other is freed once passed.
       const Tensor dy = mark[out] == kSource ? grads[out] : std::move(grads[out]);
-      GradContext g(dy, dx, needs);
-      node.fn->run(g);
+      if (graph::detail::recording_tracer() != nullptr) {
+        graph::detail::record_backward(node.fn, dy, dx, needs);
+      } else {
+        GradContext g(dy, dx, needs);
+        node.fn->run(g);
+      }
       if (release) node.fn.reset();
       for (std::uint32_t i = 0; i < node.inputs_count; ++i) {
         if (!needs[i] || !dx[i].defined()) continue;
@@ -137,8 +143,10 @@ std::vector<Tensor> TapeImpl::sweep(const Tensor& target, std::span<const Tensor
   std::vector<Tensor> result(sources.size());
   for (std::size_t i = 0; i < sources.size(); ++i) {
     if (source_ids[i] >= 0) result[i] = grads[static_cast<std::size_t>(source_ids[i])];
-    if (!result[i].defined() && unconnected == UnconnectedGradients::kZero && sources[i].defined())
+    if (!result[i].defined() && unconnected == UnconnectedGradients::kZero && sources[i].defined()) {
+      const graph::ConstantScope constant;  // zeros at every call
       result[i] = Tensor::zeros(sources[i].shape(), sources[i].dtype());
+    }
   }
   return result;
 }
@@ -187,7 +195,10 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
                 output_gradient.shape().to_string(), " does not match the target ", dtype_name(target.dtype()),
                 target.shape().to_string());
   impl_->begin_gradient_call("gradient");
-  const Tensor seed = output_gradient.defined() ? output_gradient : Tensor::ones(target.shape(), target.dtype());
+  const Tensor seed = output_gradient.defined() ? output_gradient : [&] {
+    const graph::ConstantScope constant;  // a traced function's seed: the same ones at every call
+    return Tensor::ones(target.shape(), target.dtype());
+  }();
   std::vector<Tensor> result;
   {
     StopRecording pause(impl_.get());
@@ -243,6 +254,7 @@ Tensor GradientTape::stacked_sweeps(const Tensor& target, const Tensor& source, 
 }
 
 Tensor stop_gradient(const Tensor& t) {
+  SPOOL_GRAPH_OP(stop_gradient, t);
   if (!t.defined()) return t;
   if (!t.is_contiguous()) return t.clone();
   std::shared_ptr<Storage> keep = t.storage();

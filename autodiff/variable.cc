@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "spool/autodiff/detail/tape_impl.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/tensor/kernels/elementwise.h"
 
 namespace spool::autodiff {
@@ -48,18 +49,25 @@ void Variable::assign(const Tensor& values) {
               ".assign: needs ", dtype_name(s.value.dtype()), ", got ",
               values.defined() ? std::string(dtype_name(values.dtype())) : "an undefined tensor");
   // broadcast_to throws, naming both shapes, when the values do not fit.
-  const Tensor src = values.broadcast_to(s.value.shape()).contiguous();
-  std::memcpy(s.value.raw_data(), src.raw_data(), static_cast<std::size_t>(src.numel()) * src.element_size());
+  const Tensor src = values.broadcast_to(s.value.shape());
+  // A node of a traced function (graph/trace.h): the copy runs again at each replay.
+  graph::record_node(
+      "assign",
+      [value = s.value, src] {
+        const Tensor c = src.contiguous();
+        std::memcpy(value.raw_data(), c.raw_data(), static_cast<std::size_t>(c.numel()) * c.element_size());
+      },
+      {s.value, values});
 }
 
 void Variable::assign_add(const Tensor& delta) {
-  Tensor target = state().value;
-  kernels::add_(target, delta);
+  graph::record_node(
+      "assign_add", [target = state().value, delta]() mutable { kernels::add_(target, delta); }, {state().value, delta});
 }
 
 void Variable::assign_sub(const Tensor& delta) {
-  Tensor target = state().value;
-  kernels::sub_(target, delta);
+  graph::record_node(
+      "assign_sub", [target = state().value, delta]() mutable { kernels::sub_(target, delta); }, {state().value, delta});
 }
 
 VariableArena::VariableArena(DType dtype) : dtype_(dtype) { check_float(dtype, "arena"); }

@@ -3,8 +3,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <utility>
 
 #include "spool/tensor/error.h"
+#include "spool/tensor/graph_hooks.h"
 
 namespace spool {
 
@@ -40,9 +42,35 @@ struct WithTrailingBytes {
   }
 };
 
+thread_local detail::GraphHooks* tls_graph_hooks = nullptr;
+
 }  // namespace
 
+namespace detail {
+
+GraphHooks* graph_hooks() { return tls_graph_hooks; }
+
+GraphHooks* set_graph_hooks(GraphHooks* hooks) { return std::exchange(tls_graph_hooks, hooks); }
+
+void note_host_read(const Storage* storage, const char* what) {
+  if (tls_graph_hooks != nullptr && storage != nullptr) [[unlikely]]
+    tls_graph_hooks->host_read(*storage, what);
+}
+
+std::shared_ptr<Storage> allocate_unhooked(std::size_t bytes) {
+  GraphHooks* hooks = std::exchange(tls_graph_hooks, nullptr);
+  struct Restore {
+    GraphHooks* hooks;
+    ~Restore() { tls_graph_hooks = hooks; }
+  } restore{hooks};
+  return Storage::allocate(bytes);
+}
+
+}  // namespace detail
+
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
+  if (tls_graph_hooks != nullptr) [[unlikely]]
+    return tls_graph_hooks->allocate(bytes);
   // Room to align by hand: aligned_alloc's memalign path splits chunks and costs
   // several times a plain malloc, and parsed records make many small tensors.
   SPOOL_CHECK(bytes <= SIZE_MAX - kAlignment - 4096, InvalidArgument, "cannot allocate ", bytes, " bytes");
@@ -62,6 +90,14 @@ std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
 std::shared_ptr<Storage> Storage::wrap(void* ptr, std::size_t bytes, std::function<void(void*)> deleter) {
   SPOOL_CHECK(deleter != nullptr, InvalidArgument, "Storage::wrap: a deleter is required (use a no-op for borrowed memory)");
   return std::make_shared<Storage>(Passkey{}, static_cast<std::byte*>(ptr), bytes, std::move(deleter));
+}
+
+void Storage::rebind(std::byte* data, std::function<void(void*)> deleter) {
+  SPOOL_CHECK(deleter_ != nullptr && deleter != nullptr, InternalError,
+              "Storage::rebind: only wrapped storages move (their bytes are not the control block's)");
+  deleter_(data_);
+  data_ = data;
+  deleter_ = std::move(deleter);
 }
 
 Storage::~Storage() {

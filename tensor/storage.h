@@ -38,6 +38,11 @@ class Storage {
   Storage& operator=(const Storage&) = delete;
   ~Storage();
 
+  // Moves a wrapped storage to other bytes: the old deleter runs on the old bytes
+  // and `deleter` will run on `data`. Only graph mode's buffer planner does this
+  // (autodiff/graph/plan.cc), before any Tensor has read the storage's contents.
+  void rebind(std::byte* data, std::function<void(void*)> deleter);
+
   std::byte* data() { return data_; }
   const std::byte* data() const { return data_; }
   std::size_t size() const { return size_; }

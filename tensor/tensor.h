@@ -25,6 +25,7 @@
 
 #include "spool/tensor/dtype.h"
 #include "spool/tensor/error.h"
+#include "spool/tensor/graph_hooks.h"
 #include "spool/tensor/shape.h"
 #include "spool/tensor/storage.h"
 
@@ -193,12 +194,14 @@ template <typename T>
 T Tensor::item() const {
   SPOOL_CHECK(numel() == 1, InvalidArgument, "item() needs exactly one element, tensor has shape ",
               shape().to_string());
+  detail::note_host_read(storage_.get(), "item()");
   return data<T>()[0];
 }
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
   check_dtype(dtype_of<T>());
+  detail::note_host_read(storage_.get(), "to_vector()");
   std::vector<T> out(static_cast<std::size_t>(numel()));
   gather(out.data());
   return out;

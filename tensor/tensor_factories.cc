@@ -54,6 +54,7 @@ Tensor Tensor::from_bytes(std::string_view bytes) {
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {
+  detail::note_host_read(storage_.get(), "clone()");
   Tensor out = empty(shape(), dtype_);
   visit_dtype(dtype_, [&]<typename T>() {
     if (is_contiguous()) {
@@ -67,6 +68,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::cast(DType to) const {
   if (to == dtype()) return clone();
+  detail::note_host_read(storage_.get(), "cast()");
   const Tensor src = contiguous();
   Tensor out = empty(shape(), to);
   visit_dtype(dtype_, [&]<typename From>() {

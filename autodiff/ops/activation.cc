@@ -3,6 +3,7 @@
 #include "spool/autodiff/ops/arithmetic.h"
 #include "spool/autodiff/ops/math.h"
 #include "spool/autodiff/ops/reduce.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/bias_activation.h"
 #include "spool/tensor/kernels/elementwise.h"
@@ -32,6 +33,7 @@ Tensor detail::activation_gradient(const Tensor& y, const Tensor& dy, Activation
 }
 
 Tensor relu(const Tensor& x) {
+  SPOOL_GRAPH_OP(relu, x);
   Tensor y = kernels::relu(x);
   if (Recording rec{x})
     rec.record(y, [y](GradContext& g) {
@@ -42,6 +44,7 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
+  SPOOL_GRAPH_OP(sigmoid, x);
   Tensor y = kernels::sigmoid(x);
   if (Recording rec{x})
     rec.record(y, [y](GradContext& g) {
@@ -52,6 +55,7 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
+  SPOOL_GRAPH_OP(tanh, x);
   Tensor y = kernels::tanh(x);
   if (Recording rec{x})
     rec.record(y, [y](GradContext& g) { g.dx(0) = mul(g.dy(), sub(1.0, mul(y, y))); });
@@ -59,6 +63,7 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor softmax(const Tensor& x) {
+  SPOOL_GRAPH_OP(softmax, x);
   Tensor y;
   if (x.dtype() == DType::kF64) {
     SPOOL_CHECK(x.rank() >= 1, InvalidArgument, "softmax: needs rank >= 1, got ", x.shape().to_string());
@@ -76,6 +81,7 @@ Tensor softmax(const Tensor& x) {
 }
 
 Tensor log_softmax(const Tensor& x) {
+  SPOOL_GRAPH_OP(log_softmax, x);
   Tensor y;
   if (x.dtype() == DType::kF64) {
     SPOOL_CHECK(x.rank() >= 1, InvalidArgument, "log_softmax: needs rank >= 1, got ", x.shape().to_string());

@@ -2,6 +2,7 @@
 
 #include "spool/autodiff/ops/activation.h"
 #include "spool/autodiff/ops/reference_f64.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/reduce.h"
@@ -30,10 +31,12 @@ Tensor conv2d_f64(const Tensor& input, const Tensor& filter, const Tensor& bias,
 }  // namespace
 
 Tensor conv2d(const Tensor& input, const Tensor& filter, const Conv2DOptions& options) {
+  SPOOL_GRAPH_OP(conv2d, input, filter, options);
   return conv2d(input, filter, Tensor(), options);
 }
 
 Tensor conv2d(const Tensor& input, const Tensor& filter, const Tensor& bias, const Conv2DOptions& options) {
+  SPOOL_GRAPH_OP(conv2d, input, filter, bias, options);
   const bool f64 = input.dtype() == DType::kF64;
   Tensor y = f64 ? conv2d_f64(input, filter, bias, options) : kernels::conv2d(input, filter, bias, options);
   if (autodiff::Recording rec{input, filter, bias})

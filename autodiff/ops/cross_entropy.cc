@@ -7,6 +7,7 @@
 #include "spool/autodiff/ops/activation.h"
 #include "spool/autodiff/ops/arithmetic.h"
 #include "spool/autodiff/ops/shape.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/elementwise.h"
 
@@ -42,6 +43,7 @@ void backward_rows(const T* p, const std::int64_t* label, const T* dy, std::int6
 }
 
 Tensor one_hot(const Tensor& label, std::int64_t classes, DType dtype) {
+  SPOOL_GRAPH_OP(one_hot, label, classes, dtype);
   Tensor out = Tensor::zeros(Shape{label.dim(0), classes}, dtype);
   const std::int64_t* l = label.data<std::int64_t>();
   visit_dtype(dtype, [&]<typename T>() {
@@ -54,6 +56,7 @@ Tensor one_hot(const Tensor& label, std::int64_t classes, DType dtype) {
 }  // namespace
 
 Tensor sparse_labels(const Tensor& labels, std::int64_t rows, std::int64_t classes, const char* who) {
+  SPOOL_GRAPH_OP(sparse_labels, labels, rows, classes, who);
   const bool column = labels.rank() == 2 && labels.dim(1) == 1;  // Keras accepts [N, 1]
   SPOOL_CHECK((labels.rank() == 1 || column) && labels.dim(0) == rows, InvalidArgument, who, ": labels ",
               labels.shape().to_string(), " do not match ", rows, " rows of predictions");
@@ -66,6 +69,7 @@ Tensor sparse_labels(const Tensor& labels, std::int64_t rows, std::int64_t class
 }
 
 Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels) {
+  SPOOL_GRAPH_OP(sparse_softmax_cross_entropy, logits, labels);
   SPOOL_CHECK(logits.rank() == 2 && logits.dim(1) > 0, InvalidArgument,
               "sparse_softmax_cross_entropy: logits must be [N, C], got ", logits.shape().to_string());
   SPOOL_CHECK(logits.dtype() == DType::kF32 || logits.dtype() == DType::kF64, InvalidArgument,

@@ -5,6 +5,7 @@
 #include "spool/autodiff/ops/matmul.h"
 #include "spool/autodiff/ops/reduce.h"
 #include "spool/autodiff/ops/reference_f64.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/gemm.h"
@@ -31,6 +32,7 @@ Tensor recorded_activation_gradient(const Tensor& y, const Tensor& dy, Activatio
 }  // namespace
 
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, Activation activation) {
+  SPOOL_GRAPH_OP(dense, x, w, bias, activation);
   SPOOL_CHECK(x.rank() == 2 && w.rank() == 2 && x.dim(1) == w.dim(0), InvalidArgument, "dense: x ",
               x.shape().to_string(), " and kernel ", w.shape().to_string(), " do not multiply ([N, K] · [K, M])");
   SPOOL_CHECK(!bias.defined() || (bias.rank() == 1 && bias.dim(0) == w.dim(1)), InvalidArgument, "dense: bias ",

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 
 namespace spool {
@@ -42,6 +43,7 @@ GatherGeometry geometry(const Shape& x, const Tensor& indices, std::int64_t& axi
 }  // namespace
 
 Tensor gather(const Tensor& x, const Tensor& indices, std::int64_t axis) {
+  SPOOL_GRAPH_OP(gather, x, indices, axis);
   const GatherGeometry g = geometry(x.shape(), indices, axis, "gather");
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(Shape(g.out_dims), x.dtype());
@@ -62,6 +64,7 @@ Tensor gather(const Tensor& x, const Tensor& indices, std::int64_t axis) {
 }
 
 Tensor scatter_add(const Tensor& updates, const Tensor& indices, const Shape& shape, std::int64_t axis) {
+  SPOOL_GRAPH_OP(scatter_add, updates, indices, shape, axis);
   const GatherGeometry g = geometry(shape, indices, axis, "scatter_add");
   SPOOL_CHECK(updates.shape() == Shape(g.out_dims), InvalidArgument, "scatter_add: updates ",
               updates.shape().to_string(), " do not match ", Shape(g.out_dims).to_string(), " (shape ",
@@ -87,6 +90,7 @@ Tensor scatter_add(const Tensor& updates, const Tensor& indices, const Shape& sh
 }
 
 Tensor embedding_lookup(const Tensor& table, const Tensor& ids) {
+  SPOOL_GRAPH_OP(embedding_lookup, table, ids);
   SPOOL_CHECK(table.rank() == 2, InvalidArgument, "embedding_lookup: table must be [vocabulary, dim], got ",
               table.shape().to_string());
   return gather(table, ids, 0);

@@ -1,6 +1,7 @@
 #include "spool/autodiff/ops/matmul.h"
 
 #include "spool/autodiff/ops/reference_f64.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/gemm.h"
 
@@ -9,6 +10,7 @@ namespace spool {
 using autodiff::GradContext;
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  SPOOL_GRAPH_OP(matmul, a, b, transpose_a, transpose_b);
   Tensor y = a.dtype() == DType::kF64 && b.dtype() == DType::kF64 ? detail::matmul_f64(a, b, transpose_a, transpose_b)
                                                                   : kernels::matmul(a, b, transpose_a, transpose_b);
   if (autodiff::Recording rec{a, b})

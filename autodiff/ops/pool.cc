@@ -1,6 +1,7 @@
 #include "spool/autodiff/ops/pool.h"
 
 #include "spool/autodiff/ops/reference_f64.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 
 namespace spool {
@@ -16,6 +17,7 @@ Window2D geometry(const Shape& x, const Pool2DOptions& o, const char* op) {
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
+  SPOOL_GRAPH_OP(max_pool2d, x, options);
   autodiff::Recording rec{x};
   if (x.dtype() != DType::kF64 && !rec) return kernels::max_pool2d(x, options);
   if (x.dtype() != DType::kF64 && kernels::pool_windows_disjoint(geometry(x.shape(), options, "max_pool2d"))) {
@@ -49,6 +51,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2DOptions& options) {
+  SPOOL_GRAPH_OP(avg_pool2d, x, options);
   Tensor y = x.dtype() == DType::kF64 ? detail::avg_pool2d_f64(x, geometry(x.shape(), options, "avg_pool2d"))
                                       : kernels::avg_pool2d(x, options);
   if (autodiff::Recording rec{x})

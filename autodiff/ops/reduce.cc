@@ -2,6 +2,7 @@
 
 #include "spool/autodiff/ops/arithmetic.h"
 #include "spool/autodiff/ops/shape.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/reduce.h"
@@ -29,6 +30,7 @@ Tensor spread(const Tensor& dy, const Shape& kept, const Shape& x_shape) {
 }  // namespace
 
 Tensor sum(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdims) {
+  SPOOL_GRAPH_OP(sum, x, axes, keepdims);
   Tensor y = kernels::sum(x, axes, keepdims);
   if (Recording rec{x})
     rec.record(y, [kept = kept_shape(x.shape(), axes), sx = x.shape()](GradContext& g) {
@@ -38,6 +40,7 @@ Tensor sum(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdims
 }
 
 Tensor mean(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdims) {
+  SPOOL_GRAPH_OP(mean, x, axes, keepdims);
   Tensor y = kernels::mean(x, axes, keepdims);
   if (Recording rec{x}) {
     const Shape kept = kept_shape(x.shape(), axes);
@@ -49,6 +52,7 @@ Tensor mean(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdim
 }
 
 Tensor max(const Tensor& x, const std::vector<std::int64_t>& axes, bool keepdims) {
+  SPOOL_GRAPH_OP(max, x, axes, keepdims);
   Tensor y = kernels::max(x, axes, keepdims);
   if (Recording rec{x})
     rec.record(y, [x, y, kept = kept_shape(x.shape(), axes), axes](GradContext& g) {

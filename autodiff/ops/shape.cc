@@ -1,5 +1,6 @@
 #include "spool/autodiff/ops/shape.h"
 
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
 #include "spool/tensor/kernels/elementwise.h"
 
@@ -17,12 +18,14 @@ std::int64_t normalize_axis(std::int64_t axis, std::int64_t rank, const char* op
 }  // namespace
 
 Tensor reshape(const Tensor& x, const std::vector<std::int64_t>& dims) {
+  SPOOL_GRAPH_OP(reshape, x, dims);
   Tensor y = x.reshape(dims);
   if (Recording rec{x}) rec.record(y, [sx = x.shape()](GradContext& g) { g.dx(0) = reshape(g.dy(), sx.dims()); });
   return y;
 }
 
 Tensor transpose(const Tensor& x, const std::vector<std::int64_t>& perm) {
+  SPOOL_GRAPH_OP(transpose, x, perm);
   Tensor y = x.permute(perm);
   if (Recording rec{x}) {
     std::vector<std::int64_t> inverse(perm.size());
@@ -34,12 +37,14 @@ Tensor transpose(const Tensor& x, const std::vector<std::int64_t>& perm) {
 }
 
 Tensor transpose(const Tensor& x) {
+  SPOOL_GRAPH_OP(transpose, x);
   SPOOL_CHECK(x.rank() == 2, InvalidArgument, "transpose: without a permutation needs a matrix, got ",
               x.shape().to_string());
   return transpose(x, {1, 0});
 }
 
 Tensor slice(const Tensor& x, std::int64_t axis, std::int64_t start, std::int64_t end, std::int64_t step) {
+  SPOOL_GRAPH_OP(slice, x, axis, start, end, step);
   Tensor y = x.slice(axis, start, end, step);
   if (Recording rec{x})
     rec.record(y, [sx = x.shape(), axis, start, end, step](GradContext& g) {
@@ -61,6 +66,7 @@ Tensor unslice(const Tensor& dy, const Shape& shape, std::int64_t axis, std::int
 }
 
 Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis) {
+  SPOOL_GRAPH_OP(concat, tensors, axis);
   SPOOL_CHECK(!tensors.empty(), InvalidArgument, "concat: no tensors");
   const Tensor& first = tensors.front();
   axis = normalize_axis(axis, first.rank(), "concat");
@@ -93,6 +99,7 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis) {
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis) {
+  SPOOL_GRAPH_OP(stack, tensors, axis);
   SPOOL_CHECK(!tensors.empty(), InvalidArgument, "stack: no tensors");
   const Shape& shape = tensors.front().shape();
   const std::int64_t at = normalize_axis(axis, shape.rank() + 1, "stack");

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "spool/autodiff/cross_replica.h"
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/optim/detail/update_kernels.h"
 #include "spool/tensor/thread_pool.h"
 #include "spool/tensor/warning.h"
@@ -113,7 +114,30 @@ void Optimizer::report_missing(std::span<const Tensor> grads, std::span<const Va
   if (warned_missing_.insert(names).second) warn(message);
 }
 
+bool Optimizer::recorded_as_node(std::span<const Tensor> grads, std::span<const Variable> variables,
+                                 double learning_rate_scale) {
+  if (graph::detail::recording_tracer() == nullptr) return false;
+  // A traced step: the update is one node, rerun at each replay with the step count
+  // and learning rate of that moment. The slots are state, made once, here.
+  {
+    const graph::ConstantScope state;
+    build(variables);
+  }
+  std::vector<Tensor> g(grads.begin(), grads.end());
+  std::vector<Variable> v(variables.begin(), variables.end());
+  const std::string name = "apply_gradients(" + kind_ + ")";
+  graph::record_node(
+      name.c_str(),
+      [this, g, v, learning_rate_scale] {
+        if (learning_rate_scale == 1) apply_gradients(g, v);
+        else apply_gradients(g, v, learning_rate_scale);
+      },
+      g);
+  return true;
+}
+
 void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const Variable> variables) {
+  if (recorded_as_node(grads, variables, 1)) return;
   if (CrossReplica* cross = current_cross_replica()) {
     SPOOL_CHECK(grads.size() == variables.size(), InvalidArgument, kind_, ".apply_gradients: ", grads.size(),
                 " gradients for ", variables.size(), " variables");
@@ -142,6 +166,7 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
                                 double learning_rate_scale) {
   SPOOL_CHECK(grads.size() == variables.size(), InvalidArgument, kind_, ".apply_gradients: ", grads.size(),
               " gradients for ", variables.size(), " variables");
+  if (recorded_as_node(grads, variables, learning_rate_scale)) return;
   SPOOL_CHECK(learning_rate_scale >= 0, InvalidArgument, kind_, ".apply_gradients: learning_rate_scale must be >= 0, got ",
               learning_rate_scale);
   SPOOL_CHECK(learning_rate_scale == 1 || current_cross_replica() == nullptr, InvalidArgument, kind_,

@@ -179,6 +179,9 @@ class Optimizer {
   Tensor slot_view(const Entry& e, std::size_t slot) const;
   void set_grad_scales(std::vector<Pending>& pending) const;
   void report_missing(std::span<const Tensor> grads, std::span<const Variable> variables);
+  // While this thread traces a function (graph/function.h): records the update as a
+  // node of its plan and returns true.
+  bool recorded_as_node(std::span<const Tensor> grads, std::span<const Variable> variables, double learning_rate_scale);
   // apply_gradients in three steps, so that the replicas of a strategy can share the
   // update: the runs to update (checks, slots, clipping; sets *learning_rate; *kept
   // holds the gradients the runs point into), part `part` of `parts` of every run's

@@ -1,0 +1,78 @@
+// Internal: the tracer that records a function's plan on one thread, and the replayer
+// that runs it. Both are tensor/'s GraphHooks for their thread while they work.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "spool/autodiff/graph/plan.h"
+#include "spool/tensor/graph_hooks.h"
+
+namespace spool::graph::detail {
+
+class Tracer final : public spool::detail::GraphHooks {
+ public:
+  explicit Tracer(std::string function_name);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  std::shared_ptr<Storage> allocate(std::size_t bytes) override;
+  void host_read(const Storage& storage, const char* what) override;
+
+  void begin_node(const char* name);
+  void commit_node(std::unique_ptr<NodeFn> fn, std::vector<Tensor> touched, const Tensor* result,
+                   std::vector<std::shared_ptr<Storage>> also);
+  void abort_node();
+  bool in_node() const { return depth_ > 0; }
+
+  // A backward closure made inside the node being recorded: its backward node will
+  // touch what that node touched.
+  void closure_made(const void* closure);
+  // What the node that made `closure` touched and allocated (empty when unknown),
+  // and its name.
+  std::vector<std::shared_ptr<Storage>> made_with(const void* closure) const;
+  std::string made_by(const void* closure) const;
+
+  int constant_scopes = 0;
+  // Hands the plan over once the traced code returned its outputs.
+  std::unique_ptr<Plan> finish(const std::vector<Tensor>& outputs);
+
+ private:
+  std::unique_ptr<Plan> plan_;
+  std::string pending_name_;
+  int depth_ = 0;
+  std::size_t pending_buffers_ = 0;
+  std::vector<char> pending_decisions_;
+  std::unordered_set<const Storage*> computed_;   // allocated by a node
+  std::unordered_set<const Storage*> constants_;  // allocated under a ConstantScope
+  std::unordered_map<const void*, std::int32_t> closures_;
+  spool::detail::GraphHooks* previous_;
+};
+
+// Runs a plan on this thread: each node's allocations are served its planned buffers.
+class Replayer final : public spool::detail::GraphHooks {
+ public:
+  explicit Replayer(Plan& plan);
+  ~Replayer();
+  Replayer(const Replayer&) = delete;
+  Replayer& operator=(const Replayer&) = delete;
+
+  std::shared_ptr<Storage> allocate(std::size_t bytes) override;
+  void host_read(const Storage&, const char*) override {}
+  void run();
+
+ private:
+  Plan& plan_;
+  std::size_t node_ = 0, next_ = 0;
+  spool::detail::GraphHooks* previous_;
+};
+
+// The tracer of this thread (inside nodes too), or nullptr.
+Tracer* current_tracer();
+
+}  // namespace spool::graph::detail

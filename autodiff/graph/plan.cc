@@ -1,0 +1,154 @@
+#include "spool/autodiff/graph/plan.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "spool/autodiff/graph/detail/tracer.h"
+#include "spool/tensor/error.h"
+
+namespace spool::graph::detail {
+namespace {
+
+std::size_t aligned(std::size_t bytes) {
+  return std::max<std::size_t>(Storage::kAlignment, (bytes + Storage::kAlignment - 1) / Storage::kAlignment *
+                                                        Storage::kAlignment);
+}
+
+std::string kib(std::size_t bytes) {
+  std::ostringstream out;
+  if (bytes < 1024) out << bytes << " B";
+  else if (bytes < 1024 * 1024) out << (bytes + 512) / 1024 << " KiB";
+  else out << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+  return out.str();
+}
+
+}  // namespace
+
+void Plan::allocate_arena() {
+  std::unordered_map<const Storage*, std::size_t> index;
+  for (std::size_t b = 0; b < buffers.size(); ++b) {
+    index.emplace(buffers[b].storage.get(), b);
+    buffers[b].last_use = buffers[b].node;
+  }
+  for (std::size_t k = 0; k < nodes.size(); ++k)
+    for (const auto& s : nodes[k].touched)
+      if (auto it = index.find(s.get()); it != index.end())
+        buffers[it->second].last_use = std::max(buffers[it->second].last_use, static_cast<std::int32_t>(k));
+  for (const Tensor& out : outputs)
+    if (auto it = out.defined() ? index.find(out.storage().get()) : index.end(); it != index.end()) {
+      buffers[it->second].pinned = true;
+      buffers[it->second].last_use = std::numeric_limits<std::int32_t>::max();
+    }
+
+  // Greedy by allocation order: a buffer takes the smallest free block that fits (a
+  // block is free once the last user of what it held has run), else a new block.
+  struct Block {
+    std::size_t offset, size;
+    std::int32_t busy_until;
+  };
+  std::vector<Block> blocks;
+  arena_bytes = 0;
+  for (PlanBuffer& b : buffers) {
+    const std::size_t size = aligned(b.bytes);
+    Block* best = nullptr;
+    for (Block& block : blocks)
+      if (block.busy_until < b.node && block.size >= size && (best == nullptr || block.size < best->size))
+        best = &block;
+    if (best == nullptr) {
+      blocks.push_back(Block{arena_bytes, size, b.last_use});
+      arena_bytes += size;
+      best = &blocks.back();
+    }
+    best->busy_until = b.last_use;
+    b.offset = best->offset;
+  }
+  auto* raw = static_cast<std::byte*>(std::aligned_alloc(Storage::kAlignment, std::max<std::size_t>(arena_bytes, 64)));
+  SPOOL_CHECK(raw != nullptr, InvalidArgument, "spool::function ", quoted(name), ": out of memory for a ",
+              arena_bytes, "-byte arena");
+  arena_ = std::shared_ptr<std::byte[]>(raw, [](std::byte* p) { std::free(p); });
+  for (PlanBuffer& b : buffers)
+    b.storage->rebind(arena_.get() + b.offset, [arena = arena_](void*) {});  // the arena outlives its users
+}
+
+void Plan::replay() {
+  Replayer replayer(*this);
+  replayer.run();
+}
+
+std::string Plan::buffer_name(const Storage* s) const {
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].storage().get() == s) return "in" + std::to_string(i);
+  for (std::size_t b = 0; b < buffers.size(); ++b)
+    if (buffers[b].storage.get() == s) return "%" + std::to_string(b);
+  for (std::size_t c = 0; c < constants.size(); ++c)
+    if (constants[c].get() == s) return "const" + std::to_string(c);
+  return "state";  // a variable, an optimizer slot, or a tensor made before the function
+}
+
+std::string Plan::describe() const {
+  std::size_t total = 0;
+  for (const PlanBuffer& b : buffers) total += aligned(b.bytes);
+  std::ostringstream out;
+  out << "function " << name << ": " << nodes.size() << " nodes, " << buffers.size() << " buffers (" << kib(total)
+      << ") in a " << kib(arena_bytes) << " arena\n";
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    out << "  in" << i << ": " << dtype_name(inputs[i].dtype()) << inputs[i].shape().to_string() << "\n";
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    const PlanNode& n = nodes[k];
+    out << "  #" << k << " " << n.name;
+    if (!n.result.empty()) out << " -> " << n.result;
+    std::set<std::string> reads;
+    for (const auto& s : n.touched) reads.insert(buffer_name(s.get()));
+    if (!reads.empty()) {
+      out << "  reads";
+      for (const std::string& r : reads) out << " " << r;
+    }
+    if (n.buffers_end > n.buffers_begin) {
+      out << "  writes";
+      for (std::size_t b = n.buffers_begin; b < n.buffers_end; ++b)
+        out << " %" << b << "(" << kib(buffers[b].bytes) << " @" << buffers[b].offset << ")";
+    }
+    out << "\n";
+  }
+  out << "  returns";
+  for (const Tensor& t : outputs)
+    out << " " << (t.defined() ? buffer_name(t.storage().get()) + ":" + std::string(dtype_name(t.dtype())) +
+                                     t.shape().to_string()
+                               : std::string("undefined"));
+  out << "\n";
+  return out.str();
+}
+
+std::string Plan::dot() const {
+  std::unordered_map<const Storage*, std::size_t> producer;
+  for (std::size_t k = 0; k < nodes.size(); ++k)
+    for (std::size_t b = nodes[k].buffers_begin; b < nodes[k].buffers_end; ++b) producer[buffers[b].storage.get()] = k;
+  std::ostringstream out;
+  out << "digraph \"" << name << "\" {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n";
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    out << "  in" << i << " [shape=ellipse, label=\"in" << i << "\\n" << dtype_name(inputs[i].dtype())
+        << inputs[i].shape().to_string() << "\"];\n";
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    out << "  n" << k << " [label=\"#" << k << " " << nodes[k].name;
+    if (!nodes[k].result.empty()) out << "\\n" << nodes[k].result;
+    out << "\"];\n";
+  }
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    std::set<std::string> from;
+    for (const auto& s : nodes[k].touched) {
+      if (auto it = producer.find(s.get()); it != producer.end() && it->second < k)
+        from.insert("n" + std::to_string(it->second));
+      for (std::size_t i = 0; i < inputs.size(); ++i)
+        if (inputs[i].storage() == s) from.insert("in" + std::to_string(i));
+    }
+    for (const std::string& f : from) out << "  " << f << " -> n" << k << ";\n";
+  }
+  out << "}\n";
+  return out.str();
+}
+
+}  // namespace spool::graph::detail
