@@ -256,7 +256,9 @@ Tensor GradientTape::stacked_sweeps(const Tensor& target, const Tensor& source, 
 Tensor stop_gradient(const Tensor& t) {
   SPOOL_GRAPH_OP(stop_gradient, t);
   if (!t.defined()) return t;
-  if (!t.is_contiguous()) return t.clone();
+  // Traced, a copy: graph mode moves a node's bytes into its arena after the trace,
+  // which an alias of them under a Storage of its own would not follow.
+  if (!t.is_contiguous() || graph::in_graph()) return t.clone();
   std::shared_ptr<Storage> keep = t.storage();
   auto alias = Storage::wrap(keep->data(), keep->size(), [keep](void*) {});
   return Tensor(std::move(alias), t.dtype(), t.shape(), t.offset());

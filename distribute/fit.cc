@@ -82,6 +82,7 @@ NamedValues Trainer::metric_values() const {
 
 double Trainer::train_step(const Tensor& x, const Tensor& y) {
   if (strategy_.num_replicas_in_sync() > 1) return replicated_step(x, y);
+  if (graph_) return graph_step(x, y);
   // Dropout's masks depend on (seed, step) only: resumable and thread-count free.
   Generator rng(seed_, static_cast<std::uint64_t>(step_));
   const std::vector<autodiff::Variable> variables = model_.trainable_variables();
@@ -98,6 +99,36 @@ double Trainer::train_step(const Tensor& x, const Tensor& y) {
   for (const auto& m : metrics_) m->update(y, predictions, Tensor());
   return loss.item_as_double();
 }
+
+double Trainer::graph_step(const Tensor& x, const Tensor& y) {
+  // The same step as train_step's eager one, traced: the loss and predictions come
+  // back as fresh tensors, and the metrics update from them on the host.
+  graph_rng_ = Generator(seed_, static_cast<std::uint64_t>(step_));
+  if (graph_step_ == nullptr) {
+    graph_step_ = std::make_unique<Function>(
+        [this](std::span<const Tensor> in) -> std::vector<Tensor> {
+          const std::vector<autodiff::Variable> variables = model_.trainable_variables();
+          Tensor predictions, loss;
+          std::vector<Tensor> grads;
+          {
+            autodiff::GradientTape tape;
+            predictions = model_(in[0], {.training = true, .rng = &graph_rng_});
+            loss = loss_(in[1], predictions);
+            grads = tape.gradient(loss, std::span<const autodiff::Variable>(variables));
+          }
+          optimizer_.apply_gradients(grads, variables);
+          return {loss, predictions};
+        },
+        FunctionOptions().name("train_step"));
+  }
+  const std::vector<Tensor> out = (*graph_step_)({x, y});
+  ++step_;
+  for (const auto& m : metrics_) m->update(y, out[1], Tensor());
+  return out[0].item_as_double();
+}
+
+std::string Trainer::graph_plan() const { return graph_step_ ? graph_step_->graph() : std::string(); }
+std::string Trainer::graph_dot() const { return graph_step_ ? graph_step_->dot() : std::string(); }
 
 double Trainer::replicated_step(const Tensor& x, const Tensor& y) {
   const DistributedBatch batch = strategy_.split(data::Element{x, y});

@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "spool/autodiff/checkpoint.h"
+#include "spool/autodiff/graph/function.h"
 #include "spool/autodiff/metrics/metrics.h"
 #include "spool/autodiff/model.h"
 #include "spool/autodiff/optim/optimizer.h"
@@ -58,6 +59,7 @@
 #include "spool/distribute/metric_list.h"
 #include "spool/distribute/progress_bar.h"
 #include "spool/distribute/strategy.h"
+#include "spool/tensor/random.h"
 
 namespace spool::distribute {
 
@@ -136,6 +138,16 @@ class Trainer {
 
   Strategy& strategy() const { return strategy_; }
 
+  // Graph mode (autodiff/graph/function.h): train_step traces its step once per batch
+  // shape and replays it; results equal eager execution bitwise. Under a strategy of
+  // several replicas the steps stay eager.
+  void set_graph(bool on) { graph_ = on; }
+  bool graph() const { return graph_; }
+  // The traced step's plan, readable or as a Graphviz digraph (empty before the first
+  // graph step).
+  std::string graph_plan() const;
+  std::string graph_dot() const;
+
   layers::Model& model() { return model_; }
   autodiff::Optimizer& optimizer() { return optimizer_; }
   const std::vector<std::shared_ptr<metrics::Metric>>& metrics() const { return metrics_; }
@@ -160,6 +172,7 @@ class Trainer {
   void reset_metrics();
   NamedValues metric_values() const;  // {name, result} per metric
   double replicated_step(const Tensor& x, const Tensor& y);
+  double graph_step(const Tensor& x, const Tensor& y);
   // Every metric's numbers summed over the workers (Keras' metrics under a strategy).
   void sum_metrics_over_workers();
 
@@ -174,6 +187,9 @@ class Trainer {
   std::int64_t epoch_step_ = 0;  // steps of the current epoch done (a mid-epoch checkpoint saves it)
   std::uint64_t seed_ = 0;
   data::Iterator* train_iterator_ = nullptr;
+  bool graph_ = false;
+  std::unique_ptr<Function> graph_step_;
+  Generator graph_rng_{0};  // the traced step's dropout reads it through a pointer: reset per step
 };
 
 }  // namespace spool::distribute

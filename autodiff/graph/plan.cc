@@ -18,6 +18,13 @@ std::size_t aligned(std::size_t bytes) {
                                                         Storage::kAlignment);
 }
 
+// prefix + i (written out: GCC 12 warns falsely on "literal" + std::to_string at -O2).
+std::string label(const char* prefix, std::size_t i) {
+  std::ostringstream out;
+  out << prefix << i;
+  return out.str();
+}
+
 std::string kib(std::size_t bytes) {
   std::ostringstream out;
   if (bytes < 1024) out << bytes << " B";
@@ -81,11 +88,11 @@ void Plan::replay() {
 
 std::string Plan::buffer_name(const Storage* s) const {
   for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].storage().get() == s) return "in" + std::to_string(i);
+    if (inputs[i].storage().get() == s) return label("in", i);
   for (std::size_t b = 0; b < buffers.size(); ++b)
-    if (buffers[b].storage.get() == s) return "%" + std::to_string(b);
+    if (buffers[b].storage.get() == s) return label("%", b);
   for (std::size_t c = 0; c < constants.size(); ++c)
-    if (constants[c].get() == s) return "const" + std::to_string(c);
+    if (constants[c].get() == s) return label("const", c);
   return "state";  // a variable, an optimizer slot, or a tensor made before the function
 }
 
@@ -141,9 +148,9 @@ std::string Plan::dot() const {
     std::set<std::string> from;
     for (const auto& s : nodes[k].touched) {
       if (auto it = producer.find(s.get()); it != producer.end() && it->second < k)
-        from.insert("n" + std::to_string(it->second));
+        from.insert(label("n", it->second));
       for (std::size_t i = 0; i < inputs.size(); ++i)
-        if (inputs[i].storage() == s) from.insert("in" + std::to_string(i));
+        if (inputs[i].storage() == s) from.insert(label("in", i));
     }
     for (const std::string& f : from) out << "  " << f << " -> n" << k << ";\n";
   }

@@ -201,6 +201,8 @@ ConstantScope::~ConstantScope() {
 
 bool is_tracing() { return detail::current_tracer() != nullptr; }
 
+bool in_graph() { return detail::current_tracer() != nullptr || detail::t_replaying != nullptr; }
+
 }  // namespace spool::graph
 
 namespace spool::graph::detail {

@@ -15,6 +15,10 @@
 // is recorded again (an op built from other ops is one node). Outside a trace the
 // macro costs one thread-local load.
 //
+// An op must not alias a node's bytes under a Storage of its own (Storage::wrap of
+// another tensor's data): the planner moves each node's bytes into the arena after
+// the trace and the alias would not follow (stop_gradient copies while traced).
+//
 // What a trace refuses, so that no replay is silently wrong (trace.cc says how):
 // - an allocation outside any node (a raw kernel or a factory called directly in the
 //   traced code: it would not be recomputed), unless inside graph::ConstantScope;
@@ -148,6 +152,9 @@ class ConstantScope {
 
 // Whether this thread is tracing a function right now (outside or inside a node).
 bool is_tracing();
+// Whether this thread traces or replays a function: an op that must behave alike in
+// both (stop_gradient copies rather than aliases) asks this.
+bool in_graph();
 
 }  // namespace spool::graph
 

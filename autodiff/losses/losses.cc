@@ -1,10 +1,13 @@
 #include "spool/autodiff/losses/losses.h"
 
+#include "spool/autodiff/graph/trace.h"
 #include <algorithm>
 #include <vector>
 
+#include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/ops/activation.h"
 #include "spool/autodiff/ops/arithmetic.h"
+#include "spool/autodiff/ops/compare.h"
 #include "spool/autodiff/ops/cross_entropy.h"
 #include "spool/autodiff/ops/math.h"
 #include "spool/autodiff/ops/reduce.h"
@@ -66,8 +69,12 @@ Tensor binary_crossentropy(const Tensor& labels, const Tensor& predictions, bool
   const Tensor z = dense_labels(labels, predictions, "binary_crossentropy");
   Tensor log_p, log_not_p;
   if (from_logits) {  // log σ(x) and log σ(−x) = log(1 − σ(x)) as one log_softmax over [0, x]
-    const Tensor pair = log_softmax(stack({Tensor::zeros(predictions.shape(), predictions.dtype()),
-                                                     predictions}, -1));
+    Tensor zeros;
+    {
+      const graph::ConstantScope constant;  // the same zeros at every replay of a traced step
+      zeros = Tensor::zeros(predictions.shape(), predictions.dtype());
+    }
+    const Tensor pair = log_softmax(stack({zeros, predictions}, -1));
     log_not_p = reshape(slice(pair, -1, 0, 1), predictions.shape());
     log_p = reshape(slice(pair, -1, 1, 2), predictions.shape());
   } else {
@@ -93,7 +100,7 @@ Tensor huber(const Tensor& labels, const Tensor& predictions, double delta) {
   const Tensor abs_e = abs(e);
   const Tensor quadratic = mul(mul(e, e), 0.5);
   const Tensor linear = sub(mul(abs_e, delta), 0.5 * delta * delta);
-  return mean(where(spool::kernels::less_equal(abs_e, delta), quadratic, linear), {-1});
+  return mean(where(less_equal(abs_e, delta), quadratic, linear), {-1});
 }
 
 Tensor reduce_loss(const Tensor& per_example, Reduction reduction, const Tensor& sample_weight) {
