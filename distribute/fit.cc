@@ -135,6 +135,10 @@ double Trainer::replicated_step(const Tensor& x, const Tensor& y) {
   const std::vector<autodiff::Variable> variables = model_.trainable_variables();
   const int first = strategy_.worker_rank() * strategy_.local_replicas();
   std::vector<Tensor> predictions(static_cast<std::size_t>(strategy_.local_replicas()));
+  if (graph_ && graph_replicas_.size() != predictions.size()) {
+    graph_replicas_.clear();
+    graph_replicas_.resize(predictions.size());
+  }
   const PerReplica losses = strategy_.run(
       [&](const ReplicaContext& context, const data::Element& part) -> Tensor {
         const int id = context.replica_id_in_sync_group();
@@ -144,22 +148,43 @@ double Trainer::replicated_step(const Tensor& x, const Tensor& y) {
           optimizer_.apply_gradients(std::vector<Tensor>(variables.size()), variables);
           return Tensor::scalar<double>(0.0);
         }
-        // Dropout masks from (seed, step, replica): resumable, distinct per replica.
-        Generator rng = Generator(seed_, static_cast<std::uint64_t>(step_)).fork(static_cast<std::uint64_t>(id));
-        Tensor loss;
-        std::vector<Tensor> grads;
-        {
+        const std::int64_t global_batch = context.global_batch_size();
+        // One replica's step; the optimizer's update sums the replicas' gradients.
+        // (Kept by a traced replica's Function past this call: captures by value.)
+        const auto step = [this, variables, global_batch](const Tensor& px, const Tensor& py,
+                                                          Generator* rng) -> std::vector<Tensor> {
           autodiff::GradientTape tape;
-          Tensor p = model_(part[0], {.training = true, .rng = &rng});
-          const Tensor per_example = loss_.per_example(part[1], p);
-          loss = loss_.options().reduction() == losses::Reduction::kSumOverBatchSize
-                     ? losses::compute_average_loss(per_example, context.global_batch_size())
-                     : losses::reduce_loss(per_example, losses::Reduction::kSum);
-          grads = tape.gradient(loss, std::span<const autodiff::Variable>(variables));
-          predictions[static_cast<std::size_t>(id - first)] = p;
+          Tensor p = model_(px, {.training = true, .rng = rng});
+          const Tensor per_example = loss_.per_example(py, p);
+          const Tensor loss = loss_.options().reduction() == losses::Reduction::kSumOverBatchSize
+                                  ? losses::compute_average_loss(per_example, global_batch)
+                                  : losses::reduce_loss(per_example, losses::Reduction::kSum);
+          const std::vector<Tensor> grads = tape.gradient(loss, std::span<const autodiff::Variable>(variables));
+          optimizer_.apply_gradients(grads, variables);
+          return {loss, p};
+        };
+        // Dropout masks from (seed, step, replica): resumable, distinct per replica.
+        const Generator rng = Generator(seed_, static_cast<std::uint64_t>(step_)).fork(static_cast<std::uint64_t>(id));
+        std::vector<Tensor> out;
+        if (graph_) {
+          // Each replica replays a plan of its own on its own thread; the all-reduce
+          // is a node of it (the optimizer's update). The global batch is a constant
+          // of a plan, so each size has its plan.
+          ReplicaGraph& g = graph_replicas_[static_cast<std::size_t>(id - first)];
+          g.rng = rng;
+          auto it = g.steps.find(global_batch);
+          if (it == g.steps.end()) {
+            it = g.steps.emplace(global_batch, Function([step, rng = &g.rng](std::span<const Tensor> in) {
+                                   return step(in[0], in[1], rng);
+                                 }, FunctionOptions().name("replica_step"))).first;
+          }
+          out = it->second({part[0], part[1]});
+        } else {
+          Generator local = rng;
+          out = step(part[0], part[1], &local);
         }
-        optimizer_.apply_gradients(grads, variables);
-        return loss.cast(DType::kF64);
+        predictions[static_cast<std::size_t>(id - first)] = out[1];
+        return out[0].cast(DType::kF64);
       },
       batch);
   ++step_;

@@ -44,6 +44,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,7 +141,8 @@ class Trainer {
 
   // Graph mode (autodiff/graph/function.h): train_step traces its step once per batch
   // shape and replays it; results equal eager execution bitwise. Under a strategy of
-  // several replicas the steps stay eager.
+  // several replicas each replica traces and replays a plan of its own, whose
+  // optimizer node sums the replicas' gradients.
   void set_graph(bool on) { graph_ = on; }
   bool graph() const { return graph_; }
   // The traced step's plan, readable or as a Graphviz digraph (empty before the first
@@ -190,6 +192,11 @@ class Trainer {
   bool graph_ = false;
   std::unique_ptr<Function> graph_step_;
   Generator graph_rng_{0};  // the traced step's dropout reads it through a pointer: reset per step
+  struct ReplicaGraph {
+    std::map<std::int64_t, Function> steps;  // by global batch size
+    Generator rng{0};
+  };
+  std::vector<ReplicaGraph> graph_replicas_;  // one per local replica
 };
 
 }  // namespace spool::distribute

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -42,7 +43,7 @@ constexpr std::string_view kUsage =
     "                   [--strategy mirrored|parameter-server [--ps N] [--workers N] [--max-staleness S]\n"
     "                   [--staleness-aware]] [--slow-worker W:F]\n"
     "                   [--image-size N] [--interpolation bilinear|area|bicubic|nearest]\n"
-    "                   [--color-mode rgb|grayscale]\n"
+    "                   [--color-mode rgb|grayscale] [--graph|--no-graph] [--dump-graph FILE]\n"
     "\n"
     "Trains with Adam on logits (sparse categorical cross-entropy for Fashion-MNIST's ten\n"
     "classes, binary cross-entropy for a two-class image folder), evaluates on the held-out\n"
@@ -81,7 +82,12 @@ constexpr std::string_view kUsage =
     "same number of updates as a synchronous epoch has steps. metrics.jsonl gains\n"
     "staleness_mean, staleness_max and staleness_K (updates K versions stale that epoch),\n"
     "and curves.png a staleness histogram. --slow-worker W:F makes worker W (or, with\n"
-    "--replicas, replica W) F times slower: the straggler experiment of docs/distributed.md.";
+    "--replicas, replica W) F times slower: the straggler experiment of docs/distributed.md.\n"
+    "Graph mode (the default; --no-graph turns it off): the training step is traced once per\n"
+    "batch shape and replayed with no tape and no allocation, to the same numbers as eager\n"
+    "steps. --dump-graph FILE writes the traced step's plan (ops, shapes, buffers) after\n"
+    "training, as Graphviz when FILE ends in .dot (with one replica; each of several replicas\n"
+    "replays a plan of its own, the gradients' all-reduce one of its nodes).";
 
 
 Flags read_flags(const po::variables_map& vm) {
@@ -169,6 +175,10 @@ Flags read_flags(const po::variables_map& vm) {
                        (ps ? " workers" : " replicas (--replicas)"));
     }
   }
+  if (vm.count("graph") && vm.count("no-graph")) throw UsageError("--graph and --no-graph: choose one");
+  f.graph = vm.count("no-graph") == 0;
+  f.dump_graph = vm.count("dump-graph") ? vm["dump-graph"].as<std::string>() : "";
+  if (!f.dump_graph.empty() && !f.graph) throw UsageError("--dump-graph needs graph mode (drop --no-graph)");
   f.out = vm.count("out") ? vm["out"].as<std::string>() : "";
   f.resume = vm.count("resume") > 0;
   if (f.resume && f.out.empty()) throw UsageError("--resume needs --out DIR (where the checkpoint is)");
@@ -304,6 +314,19 @@ std::unique_ptr<distribute::Strategy> make_strategy(const Flags& f) {
   return std::make_unique<distribute::OneDeviceStrategy>();
 }
 
+// --dump-graph FILE: the traced step's plan as text, or as Graphviz when FILE ends in
+// .dot or .gv.
+void write_graph_dump(const std::string& file, const distribute::Trainer& trainer) {
+  const std::string plan = trainer.graph_plan();
+  SPOOL_CHECK(!plan.empty(), InvalidArgument, "--dump-graph ", file,
+              ": no single-replica step was traced (under several replicas each has a plan of its own)");
+  const std::string ext = fs::path(file).extension().string();
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << (ext == ".dot" || ext == ".gv" ? trainer.graph_dot() : plan);
+  out.close();
+  SPOOL_CHECK(out.good(), IoError, "--dump-graph: cannot write ", file);
+}
+
 int train_under(const Flags& f, distribute::Strategy* strategy) {
   const auto scope = strategy->scope();
   const bool chief = strategy->is_chief();
@@ -313,6 +336,7 @@ int train_under(const Flags& f, distribute::Strategy* strategy) {
   const LearningRateChoice lr = learning_rate(f, data);
   autodiff::Adam adam(lr.options);
   distribute::Trainer trainer(model, *loss, adam, {"accuracy"});
+  trainer.set_graph(f.graph);
 
   if (chief) {
     std::printf("spool train: %s (%lld train, %lld %s)%s · model %s · %d epochs · batch %lld · Adam %s · seed %llu · "
@@ -351,6 +375,7 @@ int train_under(const Flags& f, distribute::Strategy* strategy) {
     if (chief) options.callback(std::make_shared<CurvesCallback>((fs::path(f.out) / "curves.png").string(), history));
   }
   trainer.fit(data.train, options);
+  if (!f.dump_graph.empty() && chief) write_graph_dump(f.dump_graph, trainer);
   const distribute::EpochLogs test = trainer.evaluate(data.validation);
   if (chief) std::printf("test accuracy: %.4f\n", test.value("accuracy"));
   return kExitOk;
@@ -409,7 +434,11 @@ int run_train(const Args& args) {
         ("interpolation", po::value<std::string>()->value_name("KIND"),
          "horses-or-humans: bilinear|area|bicubic|nearest (default area)")
         ("color-mode", po::value<std::string>()->value_name("KIND"),
-         "horses-or-humans: rgb|grayscale (default grayscale)");
+         "horses-or-humans: rgb|grayscale (default grayscale)")
+        ("graph", "trace the training step once and replay it (the default)")
+        ("no-graph", "run every step eagerly")
+        ("dump-graph", po::value<std::string>()->value_name("FILE"),
+         "write the traced step's plan to FILE (Graphviz when FILE ends in .dot)");
     po::variables_map vm;
     if (!parse_args(args, options, vm, kUsage, /*need_files=*/false)) return kExitOk;
     return train(read_flags(vm));

@@ -36,6 +36,8 @@ struct Flags {
   bool staleness_aware = false;      // --staleness-aware
   int slow_worker = -1;              // --slow-worker W:F (experiments)
   double slow_factor = 1;
+  bool graph = true;                 // --graph / --no-graph: trace the training step
+  std::string dump_graph;            // --dump-graph FILE: the traced step's plan
 };
 
 // Adam's learning rate and how it reads: "lr 0.003, cosine decay to 0 over 2 epochs

@@ -53,7 +53,12 @@ constexpr std::size_t kRetraceWindow = 5;
 struct Function::State {
   Body body;
   FunctionOptions options;
-  std::deque<std::pair<Signature, std::unique_ptr<Plan>>> plans;  // most recent first
+  struct Kept {
+    Signature signature;
+    std::unique_ptr<Plan> plan;
+    std::int64_t calls = 1;
+  };
+  std::deque<Kept> plans;  // most recently used first
   std::int64_t traces = 0;
   std::deque<bool> recent;  // whether each of the latest calls traced
   Signature last_traced;
@@ -98,6 +103,8 @@ struct Function::State {
     }
   }
 
+  const Plan* most_called() const;
+
   std::vector<Tensor> trace(std::span<const Tensor> args, const Signature& s) {
     std::vector<Tensor> inputs;
     for (const Tensor& a : args) {
@@ -117,7 +124,7 @@ struct Function::State {
     for (const Tensor& t : plan->outputs) results.push_back(t.defined() ? t.clone() : Tensor());
     plan->inputs = std::move(inputs);
     plan->allocate_arena();
-    plans.emplace_front(s, std::move(plan));
+    plans.push_front(Kept{s, std::move(plan)});
     if (plans.size() > std::max<std::size_t>(options.max_plans(), 1)) plans.pop_back();
     return results;
   }
@@ -142,14 +149,15 @@ std::vector<Tensor> Function::operator()(std::span<const Tensor> args) {
               "inside the function's body");
   const Signature s = signature_of(args);
   st.check_signature(s);
-  auto it = std::find_if(st.plans.begin(), st.plans.end(), [&](const auto& p) { return p.first == s; });
+  auto it = std::find_if(st.plans.begin(), st.plans.end(), [&](const auto& p) { return p.signature == s; });
   if (it == st.plans.end()) {
     std::vector<Tensor> results = st.trace(args, s);
     st.note_call(true, s);
     return results;
   }
   if (it != st.plans.begin()) std::rotate(st.plans.begin(), it, it + 1);
-  Plan& plan = *st.plans.front().second;
+  ++st.plans.front().calls;
+  Plan& plan = *st.plans.front().plan;
   for (std::size_t i = 0; i < args.size(); ++i) copy_into(plan.inputs[i], args[i]);
   plan.replay();
   st.note_call(false, s);
@@ -162,12 +170,21 @@ std::vector<Tensor> Function::operator()(std::span<const Tensor> args) {
 std::int64_t Function::retraces() const { return state_->traces; }
 std::size_t Function::plans() const { return state_->plans.size(); }
 
+const Plan* Function::State::most_called() const {
+  const Kept* best = nullptr;
+  for (const Kept& k : plans)  // most recent first: a tie goes to the most recent
+    if (best == nullptr || k.calls > best->calls) best = &k;
+  return best == nullptr ? nullptr : best->plan.get();
+}
+
 std::string Function::graph() const {
-  return state_->plans.empty() ? std::string() : state_->plans.front().second->describe();
+  const Plan* plan = state_->most_called();
+  return plan == nullptr ? std::string() : plan->describe();
 }
 
 std::string Function::dot() const {
-  return state_->plans.empty() ? std::string() : state_->plans.front().second->dot();
+  const Plan* plan = state_->most_called();
+  return plan == nullptr ? std::string() : plan->dot();
 }
 
 }  // namespace spool

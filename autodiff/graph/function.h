@@ -107,8 +107,9 @@ class Function {
   std::int64_t retraces() const;
   // How many plans are kept now.
   std::size_t plans() const;
-  // The most recently used plan, readable (ops, shapes, buffers, the arena), and as a
-  // Graphviz digraph. Empty before the first call.
+  // The plan called most often (the full batches' rather than an epoch's last, partial
+  // one's; a tie goes to the most recent), readable (ops, shapes, buffers, the arena),
+  // and as a Graphviz digraph. Empty before the first call.
   std::string graph() const;
   std::string dot() const;
 

@@ -37,6 +37,7 @@ struct PlanNode {
   std::size_t buffers_begin = 0, buffers_end = 0;  // its allocations, in order
   std::string result;                              // "f32[32,128]" when it has one
   std::vector<char> decisions;                     // whether a tape recorded, as its ops asked
+  bool planned = true;                             // false: its allocations are the allocator's
 };
 
 class Plan {

@@ -42,6 +42,7 @@ Tracer::~Tracer() {
 }
 
 std::shared_ptr<Storage> Tracer::allocate(std::size_t bytes) {
+  if (depth_ > 0 && !pending_planned_) return spool::detail::allocate_unhooked(bytes);
   if (depth_ == 0) {
     SPOOL_CHECK(constant_scopes > 0, InvalidArgument, "spool::function ", quoted(plan_->name),
                 ": a tensor of ", bytes, " bytes was allocated outside any spool op (a raw kernel, a Tensor factory "
@@ -74,8 +75,9 @@ void Tracer::host_read(const Storage& storage, const char* what) {
               "spool::while_loop");
 }
 
-void Tracer::begin_node(const char* name) {
+void Tracer::begin_node(const char* name, bool planned) {
   if (depth_++ > 0) return;
+  pending_planned_ = planned;
   t_recording = nullptr;
   pending_name_ = name;
   pending_buffers_ = plan_->buffers.size();
@@ -98,6 +100,7 @@ void Tracer::commit_node(std::unique_ptr<NodeFn> fn, std::vector<Tensor> touched
   node.buffers_end = plan_->buffers.size();
   node.result = describe_result(result);
   node.decisions = pending_decisions_;
+  node.planned = pending_planned_;
   plan_->nodes.push_back(std::move(node));
 }
 
@@ -133,7 +136,9 @@ std::unique_ptr<Plan> Tracer::finish(const std::vector<Tensor>& outputs) {
   return std::move(plan_);
 }
 
-NodeScope::NodeScope(Tracer& tracer, const char* name) : tracer_(tracer) { tracer_.begin_node(name); }
+NodeScope::NodeScope(Tracer& tracer, const char* name, bool planned) : tracer_(tracer) {
+  tracer_.begin_node(name, planned);
+}
 
 NodeScope::~NodeScope() {
   if (!committed_) tracer_.abort_node();
@@ -151,6 +156,7 @@ Replayer::~Replayer() { spool::detail::set_graph_hooks(previous_); }
 
 std::shared_ptr<Storage> Replayer::allocate(std::size_t bytes) {
   const PlanNode& node = plan_.nodes[node_];
+  if (!node.planned) return spool::detail::allocate_unhooked(bytes);
   SPOOL_CHECK(next_ < node.buffers_end && plan_.buffers[next_].bytes == bytes, InternalError, "spool::function ",
               quoted(plan_.name), ": node #", node_, " (", node.name, ") allocated ", bytes, " bytes where its trace ",
               next_ < node.buffers_end ? "allocated " + std::to_string(plan_.buffers[next_].bytes) + " bytes"
@@ -169,7 +175,7 @@ void Replayer::run() {
     t_replaying = &node.decisions;
     t_replayed = 0;
     node.fn->run();
-    SPOOL_CHECK(next_ == node.buffers_end && t_replayed == node.decisions.size(), InternalError, "spool::function ",
+    SPOOL_CHECK(!node.planned || (next_ == node.buffers_end && t_replayed == node.decisions.size()), InternalError, "spool::function ",
                 quoted(plan_.name), ": node #", node_, " (", node.name, ") made ", next_ - node.buffers_begin,
                 " allocations and asked ", t_replayed, " times whether a tape records, where its trace made ",
                 node.buffers_end - node.buffers_begin, " and asked ", node.decisions.size(),
@@ -179,13 +185,14 @@ void Replayer::run() {
 
 }  // namespace detail
 
-void record_node(const char* name, std::function<void()> body, std::vector<Tensor> touched) {
+void record_node(const char* name, std::function<void()> body, std::vector<Tensor> touched,
+                 NodeAllocations allocations) {
   detail::Tracer* tracer = detail::recording_tracer();
   if (tracer == nullptr) {
     body();
     return;
   }
-  detail::NodeScope scope(*tracer, name);
+  detail::NodeScope scope(*tracer, name, allocations == NodeAllocations::kPlanned);
   body();
   scope.commit(std::make_unique<detail::NodeImpl<std::function<void()>>>(std::move(body)), std::move(touched),
                nullptr);

@@ -65,7 +65,7 @@ Tracer* recording_tracer();
 // it to the plan; destroyed uncommitted (its body threw), it is dropped.
 class NodeScope {
  public:
-  NodeScope(Tracer& tracer, const char* name);
+  NodeScope(Tracer& tracer, const char* name, bool planned = true);
   ~NodeScope();
   NodeScope(const NodeScope&) = delete;
   NodeScope& operator=(const NodeScope&) = delete;
@@ -133,9 +133,16 @@ auto record_op(const char* name, F f, const Args&... args) {
   return result;
 }
 
+// How a node's allocations are served: planned buffers (an op's outputs), or the
+// allocator as in eager code, for a node that keeps what it allocates or allocates
+// differently from one run to the next (the optimizer's update, whose all-reduce under
+// a strategy keeps its buffers and runs its share of the work on whichever replica).
+enum class NodeAllocations { kPlanned, kUnplanned };
+
 // A node for code that is not a spool op (an optimizer's update, a variable's assign):
 // `body` runs now and at every replay; `touched` lists the tensors it reads or writes.
-void record_node(const char* name, std::function<void()> body, std::vector<Tensor> touched);
+void record_node(const char* name, std::function<void()> body, std::vector<Tensor> touched,
+                 NodeAllocations allocations = NodeAllocations::kPlanned);
 
 // While it lives, allocations outside any node are allowed and kept as constants of
 // the plan (a gradient's seed of ones, an optimizer's slots created at its first step).

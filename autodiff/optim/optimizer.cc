@@ -118,11 +118,9 @@ bool Optimizer::recorded_as_node(std::span<const Tensor> grads, std::span<const 
                                  double learning_rate_scale) {
   if (graph::detail::recording_tracer() == nullptr) return false;
   // A traced step: the update is one node, rerun at each replay with the step count
-  // and learning rate of that moment. The slots are state, made once, here.
-  {
-    const graph::ConstantScope state;
-    build(variables);
-  }
+  // and learning rate of that moment. Its allocations are the allocator's, not planned
+  // buffers: the slots it makes at its first run are state, and under a strategy the
+  // replicas share the work (and the buffers) of one update.
   std::vector<Tensor> g(grads.begin(), grads.end());
   std::vector<Variable> v(variables.begin(), variables.end());
   const std::string name = "apply_gradients(" + kind_ + ")";
@@ -132,7 +130,7 @@ bool Optimizer::recorded_as_node(std::span<const Tensor> grads, std::span<const 
         if (learning_rate_scale == 1) apply_gradients(g, v);
         else apply_gradients(g, v, learning_rate_scale);
       },
-      g);
+      g, graph::NodeAllocations::kUnplanned);
   return true;
 }
 

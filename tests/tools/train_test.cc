@@ -9,10 +9,12 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "spool/autodiff/checkpoint.h"
 #include "spool/data/image/png.h"
@@ -138,6 +140,29 @@ TEST_F(TrainCommandTest, TrainsTheMlpAndEndsWithTheTestAccuracy) {
   EXPECT_EQ(four_digits(metrics[1].at("val_accuracy").to_number<double>()), accuracy);
 
   EXPECT_TRUE(fs::is_regular_file(out_dir("A") + "/checkpoint.tensors"));
+}
+
+// Graph mode is the default: --no-graph runs every step eagerly and ends with the same
+// checkpoint, bit for bit. --dump-graph writes the traced step's plan, text or dot.
+TEST_F(TrainCommandTest, EagerStepsEndWithTheGraphRunsCheckpointAndThePlanIsDumped) {
+  const std::string plan = out_dir("plan.txt"), dot = out_dir("plan.dot");
+  const RunResult eager = train({"--epochs", "2", "--no-graph", "--out", out_dir("E")});
+  ASSERT_EQ(eager.exit_code, 0) << eager.err << eager.out;
+  EXPECT_EQ(printed_accuracy(eager), printed_accuracy(*full_run_));
+  expect_same_entries(checkpoint_entries(out_dir("A")), checkpoint_entries(out_dir("E")), "");
+  const RunResult dumped = train({"--epochs", "1", "--dump-graph", plan});
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.err << dumped.out;
+  std::ifstream in(plan);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str().rfind("function train_step: ", 0), 0u) << text.str();
+  for (const char* op : {"in0: f32[32, 28, 28, 1]", "dense -> f32[32, 128]", "grad(dense)", "apply_gradients(adam)"})
+    EXPECT_NE(text.str().find(op), std::string::npos) << op << " in\n" << text.str();
+  ASSERT_EQ(train({"--epochs", "1", "--dump-graph", dot}).exit_code, 0);
+  std::ifstream dot_in(dot);
+  std::string first;
+  std::getline(dot_in, first);
+  EXPECT_EQ(first, "digraph \"train_step\" {");
 }
 
 // --replicas 2 (MirroredStrategy) splits each global batch of the same run: it says so,
@@ -366,6 +391,8 @@ TEST(TrainCommandUsageTest, BadFlagsExit2WithAMessage) {
       {{"--strategy", "parameter-server", "--slow-worker", "1"}, "--slow-worker must be W:F"},
       {{"--strategy", "parameter-server", "--slow-worker", "2:2"}, "there are only 2 workers"},
       {{"--slow-worker", "0:0.5"}, "--slow-worker W:F needs W >= 0 and F in 1..1000"},
+      {{"--graph", "--no-graph"}, "--graph and --no-graph: choose one"},
+      {{"--no-graph", "--dump-graph", "x"}, "--dump-graph needs graph mode"},
   };
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> args = {"train"};
@@ -384,7 +411,7 @@ TEST(TrainCommandUsageTest, HelpListsTheFlags) {
   for (const char* flag : {"--dataset", "--data", "--model", "--epochs", "--batch-size", "--lr", "--lr-schedule",
                            "--decay-epochs", "--seed", "--threads", "--out", "--resume", "--image-size",
                            "--interpolation", "--color-mode", "--strategy", "--ps", "--workers", "--max-staleness",
-                           "--staleness-aware", "--slow-worker"}) {
+                           "--staleness-aware", "--slow-worker", "--graph", "--no-graph", "--dump-graph"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
 }

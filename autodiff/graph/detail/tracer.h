@@ -24,7 +24,7 @@ class Tracer final : public spool::detail::GraphHooks {
   std::shared_ptr<Storage> allocate(std::size_t bytes) override;
   void host_read(const Storage& storage, const char* what) override;
 
-  void begin_node(const char* name);
+  void begin_node(const char* name, bool planned);
   void commit_node(std::unique_ptr<NodeFn> fn, std::vector<Tensor> touched, const Tensor* result,
                    std::vector<std::shared_ptr<Storage>> also);
   void abort_node();
@@ -48,6 +48,7 @@ class Tracer final : public spool::detail::GraphHooks {
   int depth_ = 0;
   std::size_t pending_buffers_ = 0;
   std::vector<char> pending_decisions_;
+  bool pending_planned_ = true;
   std::unordered_set<const Storage*> computed_;   // allocated by a node
   std::unordered_set<const Storage*> constants_;  // allocated under a ConstantScope
   std::unordered_map<const void*, std::int32_t> closures_;
