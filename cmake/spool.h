@@ -25,6 +25,7 @@
 #include "spool/autodiff/checkpoint.h"
 #include "spool/autodiff/cross_replica.h"
 #include "spool/autodiff/custom_gradient.h"
+#include "spool/autodiff/graph/control_flow.h"
 #include "spool/autodiff/graph/function.h"
 #include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/layers.h"

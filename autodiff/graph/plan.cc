@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -77,8 +78,11 @@ void Plan::allocate_arena() {
   SPOOL_CHECK(raw != nullptr, InvalidArgument, "spool::function ", quoted(name), ": out of memory for a ",
               arena_bytes, "-byte arena");
   arena_ = std::shared_ptr<std::byte[]>(raw, [](std::byte* p) { std::free(p); });
-  for (PlanBuffer& b : buffers)
+  for (PlanBuffer& b : buffers) {
+    // The results keep what the trace computed (a branch's first run returns them).
+    if (b.pinned && b.bytes > 0) std::memcpy(arena_.get() + b.offset, b.storage->data(), b.bytes);
     b.storage->rebind(arena_.get() + b.offset, [arena = arena_](void*) {});  // the arena outlives its users
+  }
 }
 
 void Plan::replay() {

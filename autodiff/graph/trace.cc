@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <utility>
 
 #include "spool/autodiff/graph/detail/backward_node.h"
 #include "spool/autodiff/graph/detail/tracer.h"
@@ -136,6 +137,35 @@ std::unique_ptr<Plan> Tracer::finish(const std::vector<Tensor>& outputs) {
   return std::move(plan_);
 }
 
+SuspendGraph::SuspendGraph()
+    : hooks_(spool::detail::set_graph_hooks(nullptr)),
+      tracer_(std::exchange(t_tracer, nullptr)),
+      recording_(std::exchange(t_recording, nullptr)),
+      noting_(std::exchange(t_noting, nullptr)),
+      replaying_(std::exchange(t_replaying, nullptr)),
+      replayed_(t_replayed) {}
+
+SuspendGraph::~SuspendGraph() {
+  spool::detail::set_graph_hooks(hooks_);
+  t_tracer = tracer_;
+  t_recording = recording_;
+  t_noting = noting_;
+  t_replaying = replaying_;
+  t_replayed = replayed_;
+}
+
+std::unique_ptr<Plan> trace_plan(const std::string& name, const std::vector<Tensor>& inputs,
+                                 const std::function<std::vector<Tensor>(std::span<const Tensor>)>& body) {
+  std::unique_ptr<Plan> plan;
+  {
+    Tracer tracer(name);
+    plan = tracer.finish(body(inputs));
+  }
+  plan->inputs = inputs;
+  plan->allocate_arena();
+  return plan;
+}
+
 NodeScope::NodeScope(Tracer& tracer, const char* name, bool planned) : tracer_(tracer) {
   tracer_.begin_node(name, planned);
 }
@@ -166,8 +196,13 @@ std::shared_ptr<Storage> Replayer::allocate(std::size_t bytes) {
 }
 
 void Replayer::run() {
-  struct Reset {
-    ~Reset() { t_replaying = nullptr; }
+  struct Reset {  // a plan replayed inside another's node gives it its decisions back
+    const std::vector<char>* replaying = t_replaying;
+    std::size_t replayed = t_replayed;
+    ~Reset() {
+      t_replaying = replaying;
+      t_replayed = replayed;
+    }
   } reset;
   for (node_ = 0; node_ < plan_.nodes.size(); ++node_) {
     const PlanNode& node = plan_.nodes[node_];

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "spool/autodiff/graph/control_flow.h"
 #include "spool/autodiff/layers.h"
 #include "spool/autodiff/layers/model_zoo.h"
 #include "spool/autodiff/losses.h"
@@ -357,6 +358,58 @@ TEST(GraphFunction, AHostReadOfAComputedValueIsRefusedAtTheTrace) {
         << e.what();
   }
   EXPECT_EQ(f.retraces(), 0);
+}
+
+// y = cond(sum(x) > 1, x / 2, x + 1), then halved while sum > 1: decided at each call.
+std::vector<Tensor> branchy(std::span<const Tensor> in) {
+  const Tensor x = in[0];
+  const std::vector<Tensor> y = cond(
+      greater(sum(x), 1.0), {x}, [](std::span<const Tensor> v) { return std::vector<Tensor>{div(v[0], 2.0)}; },
+      [](std::span<const Tensor> v) { return std::vector<Tensor>{add(v[0], 1.0)}; });
+  const std::vector<Tensor> z = while_loop([](std::span<const Tensor> v) { return greater(sum(v[0]), 1.0); },
+                                           [](std::span<const Tensor> v) { return std::vector<Tensor>{div(v[0], 2.0)}; },
+                                           {mul(y[0], 3.0)});
+  return {y[0], z[0]};
+}
+
+TEST(GraphFunction, CondAndWhileLoopDecideAtEveryReplay) {
+  Function f = spool::function(branchy, FunctionOptions().name("branchy"));
+  for (const double v : {1.0, 0.1, 5.0, 0.2, 40.0}) {  // true, false (its first run), true, false, true
+    const Tensor x = Tensor::full(Shape{2}, v, DType::kF32);
+    const std::vector<Tensor> eager = branchy(std::vector<Tensor>{x});
+    const std::vector<Tensor> graph = f({x});
+    EXPECT_EQ(graph[0].to_vector<float>(), eager[0].to_vector<float>()) << v;
+    EXPECT_EQ(graph[1].to_vector<float>(), eager[1].to_vector<float>()) << v;
+  }
+  EXPECT_EQ(f.retraces(), 1);
+  EXPECT_NE(f.graph().find("cond"), std::string::npos) << f.graph();
+  EXPECT_NE(f.graph().find("while_loop"), std::string::npos) << f.graph();
+}
+
+TEST(GraphFunction, ABranchThatCapturesInsteadOfTakingOperandsIsRefused) {
+  Function f = spool::function([](std::span<const Tensor> in) -> std::vector<Tensor> {
+    const Tensor doubled = mul(in[0], 2.0);
+    return cond(greater(sum(in[0]), 0.0), {in[0]},
+                [&](std::span<const Tensor>) { return std::vector<Tensor>{add(doubled, 1.0)}; },  // captured
+                [](std::span<const Tensor> v) { return std::vector<Tensor>{v[0]}; });
+  });
+  try {
+    f({Tensor::full(Shape{2}, 1.0, DType::kF32)});
+    FAIL() << "a captured tensor was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("not an operand"), std::string::npos) << e.what();
+  }
+}
+
+TEST(GraphFunction, TracedControlFlowUnderATapeIsRefused) {
+  autodiff::Variable w("w", Tensor::full(Shape{2}, 1.0, DType::kF32));
+  Function f = spool::function([&](std::span<const Tensor> in) -> std::vector<Tensor> {
+    autodiff::GradientTape tape;
+    const Tensor y = mul(in[0], w.value());
+    return cond(greater(sum(y), 0.0), {y}, [](std::span<const Tensor> v) { return std::vector<Tensor>{v[0]}; },
+                [](std::span<const Tensor> v) { return std::vector<Tensor>{neg(v[0])}; });
+  });
+  EXPECT_THROW(f({Tensor::full(Shape{2}, 1.0, DType::kF32)}), Unimplemented);
 }
 
 TEST(GraphFunction, AnAllocationOutsideAnyOpIsRefusedAtTheTrace) {

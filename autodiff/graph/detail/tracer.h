@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -37,6 +39,9 @@ class Tracer final : public spool::detail::GraphHooks {
   // and its name.
   std::vector<std::shared_ptr<Storage>> made_with(const void* closure) const;
   std::string made_by(const void* closure) const;
+
+  // The storages nodes allocated so far (the plan's buffers).
+  const std::unordered_set<const Storage*>& computed() const { return computed_; }
 
   int constant_scopes = 0;
   // Hands the plan over once the traced code returned its outputs.
@@ -75,5 +80,28 @@ class Replayer final : public spool::detail::GraphHooks {
 
 // The tracer of this thread (inside nodes too), or nullptr.
 Tracer* current_tracer();
+
+// While it lives this thread neither traces nor replays (hooks, tracer, the replayed
+// node's decisions are set aside and restored after): control flow traces and replays
+// its branches as plans of their own inside a node of the enclosing plan.
+class SuspendGraph {
+ public:
+  SuspendGraph();
+  ~SuspendGraph();
+  SuspendGraph(const SuspendGraph&) = delete;
+  SuspendGraph& operator=(const SuspendGraph&) = delete;
+
+ private:
+  spool::detail::GraphHooks* hooks_;
+  Tracer* tracer_;
+  Tracer* recording_;
+  std::vector<char>* noting_;
+  const std::vector<char>* replaying_;
+  std::size_t replayed_;
+};
+
+// Traces `body` on `inputs` as a plan of its own (its buffers in an arena of its own).
+std::unique_ptr<Plan> trace_plan(const std::string& name, const std::vector<Tensor>& inputs,
+                                 const std::function<std::vector<Tensor>(std::span<const Tensor>)>& body);
 
 }  // namespace spool::graph::detail
