@@ -234,6 +234,16 @@ def training_rows(B, train):
         yield (f"training step, {model}, batch {row['batch']}, {row['threads']} thr. (examples/s)", si(s),
                "; ".join(refs), ", ".join(ratios) or "—",
                f"train_compare.py (bench_training train_step/{row['model']}/threads:{row['threads']})")
+    for row in train.get("rows", []):
+        s, g, lt = row.get("spool"), row.get("graph"), row.get("libtorch")
+        if not (s and g):
+            continue
+        model = "MLP 784-128-10" if row["model"] == "mlp" else "CNN Conv32-Pool-Conv64-Pool-Dense128-10"
+        beside = f"eager {si(s)}" + (f"; libtorch {si(lt)}" if lt else "")
+        ratios = f"{times(g / s)} eager" + (f", {times(g / lt)} libtorch" if lt else "")
+        yield (f"training step in graph mode (`spool::function`), {model}, batch {row['batch']}, "
+               f"{row['threads']} thr. (examples/s)", si(g), beside, ratios,
+               f"train_compare.py (bench_training train_step/{row['model']}/threads:{row['threads']}, graph_ex_per_s)")
     mem = train.get("memory") or {}
     if mem.get("spool_mib"):
         pt = mem.get("pytorch_mib")

@@ -162,7 +162,8 @@ def peer_env(threads, spool_malloc=False):
 
 
 def bench_training(bench, threads):
-    """{model: (spool, libtorch or None)} examples/s from one bench_training run."""
+    """{model: (spool, libtorch or None, graph)} examples/s from one bench_training run: Spool's
+    eager steps, libtorch's, and Spool's graph-mode steps (spool::function), same iterations."""
     out = subprocess.run([bench, f"--benchmark_filter=train_step/(mlp|cnn)/threads:{threads}/",
                           "--benchmark_format=json"], check=True, capture_output=True, text=True,
                          env=peer_env(threads)).stdout
@@ -171,7 +172,7 @@ def bench_training(bench, threads):
         kind = row["name"].split("/")[1]
         if "error_message" in row:
             raise SystemExit(f"bench_training {row['name']}: {row['error_message']}")
-        rates[kind] = (row["spool_ex_per_s"], row.get("libtorch_ex_per_s"))
+        rates[kind] = (row["spool_ex_per_s"], row.get("libtorch_ex_per_s"), row.get("graph_ex_per_s"))
     return rates
 
 
@@ -264,8 +265,8 @@ def main():
     for r in range(args.repeat):
         for threads in thread_counts:
             rates = bench_training(args.bench, threads)
-            for kind, (spool, libtorch) in rates.items():
-                got = {"spool": spool, "libtorch": libtorch}
+            for kind, (spool, libtorch, graph) in rates.items():
+                got = {"spool": spool, "libtorch": libtorch, "graph": graph}
                 if torch_ok:
                     got["pytorch"] = pytorch_rate(args.python, kind, threads, args.data, True)
                     got["pytorch_dflt"] = pytorch_rate(args.python, kind, threads, args.data, False)
@@ -284,14 +285,15 @@ def main():
 
     print(f"\nexamples/s, best of {args.repeat} rounds (load average {os.getloadavg()[0]:.2f}):")
     header = (f"{'model':5} {'batch':>5} {'thr':>3} {'spool':>10} {'libtorch':>10} {'pytorch':>10} "
-              f"{'vs libtorch':>11} {'vs pytorch':>10} {'pytorch dflt':>12}")
+              f"{'vs libtorch':>11} {'vs pytorch':>10} {'pytorch dflt':>12} {'graph':>10} {'vs eager':>8}")
     if args.epochs:
         header += f" {'spool train':>11}"
     print(header)
     for (kind, threads), cell in sorted(best.items()):
         s, lt, pt = cell.get("spool"), cell.get("libtorch"), cell.get("pytorch")
         line = (f"{kind:5} {BATCH[kind]:5} {threads:3} {fmt(s)} {fmt(lt)} {fmt(pt)} {ratio(s, lt):>11} "
-                f"{ratio(s, pt):>10} {fmt(cell.get('pytorch_dflt')):>12}")
+                f"{ratio(s, pt):>10} {fmt(cell.get('pytorch_dflt')):>12} {fmt(cell.get('graph'))} "
+                f"{ratio(cell.get('graph'), s):>8}")
         if args.epochs:
             line += f" {fmt(cell.get('spool_train')):>11}"
         print(line)

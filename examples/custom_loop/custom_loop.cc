@@ -8,12 +8,17 @@
 // with "validation accuracy: 0.XXXX".
 //
 // What it shows, in TensorFlow's words:
+//   @tf.function                                # traced once per batch shape, then replayed
+//   def train_step(x, y):
+//     with tf.GradientTape() as tape:
+//       logits = model(x, training=True)
+//       loss = loss_fn(y, logits)
+//     grads = tape.gradient(loss, model.trainable_weights)
+//     optimizer.apply_gradients(zip(grads, model.trainable_weights))
+//     return loss, logits
 //   for epoch in range(epochs):
 //     for x, y in train_ds:                     # a new pass each epoch: reshuffled
-//       with tf.GradientTape() as tape:
-//         loss = loss_fn(y, model(x, training=True))
-//       grads = tape.gradient(loss, model.trainable_weights)
-//       optimizer.apply_gradients(zip(grads, model.trainable_weights))
+//       loss, logits = train_step(x, y)
 //       train_acc.update_state(y, logits)
 //     ... then the same metric over val_ds with training=False
 #include <spool/spool.h>
@@ -79,16 +84,19 @@ int run(const Args& args) {
   metrics::Mean train_loss;
   const std::vector<autodiff::Variable> weights = model.trainable_variables();
 
+  Function train_step = spool::function([&](std::span<const Tensor> in) -> std::vector<Tensor> {
+    autodiff::GradientTape tape;
+    const Tensor logits = model(in[0], {.training = true});
+    const Tensor loss = loss_fn(in[1], logits);
+    optimizer.apply_gradients(tape.gradient(loss, weights), weights);
+    return {loss, logits};
+  });
+
   for (int epoch = 1; epoch <= args.epochs; ++epoch) {
     for (const data::Element& batch : train_ds.make_iterator()) {
-      const Tensor& x = batch[0];
-      const Tensor& y = batch[1];
-      autodiff::GradientTape tape;
-      const Tensor logits = model(x, {.training = true});
-      const Tensor loss = loss_fn(y, logits);
-      optimizer.apply_gradients(tape.gradient(loss, weights), weights);
-      train_acc.update(y, logits);
-      train_loss.update(loss);
+      const std::vector<Tensor> out = train_step({batch[0], batch[1]});  // loss, logits
+      train_acc.update(batch[1], out[1]);
+      train_loss.update(out[0]);
     }
     for (const data::Element& batch : val_ds.make_iterator()) val_acc.update(batch[1], model(batch[0]));
     std::printf("epoch %d: loss %.4f, accuracy %.4f, validation accuracy %.4f\n", epoch, train_loss.result(),
