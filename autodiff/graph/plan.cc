@@ -112,6 +112,7 @@ std::string Plan::describe() const {
     const PlanNode& n = nodes[k];
     out << "  #" << k << " " << n.name;
     if (!n.result.empty()) out << " -> " << n.result;
+    if (!n.fused.empty()) out << " [fused " << n.fused << "]";
     std::set<std::string> reads;
     for (const auto& s : n.touched) reads.insert(buffer_name(s.get()));
     if (!reads.empty()) {
@@ -146,7 +147,8 @@ std::string Plan::dot() const {
   for (std::size_t k = 0; k < nodes.size(); ++k) {
     out << "  n" << k << " [label=\"#" << k << " " << nodes[k].name;
     if (!nodes[k].result.empty()) out << "\\n" << nodes[k].result;
-    out << "\"];\n";
+    if (!nodes[k].fused.empty()) out << "\\n[" << nodes[k].fused << "]";
+    out << "\"" << (nodes[k].fused.empty() ? "" : ", style=filled, fillcolor=\"#e8f0ff\"") << "];\n";
   }
   for (std::size_t k = 0; k < nodes.size(); ++k) {
     std::set<std::string> from;

@@ -38,6 +38,7 @@ struct PlanNode {
   std::string result;                              // "f32[32,128]" when it has one
   std::vector<char> decisions;                     // whether a tape recorded, as its ops asked
   bool planned = true;                             // false: its allocations are the allocator's
+  std::string fused;                               // the kernels it runs as one, if any
 };
 
 class Plan {

@@ -83,6 +83,7 @@ void Tracer::begin_node(const char* name, bool planned) {
   pending_name_ = name;
   pending_buffers_ = plan_->buffers.size();
   pending_decisions_.clear();
+  pending_fused_.clear();
   t_noting = &pending_decisions_;
 }
 
@@ -102,7 +103,12 @@ void Tracer::commit_node(std::unique_ptr<NodeFn> fn, std::vector<Tensor> touched
   node.result = describe_result(result);
   node.decisions = pending_decisions_;
   node.planned = pending_planned_;
+  node.fused = std::move(pending_fused_);
   plan_->nodes.push_back(std::move(node));
+}
+
+void Tracer::note_fused(const std::string& group) {
+  pending_fused_ += (pending_fused_.empty() ? "" : ", ") + group;
 }
 
 void Tracer::abort_node() {
@@ -239,6 +245,10 @@ ConstantScope::ConstantScope() : tracer_(detail::current_tracer()) {
 
 ConstantScope::~ConstantScope() {
   if (tracer_ != nullptr) --tracer_->constant_scopes;
+}
+
+void note_fused(const std::string& group) {
+  if (detail::Tracer* tracer = detail::current_tracer(); tracer != nullptr && tracer->in_node()) tracer->note_fused(group);
 }
 
 bool is_tracing() { return detail::current_tracer() != nullptr; }

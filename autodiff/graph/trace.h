@@ -157,6 +157,11 @@ class ConstantScope {
   detail::Tracer* tracer_;
 };
 
+// Names the kernels the node being traced runs as one (a GEMM with its bias and
+// activation in the epilogue: "matmul+bias+relu"); the plan prints them as the node's
+// fused group. Does nothing outside a trace.
+void note_fused(const std::string& group);
+
 // Whether this thread is tracing a function right now (outside or inside a node).
 bool is_tracing();
 // Whether this thread traces or replays a function: an op that must behave alike in

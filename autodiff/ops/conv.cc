@@ -4,6 +4,7 @@
 #include "spool/autodiff/ops/reference_f64.h"
 #include "spool/autodiff/graph/trace.h"
 #include "spool/autodiff/record.h"
+#include "spool/tensor/kernels/bias_activation.h"
 #include "spool/tensor/kernels/elementwise.h"
 #include "spool/tensor/kernels/reduce.h"
 
@@ -39,6 +40,10 @@ Tensor conv2d(const Tensor& input, const Tensor& filter, const Tensor& bias, con
   SPOOL_GRAPH_OP(conv2d, input, filter, bias, options);
   const bool f64 = input.dtype() == DType::kF64;
   Tensor y = f64 ? conv2d_f64(input, filter, bias, options) : kernels::conv2d(input, filter, bias, options);
+  if (!f64 && (bias.defined() || options.activation() != Activation::kNone))
+    graph::note_fused("conv2d" + std::string(bias.defined() ? "+bias" : "") +
+                      (options.activation() != Activation::kNone ? "+" + activation_name(options.activation())
+                                                                 : ""));
   if (autodiff::Recording rec{input, filter, bias})
     rec.record(y, [input, filter, y, options, f64](GradContext& g) {
       const Tensor dpre = detail::activation_gradient(y, g.dy(), options.activation());
@@ -55,6 +60,7 @@ Tensor conv2d(const Tensor& input, const Tensor& filter, const Tensor& bias, con
           if (g.needs(2)) grads.dbias = kernels::sum(dpre, {0, 1, 2});
         } else if (g.needs(2)) {
           grads = kernels::conv2d_backward_filter_and_bias(input, dpre, filter.shape(), options);
+          graph::note_fused("conv2d_filter_grad+bias_grad");
         } else {
           grads.dfilter = kernels::conv2d_backward_filter(input, dpre, filter.shape(), options);
         }

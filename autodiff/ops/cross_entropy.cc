@@ -76,6 +76,7 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels) 
               "sparse_softmax_cross_entropy: logits must be f32/f64, got ", dtype_name(logits.dtype()));
   const std::int64_t n = logits.dim(0), c = logits.dim(1);
   const Tensor label = sparse_labels(labels, n, c, "sparse_softmax_cross_entropy");
+  graph::note_fused("log_softmax+gather");
   const Tensor x = logits.contiguous();
   Tensor loss = Tensor::empty(Shape{n}, x.dtype());
   Tensor p = Tensor::empty(x.shape(), x.dtype());

@@ -48,6 +48,9 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, Activation ac
     const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
     kernels::bias_activation(y.data<float>(), b.defined() ? b.data<float>() : nullptr, activation, y.dim(0), y.dim(1),
                              y.data<float>());
+    if (b.defined() || activation != Activation::kNone)
+      graph::note_fused("matmul" + std::string(b.defined() ? "+bias" : "") +
+                        (activation != Activation::kNone ? "+" + activation_name(activation) : ""));
   }
   if (autodiff::Recording rec{x, w, bias})
     rec.record(y, [x, w, y, activation, has_bias = bias.defined()](GradContext& g) {
@@ -57,6 +60,7 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, Activation ac
       if (g.needs(0)) g.dx(0) = matmul(dpre, w, false, true);
       if (g.needs(1)) g.dx(1) = matmul(x, dpre, true, false);
       if (has_bias && g.needs(2)) g.dx(2) = fused ? kernels::bias_grad(dpre) : sum(dpre, {0});
+      if (fused && activation != Activation::kNone) graph::note_fused(activation_name(activation) + "_grad");
     });
   return y;
 }

@@ -342,6 +342,20 @@ TEST(GraphFunction, ThePlanOfASmallModelReadsAsStored) {
   EXPECT_NE(dot.find("in0 -> n0;"), std::string::npos) << dot;
 }
 
+TEST(GraphFunction, ThePlanNamesItsFusedGroups) {
+  layers::Sequential model = layers::zoo_model("cnn", Shape{28, 28, 1}, 10, 7);
+  autodiff::Adam opt;
+  Generator rng(1);
+  Function f = spool::function(
+      [&](std::span<const Tensor> in) { return step(model, opt, sparse_from_logits(), &rng, in[0], in[1]); });
+  f({images(4, 28, 28, 1, 1), classes(4, 10, 2)});
+  const std::string plan = f.graph();
+  for (const char* group : {"conv2d -> f32[4, 26, 26, 32] [fused conv2d+bias+relu]",
+                            "dense -> f32[4, 128] [fused matmul+bias+relu]", "[fused log_softmax+gather]",
+                            "grad(dense) [fused relu_grad]", "[fused conv2d_filter_grad+bias_grad]"})
+    EXPECT_NE(plan.find(group), std::string::npos) << group << " in\n" << plan;
+}
+
 TEST(GraphFunction, AHostReadOfAComputedValueIsRefusedAtTheTrace) {
   autodiff::Variable w("w", Tensor::full(Shape{3}, 1.0, DType::kF32));
   Function f = spool::function([&](std::span<const Tensor> in) -> std::vector<Tensor> {

@@ -30,6 +30,7 @@ class Tracer final : public spool::detail::GraphHooks {
   void commit_node(std::unique_ptr<NodeFn> fn, std::vector<Tensor> touched, const Tensor* result,
                    std::vector<std::shared_ptr<Storage>> also);
   void abort_node();
+  void note_fused(const std::string& group);
   bool in_node() const { return depth_ > 0; }
 
   // A backward closure made inside the node being recorded: its backward node will
@@ -54,6 +55,7 @@ class Tracer final : public spool::detail::GraphHooks {
   std::size_t pending_buffers_ = 0;
   std::vector<char> pending_decisions_;
   bool pending_planned_ = true;
+  std::string pending_fused_;
   std::unordered_set<const Storage*> computed_;   // allocated by a node
   std::unordered_set<const Storage*> constants_;  // allocated under a ConstantScope
   std::unordered_map<const void*, std::int32_t> closures_;
