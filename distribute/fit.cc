@@ -104,6 +104,15 @@ double Trainer::graph_step(const Tensor& x, const Tensor& y) {
   // The same step as train_step's eager one, traced: the loss and predictions come
   // back as fresh tensors, and the metrics update from them on the host.
   graph_rng_ = Generator(seed_, static_cast<std::uint64_t>(step_));
+  // A plan updates the variables that were trainable at its trace: freezing or
+  // unfreezing a layer since then makes a new one.
+  std::vector<const void*> trainables;
+  for (const autodiff::Variable& v : model_.trainable_variables()) trainables.push_back(v.unwatched_value().raw_data());
+  if (trainables != graph_trainables_) {
+    graph_step_.reset();
+    graph_replicas_.clear();
+    graph_trainables_ = std::move(trainables);
+  }
   if (graph_step_ == nullptr) {
     graph_step_ = std::make_unique<Function>(
         [this](std::span<const Tensor> in) -> std::vector<Tensor> {
@@ -135,9 +144,15 @@ double Trainer::replicated_step(const Tensor& x, const Tensor& y) {
   const std::vector<autodiff::Variable> variables = model_.trainable_variables();
   const int first = strategy_.worker_rank() * strategy_.local_replicas();
   std::vector<Tensor> predictions(static_cast<std::size_t>(strategy_.local_replicas()));
-  if (graph_ && graph_replicas_.size() != predictions.size()) {
-    graph_replicas_.clear();
-    graph_replicas_.resize(predictions.size());
+  if (graph_) {
+    std::vector<const void*> trainables;  // as in graph_step: a changed set needs new plans
+    for (const autodiff::Variable& v : variables) trainables.push_back(v.unwatched_value().raw_data());
+    if (trainables != graph_trainables_ || graph_replicas_.size() != predictions.size()) {
+      graph_step_.reset();
+      graph_replicas_.clear();
+      graph_replicas_.resize(predictions.size());
+      graph_trainables_ = std::move(trainables);
+    }
   }
   const PerReplica losses = strategy_.run(
       [&](const ReplicaContext& context, const data::Element& part) -> Tensor {

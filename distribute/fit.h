@@ -197,6 +197,7 @@ class Trainer {
     Generator rng{0};
   };
   std::vector<ReplicaGraph> graph_replicas_;  // one per local replica
+  std::vector<const void*> graph_trainables_;  // the trainable variables the plans update
 };
 
 }  // namespace spool::distribute

@@ -43,5 +43,24 @@ TEST(GraphTrainer, MirroredReplicasEndWithTheEagerWeightsBitwise) {
   EXPECT_EQ(fit_bytes(d, true), fit_bytes(c, false));
 }
 
+// Freezing a layer between two fits makes a new plan: the frozen layer stops moving.
+TEST(GraphTrainer, FreezingALayerMakesANewPlan) {
+  OneDeviceStrategy one;
+  const auto scope = one.scope();
+  layers::Sequential model = blob_model(3, /*dropout=*/0.0);
+  losses::SparseCategoricalCrossentropy loss(losses::LossOptions().from_logits(true));
+  autodiff::Adam adam(autodiff::AdamOptions().learning_rate(0.01));
+  Trainer trainer(model, loss, adam);
+  trainer.set_graph(true);
+  const Blobs data = blobs(64, 5);
+  trainer.fit(batches(data, 32, 9), silent().epochs(1).seed(4));
+  model.layers().front()->trainable(false);
+  const std::vector<autodiff::Variable> frozen = model.layers().front()->variables();
+  ASSERT_FALSE(frozen.empty());
+  const std::vector<float> before = frozen[0].unwatched_value().to_vector<float>();
+  trainer.fit(batches(data, 32, 9), silent().epochs(1).seed(4));
+  EXPECT_EQ(frozen[0].unwatched_value().to_vector<float>(), before);
+}
+
 }  // namespace
 }  // namespace spool::distribute
