@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "spool/autodiff/graph/detail/plan_memory.h"
 #include "spool/autodiff/graph/detail/tracer.h"
 #include "spool/tensor/error.h"
 
@@ -74,14 +75,20 @@ void Plan::allocate_arena() {
     best->busy_until = b.last_use;
     b.offset = best->offset;
   }
-  auto* raw = static_cast<std::byte*>(std::aligned_alloc(Storage::kAlignment, std::max<std::size_t>(arena_bytes, 64)));
-  SPOOL_CHECK(raw != nullptr, InvalidArgument, "spool::function ", quoted(name), ": out of memory for a ",
-              arena_bytes, "-byte arena");
-  arena_ = std::shared_ptr<std::byte[]>(raw, [](std::byte* p) { std::free(p); });
+  // The trace's own blocks go first, so that the arena can take their place in the
+  // heap (the malloc settings of a training process keep freed memory resident). The
+  // results keep what the trace computed (a branch's first run returns them).
+  std::vector<std::vector<std::byte>> kept;
   for (PlanBuffer& b : buffers) {
-    // The results keep what the trace computed (a branch's first run returns them).
-    if (b.pinned && b.bytes > 0) std::memcpy(arena_.get() + b.offset, b.storage->data(), b.bytes);
+    if (b.pinned) kept.emplace_back(b.storage->data(), b.storage->data() + b.bytes);
+    b.storage->rebind(nullptr, [](void*) {});
+  }
+  arena_ = allocate_arena_bytes(arena_bytes);
+  std::size_t next_kept = 0;
+  for (PlanBuffer& b : buffers) {
     b.storage->rebind(arena_.get() + b.offset, [arena = arena_](void*) {});  // the arena outlives its users
+    if (b.pinned && b.bytes > 0) std::memcpy(b.storage->data(), kept[next_kept].data(), b.bytes);
+    if (b.pinned) ++next_kept;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "spool/autodiff/graph/detail/backward_node.h"
+#include "spool/autodiff/graph/detail/plan_memory.h"
 #include "spool/autodiff/graph/detail/tracer.h"
 #include "spool/tensor/error.h"
 
@@ -54,11 +55,10 @@ std::shared_ptr<Storage> Tracer::allocate(std::size_t bytes) {
     plan_->constants.push_back(storage);
     return storage;
   }
-  // Bytes of their own (not the control block's), so the planner can move them.
-  const std::size_t rounded = (bytes + Storage::kAlignment - 1) / Storage::kAlignment * Storage::kAlignment;
-  void* p = std::aligned_alloc(Storage::kAlignment, rounded == 0 ? Storage::kAlignment : rounded);
-  SPOOL_CHECK(p != nullptr, InvalidArgument, "out of memory allocating ", bytes, " bytes");
-  auto storage = Storage::wrap(p, bytes, [](void* q) { std::free(q); });
+  // Bytes of their own (not the control block's), so the planner can move them; large
+  // ones straight from the kernel, so that their memory leaves the process when the
+  // planner frees them (plan_memory.h says why).
+  auto storage = allocate_movable(bytes);
   computed_.insert(storage.get());
   PlanBuffer buffer;
   buffer.storage = storage;
