@@ -82,58 +82,50 @@ NamedValues Trainer::metric_values() const {
 
 double Trainer::train_step(const Tensor& x, const Tensor& y) {
   if (strategy_.num_replicas_in_sync() > 1) return replicated_step(x, y);
-  if (graph_) return graph_step(x, y);
-  // Dropout's masks depend on (seed, step) only: resumable and thread-count free.
-  Generator rng(seed_, static_cast<std::uint64_t>(step_));
+  // Dropout's masks depend on (seed, step) only: resumable and thread-count free. A
+  // traced step's dropout reads the generator through a pointer, so it is a member.
+  step_rng_ = Generator(seed_, static_cast<std::uint64_t>(step_));
+  std::vector<Tensor> out;  // loss, predictions
+  if (graph_) {
+    forget_stale_plans(model_.trainable_variables(), 0);
+    if (graph_step_ == nullptr) {
+      graph_step_ = std::make_unique<Function>(
+          [this](std::span<const Tensor> in) { return one_replica_step(in[0], in[1], &step_rng_); },
+          FunctionOptions().name("train_step"));
+    }
+    out = (*graph_step_)({x, y});
+  } else {
+    out = one_replica_step(x, y, &step_rng_);
+  }
+  ++step_;
+  for (const auto& m : metrics_) m->update(y, out[1], Tensor());
+  return out[0].item_as_double();
+}
+
+std::vector<Tensor> Trainer::one_replica_step(const Tensor& x, const Tensor& y, Generator* rng) {
   const std::vector<autodiff::Variable> variables = model_.trainable_variables();
   Tensor predictions, loss;
   std::vector<Tensor> grads;
   {
     autodiff::GradientTape tape;
-    predictions = model_(x, {.training = true, .rng = &rng});
+    predictions = model_(x, {.training = true, .rng = rng});
     loss = loss_(y, predictions);
     grads = tape.gradient(loss, std::span<const autodiff::Variable>(variables));
   }
   optimizer_.apply_gradients(grads, variables);
-  ++step_;
-  for (const auto& m : metrics_) m->update(y, predictions, Tensor());
-  return loss.item_as_double();
+  return {loss, predictions};
 }
 
-double Trainer::graph_step(const Tensor& x, const Tensor& y) {
-  // The same step as train_step's eager one, traced: the loss and predictions come
-  // back as fresh tensors, and the metrics update from them on the host.
-  graph_rng_ = Generator(seed_, static_cast<std::uint64_t>(step_));
+void Trainer::forget_stale_plans(const std::vector<autodiff::Variable>& trainable, std::size_t replicas) {
   // A plan updates the variables that were trainable at its trace: freezing or
-  // unfreezing a layer since then makes a new one.
-  std::vector<const void*> trainables;
-  for (const autodiff::Variable& v : model_.trainable_variables()) trainables.push_back(v.unwatched_value().raw_data());
-  if (trainables != graph_trainables_) {
-    graph_step_.reset();
-    graph_replicas_.clear();
-    graph_trainables_ = std::move(trainables);
-  }
-  if (graph_step_ == nullptr) {
-    graph_step_ = std::make_unique<Function>(
-        [this](std::span<const Tensor> in) -> std::vector<Tensor> {
-          const std::vector<autodiff::Variable> variables = model_.trainable_variables();
-          Tensor predictions, loss;
-          std::vector<Tensor> grads;
-          {
-            autodiff::GradientTape tape;
-            predictions = model_(in[0], {.training = true, .rng = &graph_rng_});
-            loss = loss_(in[1], predictions);
-            grads = tape.gradient(loss, std::span<const autodiff::Variable>(variables));
-          }
-          optimizer_.apply_gradients(grads, variables);
-          return {loss, predictions};
-        },
-        FunctionOptions().name("train_step"));
-  }
-  const std::vector<Tensor> out = (*graph_step_)({x, y});
-  ++step_;
-  for (const auto& m : metrics_) m->update(y, out[1], Tensor());
-  return out[0].item_as_double();
+  // unfreezing a layer since then needs new plans.
+  std::vector<const void*> identities;
+  for (const autodiff::Variable& v : trainable) identities.push_back(v.unwatched_value().raw_data());
+  if (identities == graph_trainables_ && graph_replicas_.size() == replicas) return;
+  graph_step_.reset();
+  graph_replicas_.clear();
+  graph_replicas_.resize(replicas);
+  graph_trainables_ = std::move(identities);
 }
 
 std::string Trainer::graph_plan() const { return graph_step_ ? graph_step_->graph() : std::string(); }
@@ -144,16 +136,7 @@ double Trainer::replicated_step(const Tensor& x, const Tensor& y) {
   const std::vector<autodiff::Variable> variables = model_.trainable_variables();
   const int first = strategy_.worker_rank() * strategy_.local_replicas();
   std::vector<Tensor> predictions(static_cast<std::size_t>(strategy_.local_replicas()));
-  if (graph_) {
-    std::vector<const void*> trainables;  // as in graph_step: a changed set needs new plans
-    for (const autodiff::Variable& v : variables) trainables.push_back(v.unwatched_value().raw_data());
-    if (trainables != graph_trainables_ || graph_replicas_.size() != predictions.size()) {
-      graph_step_.reset();
-      graph_replicas_.clear();
-      graph_replicas_.resize(predictions.size());
-      graph_trainables_ = std::move(trainables);
-    }
-  }
+  if (graph_) forget_stale_plans(variables, predictions.size());
   const PerReplica losses = strategy_.run(
       [&](const ReplicaContext& context, const data::Element& part) -> Tensor {
         const int id = context.replica_id_in_sync_group();

@@ -174,7 +174,10 @@ class Trainer {
   void reset_metrics();
   NamedValues metric_values() const;  // {name, result} per metric
   double replicated_step(const Tensor& x, const Tensor& y);
-  double graph_step(const Tensor& x, const Tensor& y);
+  // Forward, loss, gradient and the optimizer's update on one replica: {loss, predictions}.
+  std::vector<Tensor> one_replica_step(const Tensor& x, const Tensor& y, Generator* rng);
+  // Drops the graph plans when the trainable variables or the local replicas changed.
+  void forget_stale_plans(const std::vector<autodiff::Variable>& trainable, std::size_t replicas);
   // Every metric's numbers summed over the workers (Keras' metrics under a strategy).
   void sum_metrics_over_workers();
 
@@ -191,7 +194,7 @@ class Trainer {
   data::Iterator* train_iterator_ = nullptr;
   bool graph_ = false;
   std::unique_ptr<Function> graph_step_;
-  Generator graph_rng_{0};  // the traced step's dropout reads it through a pointer: reset per step
+  Generator step_rng_{0};  // train_step's dropout generator: Generator(seed, step), reset per step
   struct ReplicaGraph {
     std::map<std::int64_t, Function> steps;  // by global batch size
     Generator rng{0};

@@ -113,17 +113,10 @@ struct Function::State {
       copy_into(in, a);
       inputs.push_back(in);
     }
-    std::unique_ptr<Plan> plan;
-    {
-      graph::detail::Tracer tracer(options.name());
-      std::vector<Tensor> outputs = body(inputs);
-      plan = tracer.finish(outputs);
-    }
+    std::unique_ptr<Plan> plan = graph::detail::trace_plan(options.name(), inputs, body);
     ++traces;
-    std::vector<Tensor> results;
+    std::vector<Tensor> results;  // the arena kept what the trace computed for them
     for (const Tensor& t : plan->outputs) results.push_back(t.defined() ? t.clone() : Tensor());
-    plan->inputs = std::move(inputs);
-    plan->allocate_arena();
     plans.push_front(Kept{s, std::move(plan)});
     if (plans.size() > std::max<std::size_t>(options.max_plans(), 1)) plans.pop_back();
     return results;

@@ -101,7 +101,7 @@ void Tracer::commit_node(std::unique_ptr<NodeFn> fn, std::vector<Tensor> touched
   node.buffers_begin = pending_buffers_;
   node.buffers_end = plan_->buffers.size();
   node.result = describe_result(result);
-  node.decisions = pending_decisions_;
+  node.decisions = std::move(pending_decisions_);
   node.planned = pending_planned_;
   node.fused = std::move(pending_fused_);
   plan_->nodes.push_back(std::move(node));

@@ -304,22 +304,27 @@ class CountingHooks final : public detail::GraphHooks {
   detail::GraphHooks* previous_;
 };
 
-TEST(GraphFunction, AReplayAllocatesOnlyTheTensorsItReturns) {
+// The course CNN's Adam step, traced (kept in place: the function refers to it).
+struct TracedCnnStep {
   layers::Sequential model = layers::zoo_model("cnn", Shape{28, 28, 1}, 10, 7);
   autodiff::Adam opt;
-  Generator rng(1);
+  Generator rng{1};
   Function f = spool::function(
-      [&](std::span<const Tensor> in) { return step(model, opt, sparse_from_logits(), &rng, in[0], in[1]); });
+      [this](std::span<const Tensor> in) { return step(model, opt, sparse_from_logits(), &rng, in[0], in[1]); });
+};
+
+TEST(GraphFunction, AReplayAllocatesOnlyTheTensorsItReturns) {
+  TracedCnnStep cnn;
   const Tensor x = images(8, 28, 28, 1, 1), y = classes(8, 10, 2);
-  f({x, y});  // the trace
+  cnn.f({x, y});  // the trace
   int eager_allocations = 0;
   {
     CountingHooks counting;
-    step(model, opt, sparse_from_logits(), &rng, x, y);
+    step(cnn.model, cnn.opt, sparse_from_logits(), &cnn.rng, x, y);
     eager_allocations = counting.count;
   }
   CountingHooks counting;
-  f({x, y});
+  cnn.f({x, y});
   // The replay's own allocations go through the plan's hooks, not these: only the two
   // copies returned (loss and predictions) reach them.
   EXPECT_EQ(counting.count, 2);
@@ -343,13 +348,9 @@ TEST(GraphFunction, ThePlanOfASmallModelReadsAsStored) {
 }
 
 TEST(GraphFunction, ThePlanNamesItsFusedGroups) {
-  layers::Sequential model = layers::zoo_model("cnn", Shape{28, 28, 1}, 10, 7);
-  autodiff::Adam opt;
-  Generator rng(1);
-  Function f = spool::function(
-      [&](std::span<const Tensor> in) { return step(model, opt, sparse_from_logits(), &rng, in[0], in[1]); });
-  f({images(4, 28, 28, 1, 1), classes(4, 10, 2)});
-  const std::string plan = f.graph();
+  TracedCnnStep cnn;
+  cnn.f({images(4, 28, 28, 1, 1), classes(4, 10, 2)});
+  const std::string plan = cnn.f.graph();
   for (const char* group : {"conv2d -> f32[4, 26, 26, 32] [fused conv2d+bias+relu]",
                             "dense -> f32[4, 128] [fused matmul+bias+relu]", "[fused log_softmax+gather]",
                             "grad(dense) [fused relu_grad]", "[fused conv2d_filter_grad+bias_grad]"})

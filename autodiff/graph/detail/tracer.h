@@ -102,7 +102,8 @@ class SuspendGraph {
   std::size_t replayed_;
 };
 
-// Traces `body` on `inputs` as a plan of its own (its buffers in an arena of its own).
+// Traces `body` on `inputs` as a plan of its own (its buffers in an arena of its own,
+// its results keeping what the trace computed).
 std::unique_ptr<Plan> trace_plan(const std::string& name, const std::vector<Tensor>& inputs,
                                  const std::function<std::vector<Tensor>(std::span<const Tensor>)>& body);
 
