@@ -175,6 +175,16 @@ UseKernelPool::~UseKernelPool() { t_own_pool = static_cast<Pool*>(previous_); }
 
 int num_threads() { return pool().threads(); }
 
+namespace {
+thread_local Granularity t_granularity = Granularity::kCoarse;
+}  // namespace
+
+Granularity parallel_granularity() { return t_granularity; }
+
+UseGranularity::UseGranularity(Granularity g) : previous_(t_granularity) { t_granularity = g; }
+
+UseGranularity::~UseGranularity() { t_granularity = previous_; }
+
 void set_num_threads(int n) {
   SPOOL_CHECK(n >= 1 && n <= 1024, InvalidArgument, "set_num_threads(", n, "): need a count in [1, 1024]");
   if (n != process_pool().threads()) process_pool().resize(n);

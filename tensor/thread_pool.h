@@ -70,6 +70,30 @@ class UseKernelPool {
 
 void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
 
+// How finely the kernels that choose their own cut (the GEMM driver, the optimizers'
+// updates) split work that takes tens of microseconds. kCoarse, the default, keeps it
+// on the calling thread; kFine splits it too. Which wins depends on how fast this
+// machine hands a second core over: on a quiet machine kFine speeds the MLP step's
+// products and update up; where the hypervisor or a neighbour delays the wake-up, it
+// makes them slower than one thread (bench_training train_step/mlp/threads:2;
+// docs/experiments.md). Eager code cannot tell which case it is in, so it stays
+// coarse; graph mode measures both on its replays and keeps the faster
+// (autodiff/graph/detail/granularity_tuner.h). The cut never changes a result.
+enum class Granularity { kCoarse, kFine };
+// This thread's granularity.
+Granularity parallel_granularity();
+// Sets the granularity for the constructing thread until destroyed.
+class UseGranularity {
+ public:
+  explicit UseGranularity(Granularity g);
+  ~UseGranularity();
+  UseGranularity(const UseGranularity&) = delete;
+  UseGranularity& operator=(const UseGranularity&) = delete;
+
+ private:
+  Granularity previous_;
+};
+
 // How parallel_for cuts [0, n): the number of chunks it would use (exposed for tests
 // and for kernels that keep per-chunk scratch).
 std::int64_t parallel_chunks(std::int64_t n, std::int64_t grain);

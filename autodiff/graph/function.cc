@@ -1,14 +1,18 @@
 #include "spool/autodiff/graph/function.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <sstream>
 
+#include "spool/autodiff/graph/detail/granularity_tuner.h"
+#include "spool/autodiff/graph/detail/plan_memory.h"
 #include "spool/autodiff/graph/detail/tracer.h"
 #include "spool/autodiff/graph/plan.h"
 #include "spool/autodiff/record.h"
 #include "spool/tensor/error.h"
+#include "spool/tensor/thread_pool.h"
 #include "spool/tensor/warning.h"
 
 namespace spool {
@@ -45,6 +49,34 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   if (c.numel() > 0) std::memcpy(dst.raw_data(), c.raw_data(), static_cast<std::size_t>(c.numel()) * c.element_size());
 }
 
+// A plan's input: a wrapped storage that the plan's nodes view, normally on bytes of its
+// own (the home), lent for one replay to the argument's bytes. Lending saves a copy of
+// every argument per call, and the other core's first read of the batch from a cache
+// that just wrote it (bench_training train_step/mlp/threads:2).
+struct PlanInput {
+  std::shared_ptr<std::byte[]> home;
+  std::shared_ptr<Storage> storage;
+
+  explicit PlanInput(const Tensor& like) {
+    const std::size_t bytes = static_cast<std::size_t>(like.numel()) * like.element_size();
+    home = graph::detail::allocate_arena_bytes(bytes);
+    storage = Storage::wrap(home.get(), bytes, [](void*) {});
+  }
+  Tensor tensor(const Tensor& like) const { return Tensor(storage, like.dtype(), like.shape()); }
+
+  // Points the plan at `arg` for one replay (it keeps `arg`'s storage alive until
+  // given back), or copies `arg` home when its layout is not the plan's.
+  void take(const Tensor& plan_input, const Tensor& arg) {
+    if (arg.is_contiguous() && arg.numel() > 0) {
+      storage->rebind(static_cast<std::byte*>(const_cast<void*>(arg.raw_data())),
+                      [keep = arg.storage()](void*) {});
+    } else {
+      copy_into(plan_input, arg);
+    }
+  }
+  void give_back() { storage->rebind(home.get(), [](void*) {}); }
+};
+
 // How many of the latest calls that must all have traced before the warning (TF's).
 constexpr std::size_t kRetraceWindow = 5;
 
@@ -56,7 +88,9 @@ struct Function::State {
   struct Kept {
     Signature signature;
     std::unique_ptr<Plan> plan;
+    std::vector<PlanInput> inputs;  // plan->inputs view their storages
     std::int64_t calls = 1;
+    graph::detail::GranularityTuner tuner;
   };
   std::deque<Kept> plans;  // most recently used first
   std::int64_t traces = 0;
@@ -103,21 +137,21 @@ struct Function::State {
     }
   }
 
-  const Plan* most_called() const;
+  const Kept* most_called() const;
 
   std::vector<Tensor> trace(std::span<const Tensor> args, const Signature& s) {
+    std::vector<PlanInput> homes;
     std::vector<Tensor> inputs;
     for (const Tensor& a : args) {
-      Tensor in(spool::detail::allocate_unhooked(static_cast<std::size_t>(a.numel()) * a.element_size()), a.dtype(),
-                a.shape());
-      copy_into(in, a);
-      inputs.push_back(in);
+      homes.emplace_back(a);
+      inputs.push_back(homes.back().tensor(a));
+      copy_into(inputs.back(), a);
     }
     std::unique_ptr<Plan> plan = graph::detail::trace_plan(options.name(), inputs, body);
     ++traces;
     std::vector<Tensor> results;  // the arena kept what the trace computed for them
     for (const Tensor& t : plan->outputs) results.push_back(t.defined() ? t.clone() : Tensor());
-    plans.push_front(Kept{s, std::move(plan)});
+    plans.push_front(Kept{s, std::move(plan), std::move(homes), 1, {}});
     if (plans.size() > std::max<std::size_t>(options.max_plans(), 1)) plans.pop_back();
     return results;
   }
@@ -149,35 +183,58 @@ std::vector<Tensor> Function::operator()(std::span<const Tensor> args) {
     return results;
   }
   if (it != st.plans.begin()) std::rotate(st.plans.begin(), it, it + 1);
-  ++st.plans.front().calls;
-  Plan& plan = *st.plans.front().plan;
-  for (std::size_t i = 0; i < args.size(); ++i) copy_into(plan.inputs[i], args[i]);
-  plan.replay();
-  st.note_call(false, s);
+  State::Kept& kept = st.plans.front();
+  ++kept.calls;
+  Plan& plan = *kept.plan;
   std::vector<Tensor> results;
   results.reserve(plan.outputs.size());
-  for (const Tensor& t : plan.outputs) results.push_back(t.defined() ? t.clone() : Tensor());
+  {
+    // The results are copied before the arguments are given back: one may be an argument.
+    struct GiveBack {
+      std::vector<PlanInput>& inputs;
+      ~GiveBack() {
+        for (PlanInput& in : inputs) in.give_back();
+      }
+    } give_back{kept.inputs};
+    for (std::size_t i = 0; i < args.size(); ++i) kept.inputs[i].take(plan.inputs[i], args[i]);
+    const UseGranularity granularity(kept.tuner.next(num_threads()));
+    const auto start = std::chrono::steady_clock::now();
+    plan.replay();
+    kept.tuner.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    for (const Tensor& t : plan.outputs) results.push_back(t.defined() ? t.clone() : Tensor());
+  }
+  st.note_call(false, s);
   return results;
 }
 
 std::int64_t Function::retraces() const { return state_->traces; }
 std::size_t Function::plans() const { return state_->plans.size(); }
 
-const Plan* Function::State::most_called() const {
+const Function::State::Kept* Function::State::most_called() const {
   const Kept* best = nullptr;
   for (const Kept& k : plans)  // most recent first: a tie goes to the most recent
     if (best == nullptr || k.calls > best->calls) best = &k;
-  return best == nullptr ? nullptr : best->plan.get();
+  return best;
 }
 
 std::string Function::graph() const {
-  const Plan* plan = state_->most_called();
-  return plan == nullptr ? std::string() : plan->describe();
+  const State::Kept* kept = state_->most_called();
+  if (kept == nullptr) return {};
+  std::string text = kept->plan->describe();
+  const auto& tuner = kept->tuner;
+  if (tuner.coarse_seconds() > 0) {
+    std::ostringstream line;
+    line << "parallel granularity: " << (tuner.chosen() == Granularity::kFine ? "fine" : "coarse")
+         << " (median replay " << tuner.fine_seconds() * 1e6 << " us fine, " << tuner.coarse_seconds() * 1e6
+         << " us coarse, at the last measurement)\n";
+    text += line.str();
+  }
+  return text;
 }
 
 std::string Function::dot() const {
-  const Plan* plan = state_->most_called();
-  return plan == nullptr ? std::string() : plan->dot();
+  const State::Kept* kept = state_->most_called();
+  return kept == nullptr ? std::string() : kept->plan->dot();
 }
 
 }  // namespace spool

@@ -12,11 +12,15 @@
 // The first call with a given input signature (each argument's dtype and shape) runs
 // the body once as usual while recording every op it runs, the gradient sweep and the
 // optimizer's update included, into a plan (graph/plan.h); later calls with that
-// signature copy the arguments into the plan's input buffers and replay it:
+// signature replay it on the arguments' own memory (a contiguous argument is lent to the
+// plan for the call; another is copied into the plan's input buffer):
 // - no tape: the backward closures the trace's tape built run as nodes in the order
 //   the sweep ran them;
 // - no allocation: every buffer is planned once by liveness in one arena; a call's
 //   only allocations are the copies it returns (outputs are fresh tensors, as TF's);
+// - with several kernel threads, the replays time how finely the small kernels split
+//   (tensor/thread_pool.h's Granularity) and keep the faster, measuring again now and
+//   then; the cut never changes a result;
 // - the same kernels in the same order on the same thread count, so results equal
 //   eager execution bitwise.
 // A new signature traces again (up to max_plans plans are kept, least recently used
@@ -109,7 +113,9 @@ class Function {
   std::size_t plans() const;
   // The plan called most often (the full batches' rather than an epoch's last, partial
   // one's; a tie goes to the most recent), readable (ops, shapes, buffers, the arena),
-  // and as a Graphviz digraph. Empty before the first call.
+  // and as a Graphviz digraph. Empty before the first call. With two kernel threads or
+  // more, graph() ends with the parallel granularity the plan's replays measured and
+  // chose (tensor/thread_pool.h) once they have.
   std::string graph() const;
   std::string dot() const;
 

@@ -247,7 +247,8 @@ void Optimizer::update_in_chunks(const Run& run, double learning_rate) {
   // Each element's update is independent of the others, so the cut changes nothing
   // in the result; it only spreads a large model over the kernel pool.
   const std::size_t element = dtype_size(run.dtype);
-  parallel_for(run.n, kParallelGrain, [&](std::int64_t begin, std::int64_t end) {
+  const std::int64_t grain = parallel_granularity() == Granularity::kFine ? kParallelGrainFine : kParallelGrain;
+  parallel_for(run.n, grain, [&](std::int64_t begin, std::int64_t end) {
     Run part = run;
     const std::size_t skip = static_cast<std::size_t>(begin) * element;
     part.param = static_cast<char*>(run.param) + skip;

@@ -46,6 +46,8 @@ static_assert(kMc % kMr == 0 && kNc % kNr == 0);
 // runs at its 1-thread speed instead of below it; docs/experiments.md). The CNN's
 // products (13-143 M) still split.
 constexpr std::int64_t kMinParallelMacs = std::int64_t{1} << 23;
+// Under Granularity::kFine (thread_pool.h) the MLP's products split too.
+constexpr std::int64_t kMinParallelMacsFine = std::int64_t{1} << 21;
 
 // A grow-only 64-byte-aligned buffer: one per thread, so steady-state calls allocate
 // nothing and the pool's workers keep theirs between calls.
@@ -199,7 +201,9 @@ void run(const Kernels& kernels, const Plan& plan, bool ta, bool tb, std::int64_
   const Problem pr{&kernels, plan, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc};
   const std::int64_t row_tiles = (m + kMr - 1) / kMr;
   const std::int64_t col_tiles = (n + kNr - 1) / kNr;
-  if (m * n * k < kMinParallelMacs || num_threads() == 1 || (row_tiles < 2 && col_tiles < 2)) {
+  const std::int64_t min_macs =
+      parallel_granularity() == Granularity::kFine ? kMinParallelMacsFine : kMinParallelMacs;
+  if (m * n * k < min_macs || num_threads() == 1 || (row_tiles < 2 && col_tiles < 2)) {
     return run_range(pr, 0, m, 0, n);
   }
   // Cut the longer side so that each thread re-packs (duplicates) the smaller operand.

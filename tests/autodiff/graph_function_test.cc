@@ -258,6 +258,28 @@ TEST(GraphFunction, TracesAgainOnANewShapeNotOnNewValues) {
   EXPECT_EQ(f.retraces(), 2) << "a failed trace keeps no plan";
 }
 
+TEST(GraphFunction, AReplayReadsEachCallsArgumentsAndKeepsNoneOfThem) {
+  // Contiguous arguments are lent to the plan for the call; a strided view is copied.
+  Function f = spool::function([](std::span<const Tensor> a) {
+    return std::vector<Tensor>{mul(a[0], 2.0), a[1]};  // the second result is an argument itself
+  });
+  const Tensor x0 = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, Shape{2, 3});
+  f({x0, x0});
+  const Tensor x1 = Tensor::from_vector<float>({7, 8, 9, 10, 11, 12}, Shape{2, 3});
+  const Tensor strided = Tensor::from_vector<float>({-1, -4, -2, -5, -3, -6}, Shape{3, 2}).transpose(0, 1);
+  ASSERT_FALSE(strided.is_contiguous());
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    const std::vector<Tensor> lent = f({x1, x1});
+    EXPECT_EQ(lent[0].to_vector<float>(), (std::vector<float>{14, 16, 18, 20, 22, 24}));
+    EXPECT_EQ(lent[1].to_vector<float>(), x1.to_vector<float>());
+    EXPECT_EQ(x1.storage().use_count(), 1) << "the plan let go of the argument after the call";
+    const std::vector<Tensor> copied = f({strided, x0});
+    EXPECT_EQ(copied[0].to_vector<float>(), (std::vector<float>{-2, -4, -6, -8, -10, -12}));
+    EXPECT_EQ(copied[1].to_vector<float>(), x0.to_vector<float>());
+  }
+  EXPECT_EQ(f.retraces(), 1);
+}
+
 TEST(GraphFunction, AKeptChangingShapeIsWarnedAboutByArgument) {
   Tiny tiny;
   Function f = spool::function(std::ref(tiny), FunctionOptions().name("tiny"));

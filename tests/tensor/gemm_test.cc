@@ -254,6 +254,29 @@ TEST_F(GemmThreadsTest, DeterministicForAndAcrossThreadCounts) {
   }
 }
 
+// The MLP's products (3.2 M multiply-adds) split only under Granularity::kFine: the
+// same bits either way, as for every thread count.
+TEST_F(GemmThreadsTest, FineAndCoarseGranularityGiveTheSameBits) {
+  std::mt19937 rng(17);
+  for (const Shape3& s : {Shape3{32, 128, 784}, Shape3{784, 128, 32}}) {
+    for (const SgemmImplementation& impl : sgemm_implementations()) {
+      Problem p(false, false, s, 1, rng);
+      set_num_threads(1);
+      const std::vector<float> one = p.run(impl.sgemm);
+      set_num_threads(2);
+      std::vector<float> fine;
+      {
+        const UseGranularity use(Granularity::kFine);
+        fine = p.run(impl.sgemm);
+      }
+      const std::vector<float> coarse = p.run(impl.sgemm);
+      expect_matches_reference(p, fine, std::string(impl.name) + " fine " + describe(p));
+      EXPECT_EQ(std::memcmp(fine.data(), one.data(), one.size() * sizeof(float)), 0) << impl.name << " " << describe(p);
+      EXPECT_EQ(std::memcmp(coarse.data(), one.data(), one.size() * sizeof(float)), 0) << impl.name << " " << describe(p);
+    }
+  }
+}
+
 TEST(GemmTest, ImplementationsListFastestFirstAndPortableLast) {
   const auto impls = sgemm_implementations();
   ASSERT_FALSE(impls.empty());
