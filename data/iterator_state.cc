@@ -191,6 +191,14 @@ std::int64_t StateReader::read_i64() {
   return v;
 }
 
+std::int64_t StateReader::read_count(const char* what) {
+  const std::size_t at = pos_ + kHeaderSize;
+  const std::int64_t v = read_i64();
+  SPOOL_CHECK(v >= 0 && v <= (std::int64_t{1} << 62), DataLossError, "iterator state: ", what, " in stage ",
+              spool::quoted(stage_), " at offset ", at, " is ", v, ", outside [0, 2^62]");
+  return v;
+}
+
 std::uint64_t StateReader::read_u64() {
   expect_tag(kTagU64, "uint64");
   std::uint64_t v = 0;

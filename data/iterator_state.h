@@ -63,6 +63,10 @@ class StateReader {
   void begin(std::string_view stage);
   bool read_bool();
   std::int64_t read_i64();
+  // An i64 that counts elements or positions: DataLossError naming `what`, the stage
+  // and the offset unless it is in [0, 2^62], so that the stage's arithmetic on it
+  // (a count incremented, two subtracted) cannot overflow.
+  std::int64_t read_count(const char* what);
   std::uint64_t read_u64();
   std::string read_string();
   Tensor read_tensor();

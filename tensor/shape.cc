@@ -1,5 +1,6 @@
 #include "spool/tensor/shape.h"
 
+#include <algorithm>
 #include <limits>
 #include <ostream>
 
@@ -32,16 +33,20 @@ std::int64_t Shape::operator[](std::int64_t axis) const {
 }
 
 std::int64_t Shape::product() const {
-  std::int64_t n = 1;
+  // An empty dimension makes the product 0 but not the strides beside it: [0, 2^40,
+  // 2^40] holds no element, yet its first stride would be 2^80.
+  std::int64_t n = 1, span = 1;
   for (std::int64_t d : dims_) {
-    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / d) return -1;
+    const std::int64_t s = std::max<std::int64_t>(d, 1);
+    if (span > std::numeric_limits<std::int64_t>::max() / s) return -1;
+    span *= s;
     n *= d;
   }
   return n;
 }
 
 void Shape::throw_numel_overflow() const {
-  SPOOL_THROW(InvalidArgument, "shape ", to_string(), " has more elements than fit in 64 bits");
+  SPOOL_THROW(InvalidArgument, "shape ", to_string(), " is too large: its dimensions multiply past 64 bits");
 }
 
 std::string Shape::to_string() const {

@@ -22,7 +22,8 @@ class Shape {
   // Throws OutOfRange for an axis outside [-rank, rank); negative counts from the end.
   std::int64_t operator[](std::int64_t axis) const;
   // Product of the dimensions (1 for a scalar); throws InvalidArgument when it does
-  // not fit in 64 bits. Computed once when the shape is made: element counts are read
+  // not fit in 64 bits, or when the product with empty dimensions counted as 1 does not
+  // (a contiguous tensor's strides are that product's partial products). Computed once when the shape is made: element counts are read
   // per element of every pipeline stage.
   std::int64_t numel() const {
     if (numel_ < 0) throw_numel_overflow();
@@ -36,7 +37,8 @@ class Shape {
   friend bool operator==(const Shape&, const Shape&) = default;
 
  private:
-  // The product, or -1 when it overflows (a shape may be made to be named in a message).
+  // The product, or -1 when it or the strides' span overflows (a shape may be made to
+  // be named in a message).
   std::int64_t product() const;
   [[noreturn]] void throw_numel_overflow() const;
 

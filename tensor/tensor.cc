@@ -17,10 +17,10 @@ std::vector<std::int64_t> contiguous_strides(const Shape& shape) {
 Tensor::Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, std::int64_t offset)
     : storage_(std::move(storage)), dtype_(dtype), shape_(std::move(shape)), offset_(offset) {
   SPOOL_CHECK(storage_ != nullptr, InvalidArgument, "Tensor: null storage");
+  const std::int64_t n = shape_.numel();  // first: it refuses a shape whose strides overflow
   strides_ = contiguous_strides(shape_);
   const auto es = static_cast<std::int64_t>(dtype_size(dtype_));
   const auto capacity = static_cast<std::int64_t>(storage_->size()) / es;
-  const std::int64_t n = shape_.numel();
   SPOOL_CHECK(offset >= 0 && offset <= capacity && n <= capacity - offset, OutOfRange, "Tensor: view of ", n,
               " ", dtype_name(dtype_), " elements at offset ", offset, " exceeds storage of ", storage_->size(),
               " bytes");

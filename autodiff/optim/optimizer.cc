@@ -300,6 +300,11 @@ void Optimizer::load_state(const std::vector<NamedTensor>& tensors) {
   SPOOL_CHECK(iterations.dtype() == DType::kI64 && iterations.numel() == 1, InvalidArgument, kind_,
               ".load_state: ", quoted(iterations_name()), " must be one i64, got ", dtype_name(iterations.dtype()),
               " ", iterations.shape().to_string());
+  // A step count is used as a double (Adam's bias corrections) and incremented: one
+  // below 0 or past 2^53 is a damaged file, not a long run.
+  const std::int64_t steps = iterations.item<std::int64_t>();
+  SPOOL_CHECK(steps >= 0 && steps <= kMaxIterations, InvalidArgument, kind_, ".load_state: ",
+              quoted(iterations_name()), " is ", steps, ", outside [0, 2^53]");
   // Check everything before changing anything.
   std::vector<std::pair<Tensor, const Tensor*>> copies;
   for (const Entry& e : entries_) {
@@ -317,7 +322,7 @@ void Optimizer::load_state(const std::vector<NamedTensor>& tensors) {
     const Tensor src = saved->contiguous();
     std::memcpy(slot.raw_data(), src.raw_data(), static_cast<std::size_t>(src.numel()) * src.element_size());
   }
-  iterations_ = iterations.item<std::int64_t>();
+  iterations_ = steps;
 }
 
 }  // namespace spool::autodiff

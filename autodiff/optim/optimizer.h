@@ -200,6 +200,8 @@ class Optimizer {
   // second one costs more than it saves on a busy machine; larger models spread
   // (bench_training optimizer/*/threads:2).
   static constexpr std::int64_t kParallelGrain = 1 << 16;
+  // The largest step count load_state accepts.
+  static constexpr std::int64_t kMaxIterations = std::int64_t{1} << 53;
   // Under Granularity::kFine (tensor/thread_pool.h) the MLP's 100 K split too.
   static constexpr std::int64_t kParallelGrainFine = 1 << 15;
 

@@ -30,7 +30,7 @@ class CountingIterator : public UnaryIterator {
     UnaryIterator::save(writer);
   }
   void restore(StateReader& reader) override {
-    count_ = reader.read_i64();
+    count_ = reader.read_count("the count of input elements");
     UnaryIterator::restore(reader);
   }
 

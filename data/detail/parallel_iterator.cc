@@ -347,16 +347,32 @@ void ParallelIterator::restore(StateReader& reader) {
   SPOOL_CHECK(!started_, InternalError, stage_name(), ": restore after the workers started");
   std::lock_guard lock(mu_);
   std::lock_guard input_lock(input_mu_);
-  pulled_ = reader.read_i64();
+  pulled_ = reader.read_count("the indices handed out");
   input_ended_ = reader.read_bool();
-  delivered_ = reader.read_i64();
+  delivered_ = reader.read_count("the elements delivered");
   end_index_ = reader.read_i64();
   capacity_ = std::clamp<std::int64_t>(reader.read_i64(), config_.capacity, config_.max_capacity);
+  // save() waits until nothing is in flight, so every index handed out is delivered,
+  // saved, or the input's end (the last one handed out). A state that breaks this would
+  // leave next() waiting for a slot that never comes: refuse it.
   const std::int64_t count = reader.read_i64();
-  SPOOL_CHECK(count >= 0 && pulled_ >= delivered_ && count <= pulled_ - delivered_, DataLossError, stage_name(),
-              ": saved ", count, " buffered elements for indices [", delivered_, ", ", pulled_, ")");
+  const std::int64_t end_slots = input_ended_ ? 1 : 0;
+  SPOOL_CHECK(delivered_ >= 0 && pulled_ >= end_slots && pulled_ - end_slots >= delivered_, DataLossError, stage_name(),
+              ": saved indices do not add up: ", delivered_, " delivered of ", pulled_, " handed out");
+  SPOOL_CHECK(input_ended_ ? end_index_ == pulled_ - 1 : end_index_ == -1, DataLossError, stage_name(),
+              ": saved end of input at index ", end_index_, " with ", pulled_, " handed out and the input ",
+              input_ended_ ? "ended" : "not ended");
+  SPOOL_CHECK(count == pulled_ - delivered_ - end_slots, DataLossError, stage_name(), ": saved ", count,
+              " buffered elements for the ", pulled_ - delivered_ - end_slots, " not yet delivered of indices [",
+              delivered_, ", ", pulled_, ")");
   for (std::int64_t i = 0; i < count; ++i) {
     const std::int64_t index = reader.read_i64();
+    // In deterministic order the consumer takes indices in turn, so the buffered ones
+    // are exactly those after the delivered; otherwise any not yet delivered.
+    const std::int64_t lowest = config_.deterministic ? delivered_ : 0;
+    SPOOL_CHECK(index >= lowest && index < pulled_ - end_slots, DataLossError, stage_name(), ": saved buffered element ",
+                i, " has index ", index, ", outside [", lowest, ", ", pulled_ - end_slots, ")");
+    SPOOL_CHECK(!slots_.contains(index), DataLossError, stage_name(), ": saved index ", index, " twice");
     Slot slot;
     if (reader.read_bool()) {
       slot.error = read_error(reader);

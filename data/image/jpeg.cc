@@ -149,10 +149,15 @@ class JpegReader {
   JpegRead& state() { return r_; }
   void check(bool ok) {
     if (ok) return;
+    // JPEG defines sample precisions of 2 to 16 bits (8 and 12 for DCT images, 2-16
+    // lossless); this libjpeg decodes 8. Another valid one is unimplemented, anything
+    // else is a damaged header.
+    const int precision = r_.cinfo.data_precision;
+    const bool valid_precision = precision >= 2 && precision <= 16;
     // The destructor of a half-constructed reader does not run: clean up here too.
     if (r_.created) jpeg_destroy_decompress(&r_.cinfo);
     r_.created = false;
-    if (r_.err.code == JERR_BAD_PRECISION || r_.err.code == JERR_CONVERSION_NOTIMPL) {
+    if ((r_.err.code == JERR_BAD_PRECISION && valid_precision) || r_.err.code == JERR_CONVERSION_NOTIMPL) {
       SPOOL_THROW(Unimplemented, "jpeg: cannot decode ", spool::quoted(source_), ": ", r_.err.message);
     }
     SPOOL_THROW(DataLossError, "jpeg: corrupt or truncated image in ", spool::quoted(source_), ": ", r_.err.message);

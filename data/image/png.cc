@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,9 @@ void on_read(png_structp png, png_bytep out, std::size_t n) {
 bool png_read_header(PngRead* r) {
   if (setjmp(png_jmpbuf(r->png))) return false;
   png_set_user_limits(r->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);  // our limits decide
+  // A bad CRC on an ancillary chunk is an error too: libpng's default drops the chunk
+  // with a warning, and a dropped tRNS silently changes the channels decoded.
+  png_set_crc_action(r->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
   png_set_read_fn(r->png, r, on_read);
   png_read_info(r->png, r->info);
   png_get_IHDR(r->png, r->info, &r->width, &r->height, &r->bit_depth, &r->color_type, nullptr, nullptr, nullptr);
@@ -220,12 +224,16 @@ Tensor decode_png(std::string_view bytes, std::string_view source, const DecodeO
     reader.check(png_read_rows(&r, rows.data()));
     return r.want_16 ? detail::widen_to_16_bit(image) : image;
   }
-  std::vector<std::uint16_t> samples(static_cast<std::size_t>(shape.numel()));
-  std::vector<png_bytep> rows = row_pointers(samples.data(), r.rowbytes, height);
+  // Not zero-filled: as in the u8 path, a page becomes resident only when libpng
+  // writes a row into it, so a header that promises more rows than the data holds
+  // costs the rows it delivered, not the promise.
+  const auto n = static_cast<std::size_t>(shape.numel());
+  const auto samples = std::make_unique_for_overwrite<std::uint16_t[]>(n);
+  std::vector<png_bytep> rows = row_pointers(samples.get(), r.rowbytes, height);
   reader.check(png_read_rows(&r, rows.data()));
   Tensor image = Tensor::empty(shape, DType::kI32);
   std::int32_t* out = image.data<std::int32_t>();
-  for (std::size_t i = 0; i < samples.size(); ++i) out[i] = samples[i];
+  for (std::size_t i = 0; i < n; ++i) out[i] = samples[i];
   return image;
 }
 

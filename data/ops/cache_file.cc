@@ -172,7 +172,7 @@ class FileCacheIterator : public IteratorBase {
                 ": bad saved mode ", mode);
     mode_ = Mode(mode);
     if (mode_ == Mode::kRead) {
-      elements_read_ = reader.read_i64();
+      elements_read_ = reader.read_count("the elements read");
       const std::uint64_t offset = reader.read_u64();
       const std::uint64_t records = reader.read_u64();
       guarded([&] {

@@ -311,7 +311,7 @@ class InterleaveIterator : public detail::IteratorBase {
                 DataLossError, stage_name(), ": saved position ", cycle_index_, "/", block_index_,
                 " outside cycle_length ", cycle_length, " and block_length ", config_.block_length);
     end_of_input_ = reader.read_bool();
-    inputs_pulled_ = reader.read_i64();
+    inputs_pulled_ = reader.read_count("the inputs pulled");
     for (Slot& slot : slots_) {
       if (slot.iterator) close(slot);
       if (!reader.read_bool()) continue;

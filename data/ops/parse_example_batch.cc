@@ -115,7 +115,7 @@ class ParseBatchIterator : public detail::UnaryIterator {
     UnaryIterator::save(writer);
   }
   void restore(StateReader& reader) override {
-    consumed_ = reader.read_i64();
+    consumed_ = reader.read_count("the records consumed");
     UnaryIterator::restore(reader);
   }
 

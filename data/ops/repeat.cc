@@ -66,8 +66,8 @@ class RepeatIterator : public detail::IteratorBase {
     if (input_) input_->save_state(writer);
   }
   void restore(StateReader& reader) override {
-    pass_ = reader.read_i64();
-    const std::int64_t produced = reader.read_i64();
+    pass_ = reader.read_count("the pass");
+    const std::int64_t produced = reader.read_count("the elements produced");
     ended_ = reader.read_bool();
     input_.reset();
     if (reader.read_bool()) {

@@ -39,7 +39,7 @@ class TakeIterator : public detail::UnaryIterator {
     UnaryIterator::save(writer);
   }
   void restore(StateReader& reader) override {
-    taken_ = reader.read_i64();
+    taken_ = reader.read_count("the elements taken");
     UnaryIterator::restore(reader);
   }
 

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <functional>
+#include <limits>
 
 #include "optimizer_test_support.h"
 #include "spool/autodiff/ops.h"
@@ -152,6 +153,28 @@ TEST(Optimizer, StateRoundTripContinuesTheSameTrajectory) {
     for (std::size_t i = 0; i < 2; ++i)
       EXPECT_EQ(one.vars[i].unwatched_value().to_vector<float>(), two.vars[i].unwatched_value().to_vector<float>())
           << name;
+  }
+}
+
+// Found by fuzzing the checkpoint loader: a saved step count of INT64_MAX (or below 0)
+// was accepted and overflowed at the next step.
+TEST(Optimizer, LoadStateRefusesAStepCountOutsideItsRangeAndChangesNothing) {
+  TwoInArena m;
+  Adam adam;
+  adam.apply_gradients(quadratic_gradients(m.vars, 0.3), m.vars);
+  const std::vector<NamedTensor> good = adam.state();
+  for (const std::int64_t bad : {std::numeric_limits<std::int64_t>::max(), std::int64_t{-1}, (std::int64_t{1} << 53) + 1}) {
+    std::vector<NamedTensor> state;
+    for (const NamedTensor& t : good)
+      state.push_back({t.name, t.name == "optimizer/adam/iterations" ? Tensor::scalar<std::int64_t>(bad) : t.tensor.clone()});
+    try {
+      adam.load_state(state);
+      FAIL() << bad << " was accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_EQ(std::string(e.what()), "adam.load_state: 'optimizer/adam/iterations' is " + std::to_string(bad) +
+                                           ", outside [0, 2^53]");
+    }
+    EXPECT_EQ(adam.iterations(), 1);
   }
 }
 

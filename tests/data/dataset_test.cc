@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <limits>
 #include <numeric>
 #include <set>
 #include <thread>
 
 #include "data/pipeline_test_util.h"
+#include "spool/tensor/crc32c.h"
 
 namespace spool::data {
 namespace {
@@ -310,6 +313,116 @@ TEST(Dataset, StateFromAnotherPipelineIsRefusedWithBothStageNames) {
   std::string bytes = state.bytes();
   bytes[bytes.size() - 3] ^= 1;
   EXPECT_THROW(IteratorState::from_bytes(bytes), DataLossError);
+}
+
+// A stage's saved fields, edited in place with the CRC made good again, as a fuzzer
+// that recomputes it would. The layout (data/iterator_state.cc): tag 'S', an 8-byte
+// length and the stage's name; then per field a tag and its bytes (`sizes`: each
+// field's, tag included, as far as the test edits).
+class SavedStage {
+ public:
+  SavedStage(const IteratorState& state, const std::string& name, std::vector<std::size_t> sizes)
+      : bytes_(state.bytes()), sizes_(std::move(sizes)) {
+    const std::uint64_t n = name.size();
+    std::string opening = "S";
+    opening.append(reinterpret_cast<const char*>(&n), 8);
+    opening += name;
+    const std::size_t at = bytes_.find(opening);
+    EXPECT_NE(at, std::string::npos) << "no stage " << name << " in the state";
+    fields_ = at + opening.size();
+  }
+  void set_i64(int k, std::int64_t v) { std::memcpy(&bytes_[offset(k) + 1], &v, 8); }
+  std::int64_t i64(int k) const {
+    std::int64_t v;
+    std::memcpy(&v, &bytes_[offset(k) + 1], 8);
+    return v;
+  }
+  void set_bool(int k, bool v) { bytes_[offset(k) + 1] = v ? 1 : 0; }
+  IteratorState state() const {
+    std::string b = bytes_;
+    const std::uint32_t crc = crc32c(b.data() + 12, b.size() - 12);
+    std::memcpy(&b[8], &crc, 4);
+    return IteratorState::from_bytes(b);
+  }
+
+ private:
+  std::size_t offset(int k) const {
+    std::size_t at = fields_;
+    for (int i = 0; i < k; ++i) at += sizes_[static_cast<std::size_t>(i)];
+    return at;
+  }
+  std::string bytes_;
+  std::vector<std::size_t> sizes_;
+  std::size_t fields_ = 0;
+};
+
+// A parallel map's fields: pulled, input ended, delivered, end index, capacity, count,
+// then per buffered element its index, ... (the test edits the first index only).
+SavedStage parallel_map_fields(const IteratorState& state) { return SavedStage(state, "map", {9, 2, 9, 9, 9, 9, 9}); }
+
+void expect_refused(const Dataset& ds, const SavedStage& edited, const std::string& message) {
+  try {
+    ds.make_iterator(edited.state());
+    ADD_FAILURE() << "accepted; expected: " << message;
+  } catch (const DataLossError& e) {
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzzing the iterator-state loader: restored element counters of INT64_MAX
+// (or below 0) were accepted and overflowed at the next element.
+TEST(Dataset, RestoredCountsOutsideTheirRangeAreRefusedNamingTheStage) {
+  auto ds = Dataset::range(10).skip(2).take(6);
+  Iterator it = ds.make_iterator();
+  drain(it, 2);
+  const IteratorState good = it.save();
+  for (const std::int64_t bad : {std::numeric_limits<std::int64_t>::max(), std::int64_t{-1}}) {
+    SavedStage skip(good, "skip", {9});
+    skip.set_i64(0, bad);
+    expect_refused(ds, skip, "the count of input elements in stage 'skip' at offset ");
+    SavedStage take(good, "take", {9});
+    take.set_i64(0, bad);
+    expect_refused(ds, take, "the elements taken in stage 'take' at offset ");
+  }
+}
+
+// Found by fuzzing the iterator-state loader: a restored parallel map whose saved
+// buffer did not cover exactly the elements not yet delivered, or that said its input
+// had ended without an end index, waited forever in next().
+TEST(Dataset, ARestoredParallelMapRefusesBufferedIndicesThatDoNotAddUp) {
+  // Slow enough that the map hands work to its worker, which fills the buffer ahead.
+  const auto slow = [](Element e) {
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+    return e;
+  };
+  auto ds = Dataset::range(1000).map(slow, MapOptions().parallelism(2));  // more than its buffer of 64
+  // The worker runs on its own time: wait for it (longer on a loaded machine).
+  const SavedStage saved = [&] {
+    for (int wait_ms = 30;; wait_ms *= 2) {
+      Iterator it = ds.make_iterator();
+      drain(it, 3);
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+      SavedStage state = parallel_map_fields(it.save());
+      if (state.i64(5) >= 2 || wait_ms > 4000) return state;
+    }
+  }();
+  ASSERT_EQ(saved.i64(2), 3) << "delivered";
+  ASSERT_GE(saved.i64(5), 2) << "this test needs two buffered elements";
+  ASSERT_EQ(saved.i64(3), -1) << "and an input that has not ended";
+  ASSERT_NO_THROW(ds.make_iterator(saved.state()));  // the editing itself keeps a good state good
+
+  SavedStage ended = saved;
+  ended.set_bool(1, true);  // the input ended, but no end index
+  expect_refused(ds, ended, "saved end of input at index -1 with ");
+  SavedStage gap = saved;
+  gap.set_i64(2, 2);  // one delivered element fewer: a buffered element missing
+  expect_refused(ds, gap, " buffered elements for the ");
+  SavedStage twice = saved;
+  twice.set_i64(6, saved.i64(6) + 1);  // the first buffered index becomes the second's
+  expect_refused(ds, twice, " twice");
+  SavedStage outside = saved;
+  outside.set_i64(6, 1);  // an index already delivered
+  expect_refused(ds, outside, ", outside [3, ");
 }
 
 TEST(Dataset, StatsCountEveryStageInDataFlowOrder) {

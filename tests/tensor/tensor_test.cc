@@ -105,5 +105,21 @@ TEST(ShapeTest, NumelAndNegativeAxes) {
   EXPECT_THROW((Shape{1LL << 40, 1LL << 40}).numel(), InvalidArgument);
 }
 
+// Found by fuzzing the loaders: an empty dimension made the element count 0 and let
+// the strides beside it overflow (signed overflow in contiguous_strides).
+TEST(ShapeTest, AnEmptyDimensionDoesNotHideStridesPast64Bits) {
+  EXPECT_EQ((Shape{0, 1LL << 30, 1LL << 30}).numel(), 0);
+  const Shape huge{0, 1LL << 40, 1LL << 40};
+  try {
+    (void)huge.numel();
+    FAIL() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("[0, 1099511627776, 1099511627776] is too large"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(Tensor::empty(huge, DType::kF32), InvalidArgument);
+  EXPECT_THROW(Tensor(Storage::allocate(0), DType::kF32, huge), InvalidArgument);
+}
+
 }  // namespace
 }  // namespace spool

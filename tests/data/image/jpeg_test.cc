@@ -216,6 +216,16 @@ TEST(DecodeJpeg, CorruptHeadersAndScansAreDataLossErrors) {
   expect_data_loss(bad_sof, "sof.jpg", "SOF with 7 components");
   expect_data_loss(std::string("\xff\xd8\xff\xe0garbage", 11), "junk.jpg", "junk after SOI");
   expect_data_loss(file.substr(0, sos), "no-scan.jpg", "no scan");
+  // A sample precision JPEG does not define is damage (found by running mutants: it
+  // was reported as unimplemented); 12 bits is valid JPEG this libjpeg does not decode.
+  for (const unsigned char precision : {136, 182, 255, 0, 1, 17}) {
+    std::string bad_precision = file;
+    bad_precision[sof + 4] = static_cast<char>(precision);
+    expect_data_loss(bad_precision, "p.jpg", "precision " + std::to_string(precision));
+  }
+  std::string twelve = file;
+  twelve[sof + 4] = 12;
+  EXPECT_THROW(decode_jpeg(twelve, "12.jpg"), Unimplemented);
 }
 
 TEST(DecodeJpeg, ADecompressionBombIsRefusedFromItsHeader) {

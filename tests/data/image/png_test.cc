@@ -1,6 +1,7 @@
 #include "spool/data/image/png.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -234,13 +235,14 @@ std::string png_chunk(const std::string& type, const std::string& data) {
   return out;
 }
 
-// A PNG signature, an IHDR declaring width x height, and the start of an IDAT.
-std::string png_header(std::uint32_t width, std::uint32_t height) {
+// A PNG signature, an IHDR declaring width x height (8-bit RGB unless told), and the
+// start of an IDAT.
+std::string png_header(std::uint32_t width, std::uint32_t height, char depth = 8, char color_type = 2) {
   std::string ihdr;
   for (std::uint32_t v : {width, height}) {
     for (int shift = 24; shift >= 0; shift -= 8) ihdr += static_cast<char>(v >> shift);
   }
-  ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, no interlace
+  ihdr += std::string{depth, color_type, 0, 0, 0};  // no interlace
   return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", std::string("\x78\x9c", 2));
 }
 
@@ -261,6 +263,38 @@ TEST(DecodePng, ADecompressionBombIsRefusedFromItsHeader) {
   EXPECT_THROW(decode_png(small, "s.png", DecodeOptions().max_pixels(90)), InvalidArgument);
   EXPECT_THROW(decode_png(small, "s.png", DecodeOptions().max_side(12)), InvalidArgument);
   EXPECT_EQ(decode_png(small, "s.png", DecodeOptions().max_pixels(91).max_side(13)).numel(), 91 * 3);
+}
+
+// Found by running mutants under ASan: a 16-bit header promising 16384 x 16384 RGBA
+// (2 GiB of samples) over a few bytes of data made the i32 path zero-fill every sample
+// before the data ran out; now, as in the u8 path, only rows delivered are touched.
+TEST(DecodePng, ASixteenBitHeaderPromisingMoreThanItsDataCostsOnlyTheRowsDelivered) {
+  const std::string bomb = png_header(16384, 16384, 16, 6) + png_chunk("IEND", "");
+  ASSERT_LT(bomb.size(), 80u);
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  for (const DType dtype : {DType::kI32, DType::kU8}) {
+    EXPECT_THROW(decode_png(bomb, "deep.png", DecodeOptions().dtype(dtype)), DataLossError) << dtype_name(dtype);
+  }
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 512 * 1024) << "peak resident KiB grew by that much";
+}
+
+// Found by running mutants: a flipped bit in an ancillary chunk (tRNS) was a warning
+// libpng dropped the chunk for, and the image decoded silently with 3 channels, not 4.
+TEST(DecodePng, ABadCrcOnAnAncillaryChunkIsADataLossError) {
+  PngSpec spec = make_spec(PNG_COLOR_TYPE_PALETTE, 8, false);
+  spec.trns_alpha = {0, 128, 7};
+  const std::string good = write_png(spec);
+  ASSERT_EQ(decode_png(good, "t.png").dim(2), 4);
+  const std::size_t type = good.find("tRNS");
+  ASSERT_NE(type, std::string::npos);
+  const std::size_t length = (static_cast<unsigned char>(good[type - 2]) << 8) | static_cast<unsigned char>(good[type - 1]);
+  std::string bad = good;
+  bad[type + 4 + length] = static_cast<char>(bad[type + 4 + length] ^ 1);  // the CRC's first byte
+  expect_data_loss(bad, "t.png", "tRNS's CRC flipped");
+  EXPECT_THROW(read_png_info(bad, "t.png"), DataLossError);
 }
 
 TEST(DecodePng, ReadsTheHeaderWithoutDecoding) {
