@@ -8,11 +8,22 @@
 #include <cstring>
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <random>
 
 #include "spool/tensor/error.h"
 
 namespace spool::detail {
+namespace {
+
+bool fsync_retrying(int fd) {
+  while (::fsync(fd) != 0) {
+    if (errno != EINTR) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   // Not mkstemp: its files are 0600, while a finished file should get the mode the
@@ -49,16 +60,24 @@ void AtomicFile::commit() {
   SPOOL_CHECK(fd_ >= 0, IoError, "commit of ", quoted(path_), " after it was closed");
   const int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) {
-    const int err = errno;
+  // Some file systems report a full disk only here, at the sync or the close.
+  int err = fsync_retrying(fd) ? 0 : errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
     std::remove(temp_path_.c_str());
-    SPOOL_THROW(IoError, "cannot close ", quoted(temp_path_), ": ", std::strerror(err));
+    SPOOL_THROW(IoError, "cannot write ", quoted(path_), ": ", std::strerror(err));
   }
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    const int err = errno;
+    err = errno;
     std::remove(temp_path_.c_str());
     SPOOL_THROW(IoError, "cannot rename ", quoted(temp_path_), " to ", quoted(path_), ": ", std::strerror(err));
   }
+  // The rename itself is durable once the folder's entry is synced.
+  const std::string folder = std::filesystem::path(path_).parent_path().string();
+  const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  err = dir < 0 ? errno : (fsync_retrying(dir) ? 0 : errno);
+  if (dir >= 0) ::close(dir);
+  SPOOL_CHECK(err == 0, IoError, "wrote ", quoted(path_), " but cannot sync its folder: ", std::strerror(err));
 }
 
 void AtomicFile::discard() noexcept {

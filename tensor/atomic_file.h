@@ -2,7 +2,10 @@
 // files, the TFRecord writer, record indexes). Bytes go to a temporary file beside the
 // target (same folder, so rename() is atomic), which commit() renames into place and
 // the destructor removes if never committed.
-// No fsync: the guarantee is "whole or not at all" for readers, not crash durability.
+// Durable once committed: commit() syncs the bytes before the rename and the folder
+// after it, so that after a crash or power loss the file is either the new one whole or
+// the one it replaced, never an empty or partial file under the final name. A failing
+// write (a full disk) throws IoError naming the file and leaves the previous one there.
 // Thread-safety: one thread at a time.
 #pragma once
 

@@ -1,5 +1,8 @@
 #include "convert_output.h"
 
+#include <signal.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <regex>
@@ -149,9 +152,12 @@ void ConvertOutput::discard() noexcept {
 }
 
 // Shards of an earlier run (other prefixes or shard counts) would be read as part of
-// this dataset by a glob like train-*.tfrecord.
+// this dataset by a glob like train-*.tfrecord. The temporaries a killed run left
+// (AtomicFile's and TFRecordWriter's "<name>.tmp-<pid>-...") go too, unless their
+// process still runs.
 void ConvertOutput::remove_stale_shards() const {
   static const std::regex kShard("(train|validation|test)-[0-9]{5}-of-[0-9]{5}\\.tfrecord");
+  static const std::regex kTemporary(".+\\.tmp-([0-9]+)-[0-9]+-[0-9]+");
   std::set<std::string> written;
   for (const Split& s : splits_) {
     for (int i = 0; i < s.names.shards; ++i) written.insert(shard_file_name(s.names.prefix, i, s.names.shards));
@@ -159,7 +165,10 @@ void ConvertOutput::remove_stale_shards() const {
   std::error_code ec;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (std::regex_match(name, kShard) && written.count(name) == 0) fs::remove(it->path(), ec);
+    std::smatch m;
+    const bool abandoned = std::regex_match(name, m, kTemporary) &&
+                           ::kill(static_cast<pid_t>(std::stoll(m[1].str())), 0) != 0 && errno == ESRCH;
+    if ((std::regex_match(name, kShard) && written.count(name) == 0) || abandoned) fs::remove(it->path(), ec);
   }
 }
 

@@ -12,7 +12,7 @@
 // write_info() or keep(), the temporaries are removed, and so are the shards already
 // renamed: the folder never holds part of a run. A non-empty folder is refused
 // (UsageError, exit 2) unless `overwrite`; then remove_stale_shards() removes the
-// shards of an earlier run that this one did not rewrite.
+// shards of an earlier run that this one did not rewrite, and what a killed run left.
 //
 // Under mpirun each worker writes its own shards (OutputShare: shard s of every split
 // when s mod K is its rank) into the folder worker 0 alone checked and made; the
@@ -81,7 +81,7 @@ class ConvertOutput {
   // Takes the run as done without writing the info file (the workers other than 0).
   void keep() { committed_ = true; }
   // With overwrite: removes the shards of an earlier run that this job did not write
-  // (any worker's).
+  // (any worker's), and the temporaries of runs that were killed.
   void remove_stale_shards() const;
   // Removes this process's temporaries and renamed shards.
   void discard_files() noexcept;

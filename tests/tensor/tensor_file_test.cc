@@ -1,6 +1,9 @@
 #include "spool/tensor/tensor_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <csignal>
 
 #include <filesystem>
 
@@ -79,6 +82,36 @@ TEST(TensorFileTest, HugeDeclaredLengthsDoNotAllocate) {
 
 TEST(TensorFileTest, MissingFileIsAnIoError) {
   EXPECT_THROW(load_tensors("/nonexistent/dir/x.tensors"), IoError);
+}
+
+// A full disk, as a file-size limit makes one: the write fails naming the file, and the
+// previous good file stays, with no temporary file left beside it.
+TEST(TensorFileTest, AFailingWriteNamesTheFileAndKeepsThePreviousOne) {
+  testing::TempDir dir;
+  const std::string path = dir.file("ckpt.tensors");
+  const Tensor small = Tensor::from_vector<float>({1, 2, 3});
+  save_tensors(path, {{"w", small}});
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG
+  rlimit before{};
+  getrlimit(RLIMIT_FSIZE, &before);
+  rlimit limited = before;
+  limited.rlim_cur = 64 * 1024;
+  setrlimit(RLIMIT_FSIZE, &limited);
+  std::string message;
+  try {
+    save_tensors(path, {{"w", Tensor::zeros(Shape{1 << 20}, DType::kF32)}});
+  } catch (const IoError& e) {
+    message = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_NE(message.find("cannot write \"" + path + "\": File too large"), std::string::npos) << "got: " << message;
+  const std::vector<NamedTensor> kept = load_tensors(path);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].tensor.to_vector<float>(), small.to_vector<float>());
+  int files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1) << "a temporary file was left behind";
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // class names; refusal of a non-empty output; bad headers; thread-count independence;
 // the real Fashion-MNIST when present.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cstdint>
@@ -233,8 +234,17 @@ TEST(ConvertIdxTest, RefusesANonEmptyOutputUnlessOverwrite) {
   EXPECT_NE(again.err.find("output folder '" + out + "' is not empty"), std::string::npos) << again.err;
   EXPECT_EQ(read_file(out + "/train-00000-of-00003.tfrecord"), before);
 
+  // What a killed run leaves: a temporary of a process that is gone (removed by an
+  // --overwrite run), and one of a process still running (kept: it may be writing).
+  const std::string abandoned = out + "/train-00001-of-00003.tfrecord.tmp-999999999-42-0";
+  const std::string live = out + "/dataset_info.json.tmp-" + std::to_string(::getpid()) + "-42-0";
+  write_file(abandoned, "half a shard");
+  write_file(live, "{");
   const RunResult overwrite = convert(pair, out, {"--shards", "2", "--overwrite"});
   ASSERT_EQ(overwrite.exit_code, 0) << overwrite.err;
+  EXPECT_FALSE(std::filesystem::exists(abandoned));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  std::filesystem::remove(live);
   // The earlier run's three shards are gone: a train-* glob reads this run only.
   EXPECT_EQ(files_in(out), (std::vector<std::string>{"dataset_info.json", "train-00000-of-00002.tfrecord",
                                                      "train-00001-of-00002.tfrecord"}));
