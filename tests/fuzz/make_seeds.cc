@@ -10,6 +10,7 @@
 #include "spool/data/io/example.h"
 #include "spool/data/io/sequence_example.h"
 #include "spool/data/io/tfrecord_writer.h"
+#include "spool/tensor/tensor_file.h"
 
 namespace {
 
@@ -62,6 +63,13 @@ int main(int argc, char** argv) {
   save(dir / "example" / "example.pb", encode_example(small_example(2)));
   save(dir / "example" / "empty_example.pb", "");
   save(dir / "example" / "sequence_example.pb", encode_sequence_example(small_sequence_example()));
+  // A checkpoint's kinds of tensor: f32 weights, an i64 step, an empty one, a u8 image.
+  save(dir / "tensor_file" / "checkpoint.tensors",
+       spool::encode_tensors({{"dense/kernel", spool::Tensor::from_vector<float>({1, -2, 3.5f, 0}, spool::Shape{2, 2})},
+                              {"optimizer/adam/iterations", spool::Tensor::scalar<std::int64_t>(7)},
+                              {"empty", spool::Tensor::zeros(spool::Shape{0, 3}, spool::DType::kF32)},
+                              {"image", spool::Tensor::zeros(spool::Shape{2, 2, 1}, spool::DType::kU8)}}));
+  save(dir / "tensor_file" / "none.tensors", spool::encode_tensors({}));
   std::cout << "seeds written under " << dir << '\n';
   return 0;
 }
