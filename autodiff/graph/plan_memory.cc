@@ -33,15 +33,16 @@ std::pair<void*, void (*)(void*, std::size_t)> take(std::size_t size) {
 
 std::shared_ptr<Storage> allocate_movable(std::size_t bytes) {
   const std::size_t size = rounded(bytes);
-  const auto [p, give_back] = take(size);
-  return Storage::wrap(p, bytes, [give_back, size](void* q) { give_back(q, size); });
+  // Not a structured binding: clang before 16 cannot capture one in a lambda.
+  const auto taken = take(size);
+  return Storage::wrap(taken.first, bytes, [give_back = taken.second, size](void* q) { give_back(q, size); });
 }
 
 std::shared_ptr<std::byte[]> allocate_arena_bytes(std::size_t bytes) {
   const std::size_t size = rounded(bytes);
-  const auto [p, give_back] = take(size);
-  return std::shared_ptr<std::byte[]>(static_cast<std::byte*>(p),
-                                      [give_back, size](std::byte* q) { give_back(q, size); });
+  const auto taken = take(size);
+  return std::shared_ptr<std::byte[]>(static_cast<std::byte*>(taken.first),
+                                      [give_back = taken.second, size](std::byte* q) { give_back(q, size); });
 }
 
 }  // namespace spool::graph::detail

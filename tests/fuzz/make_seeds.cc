@@ -6,6 +6,9 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include <zlib.h>
 
 #include "spool/data/io/example.h"
 #include "spool/data/io/sequence_example.h"
@@ -48,6 +51,28 @@ std::string tfrecord(Compression compression, int records) {
   return out.str();
 }
 
+// An IDX file: two zero bytes, the type code, the rank, big-endian u32 sizes, values.
+std::string idx(unsigned char code, const std::vector<std::uint32_t>& dims, const std::string& values) {
+  std::string out{'\0', '\0', static_cast<char>(code), static_cast<char>(dims.size())};
+  for (std::uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>(d >> shift);
+  return out + values;
+}
+
+std::string gzip(const std::string& bytes) {
+  z_stream z{};
+  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("deflateInit2");
+  std::string out(deflateBound(&z, bytes.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = static_cast<uInt>(bytes.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,6 +95,12 @@ int main(int argc, char** argv) {
                               {"empty", spool::Tensor::zeros(spool::Shape{0, 3}, spool::DType::kF32)},
                               {"image", spool::Tensor::zeros(spool::Shape{2, 2, 1}, spool::DType::kU8)}}));
   save(dir / "tensor_file" / "none.tensors", spool::encode_tensors({}));
+  const std::string images = idx(0x08, {2, 3, 2}, std::string("\0\1\2\3\4\5\6\7\10\11\12\13", 12));
+  save(dir / "idx" / "images_u8.idx", images);
+  save(dir / "idx" / "images_u8.idx.gz", gzip(images));
+  save(dir / "idx" / "labels_u8.idx", idx(0x08, {5}, std::string("\0\1\2\3\11", 5)));
+  save(dir / "idx" / "values_f32.idx", idx(0x0D, {2, 2}, std::string("\x3f\0\0\0\xbf\x80\0\0\x40\x50\0\0\0\0\0\0", 16)));
+  save(dir / "idx" / "values_i32.idx", idx(0x0C, {3}, std::string("\0\0\0\1\xff\xff\xff\xfe\0\1\x11\x70", 12)));
   std::cout << "seeds written under " << dir << '\n';
   return 0;
 }
