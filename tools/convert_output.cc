@@ -157,7 +157,7 @@ void ConvertOutput::discard() noexcept {
 // process still runs.
 void ConvertOutput::remove_stale_shards() const {
   static const std::regex kShard("(train|validation|test)-[0-9]{5}-of-[0-9]{5}\\.tfrecord");
-  static const std::regex kTemporary(".+\\.tmp-([0-9]+)-[0-9]+-[0-9]+");
+  static const std::regex kTemporary(".+\\.tmp-([0-9]{1,9})-[0-9]+-[0-9]+");  // a pid fits in 9 digits
   std::set<std::string> written;
   for (const Split& s : splits_) {
     for (int i = 0; i < s.names.shards; ++i) written.insert(shard_file_name(s.names.prefix, i, s.names.shards));
