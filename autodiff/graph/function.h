@@ -114,8 +114,8 @@ class Function {
   // The plan called most often (the full batches' rather than an epoch's last, partial
   // one's; a tie goes to the most recent), readable (ops, shapes, buffers, the arena),
   // and as a Graphviz digraph. Empty before the first call. With two kernel threads or
-  // more, graph() ends with the parallel granularity the plan's replays measured and
-  // chose (tensor/thread_pool.h) once they have.
+  // more, graph() ends with the parallel granularity the plan's replays chose
+  // (tensor/thread_pool.h; graph/detail/granularity_tuner.h), once they have.
   std::string graph() const;
   std::string dot() const;
 
