@@ -17,6 +17,12 @@ CorruptionPolicy parse_corruption_policy(std::string_view name) {
               ": expected fail, skip_record or skip_file");
 }
 
+RecordOptions& RecordOptions::max_record_size(std::uint64_t bytes) {
+  SPOOL_CHECK(bytes > 0, InvalidArgument, "RecordOptions::max_record_size must be > 0");
+  max_record_size_ = bytes;
+  return *this;
+}
+
 std::string_view corruption_policy_name(CorruptionPolicy policy) {
   switch (policy) {
     case CorruptionPolicy::kFail: return "fail";

@@ -79,6 +79,17 @@ class RecordOptions {
   }
   const std::function<void(const CorruptionReport&)>& on_corruption() const { return on_corruption_; }
 
+  // A record whose header declares more bytes than this is refused before any of it is
+  // read or allocated, as a corruption under the policy ("record over the size limit";
+  // kSkipRecord skips its frame without holding it). A reader holds a whole record in
+  // memory, and a compressed file can promise far more than its size: deflate inflates
+  // up to about 1032:1, so a 1 MiB gzip shard can hold one 1 GiB record of zeros. An
+  // uncompressed file's records are also checked against the bytes the file has left.
+  // Must be > 0.
+  static constexpr std::uint64_t kDefaultMaxRecordSize = std::uint64_t{1} << 30;
+  RecordOptions& max_record_size(std::uint64_t bytes);
+  std::uint64_t max_record_size() const { return max_record_size_; }
+
   // The name errors use for a buffer or stream input (a file is named by its path).
   RecordOptions& name(std::string n) { name_ = std::move(n); return *this; }
   const std::string& name() const { return name_; }
@@ -89,6 +100,7 @@ class RecordOptions {
   CorruptionPolicy policy_ = CorruptionPolicy::kFail;
   bool use_mmap_ = false;
   bool build_index_ = true;
+  std::uint64_t max_record_size_ = kDefaultMaxRecordSize;
   std::function<void(const CorruptionReport&)> on_corruption_;
   std::string name_;
 };

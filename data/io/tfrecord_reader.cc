@@ -205,6 +205,13 @@ std::optional<RecordFrame> TFRecordReader::next_frame() {
         continue;
       }
       const std::uint64_t frame = length + kFrameOverhead;
+      if (length > options_.max_record_size()) {
+        corruption(start, "record over the size limit",
+                   spool::detail::concat(": the header declares ", length, " bytes, RecordOptions::max_record_size is ",
+                                         options_.max_record_size()),
+                   start + frame);
+        continue;
+      }
       got = ensure(frame, &p);
       if (got < frame) {
         corruption(start, "truncated record",

@@ -180,12 +180,49 @@ TEST(TFRecordCorruption, HugeLengthNeverAllocates) {
   const std::string file = header + testutil::le(mask_crc(crc32c(header)), 4) + "abcdefgh";
   for (Input input : kInputs) {
     const Outcome out = read(file, input, CorruptionPolicy::kFail);
-    EXPECT_EQ(out.error, expected_message("truncated record", 0, 0) +
-                             ": expected 9223372036854775808 data + 4 crc bytes after the header, 8 there");
+    // In memory the bytes left are known; a stream's are not, and the size limit speaks.
+    EXPECT_EQ(out.error, input == Input::kMemory
+                             ? expected_message("truncated record", 0, 0) +
+                                   ": expected 9223372036854775808 data + 4 crc bytes after the header, 8 there"
+                             : expected_message("record over the size limit", 0, 0) +
+                                   ": the header declares 9223372036854775808 bytes, RecordOptions::max_record_size is "
+                                   "1073741824");
   }
   const std::string max = testutil::le(~0ull, 8);
   const std::string file2 = max + testutil::le(mask_crc(crc32c(max)), 4) + "abc";
   for (Input input : kInputs) EXPECT_NE(read(file2, input, CorruptionPolicy::kFail).error, "");
+}
+
+TEST(TFRecordCorruption, RecordOverTheSizeLimitIsRefusedBeforeItIsRead) {
+  // A gzip bomb: 64 MiB of zeros in one record inflate from about 64 KiB. With a 1 MiB
+  // limit the record is refused on its header; kSkipRecord steps over its frame.
+  const std::string big(64 << 20, '\0');
+  const std::string plain = testutil::frames({"a", big, "b"});
+  const std::string gz = testutil::compress(plain, Compression::kGzip);
+  ASSERT_LT(gz.size(), 1u << 20);
+  for (const std::string* bytes : {&plain, &gz}) {
+    const auto options = RecordOptions().name("f.tfrecord").max_record_size(1 << 20);
+    TFRecordReader failing = TFRecordReader::from_string(*bytes, options);
+    ASSERT_TRUE(failing.next());
+    try {
+      failing.next();
+      ADD_FAILURE() << "a record over the limit was read";
+    } catch (const DataLossError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                expected_message("record over the size limit", 1, 17) +
+                    ": the header declares 67108864 bytes, RecordOptions::max_record_size is 1048576");
+    }
+    std::istringstream in(*bytes);
+    TFRecordReader skipping(in, RecordOptions(options).corruption_policy(CorruptionPolicy::kSkipRecord));
+    EXPECT_EQ(testutil::read_all(skipping), (std::vector<std::string>{"a", "b"}));
+    ASSERT_EQ(skipping.corruptions().size(), 1u);
+    EXPECT_EQ(skipping.corruptions()[0].skipped_bytes, big.size() + 16);
+    EXPECT_EQ(skipping.corruptions()[0].record_index, 1u);
+  }
+  // The default admits it.
+  TFRecordReader reader = TFRecordReader::from_string(gz);
+  EXPECT_EQ(testutil::read_all(reader).size(), 3u);
+  EXPECT_THROW(RecordOptions().max_record_size(0), InvalidArgument);
 }
 
 TEST(TFRecordCorruption, BrokenGzipStreamIsDataLoss) {
