@@ -141,11 +141,20 @@ void write_features(WireWriter& out, std::uint32_t field, const FeatureMap& feat
   }
 }
 
-void read_features(MapEntryIterator entries, FeatureMap& out) {
+void check_limit(std::size_t count, std::size_t limit, const char* limit_name, const char* what, std::string_view key) {
+  // limit_name is "max_<noun>": the noun names what was counted.
+  SPOOL_CHECK(count <= limit, InvalidArgument, what, ": ", count, " ", limit_name + 4, " at key ", quoted(std::string(key)),
+              ", more than ExampleLimits::", limit_name, " (", limit, ")");
+}
+
+void read_features(MapEntryIterator entries, FeatureMap& out, const ExampleLimits& limits, const char* what) {
   std::string_view key;
   WireReader value("", "");
   while (entries.next(key, value)) {
-    out.insert_or_assign(std::string(key), Feature::from_view(FeatureView(value)));
+    const FeatureView feature(value);
+    check_limit(feature.size(), limits.max_values(), "max_values", what, key);
+    out.insert_or_assign(std::string(key), Feature::from_view(feature));
+    check_limit(out.size(), limits.max_features(), "max_features", what, key);
   }
 }
 
@@ -160,9 +169,27 @@ std::string encode_example(const Example& example) {
   return out;
 }
 
-Example decode_example(std::string_view bytes) {
+ExampleLimits& ExampleLimits::max_features(std::size_t n) {
+  SPOOL_CHECK(n > 0, InvalidArgument, "ExampleLimits::max_features must be > 0");
+  max_features_ = n;
+  return *this;
+}
+
+ExampleLimits& ExampleLimits::max_values(std::size_t n) {
+  SPOOL_CHECK(n > 0, InvalidArgument, "ExampleLimits::max_values must be > 0");
+  max_values_ = n;
+  return *this;
+}
+
+ExampleLimits& ExampleLimits::max_steps(std::size_t n) {
+  SPOOL_CHECK(n > 0, InvalidArgument, "ExampleLimits::max_steps must be > 0");
+  max_steps_ = n;
+  return *this;
+}
+
+Example decode_example(std::string_view bytes, const ExampleLimits& limits) {
   Example example;
-  detail::read_features(MapEntryIterator(WireReader(bytes, "Example"), 1), example.features);
+  detail::read_features(MapEntryIterator(WireReader(bytes, "Example"), 1), example.features, limits, "Example");
   return example;
 }
 

@@ -57,9 +57,38 @@ struct Example {
   friend bool operator==(const Example&, const Example&) = default;
 };
 
+// What one decoded Example or SequenceExample may hold. Decoding builds a map node per
+// key and a vector per list, and a value can take a single byte on the wire (an empty
+// string, a small int64), so a record's size bounds the memory only to within a
+// factor of about 50. These bound it outright; a count over a limit is InvalidArgument
+// naming the key. The defaults are far above what real Examples hold. parse_example
+// needs none: it keeps only its spec's keys, and a VarLen list at most 8 bytes a byte.
+class ExampleLimits {
+ public:
+  static constexpr std::size_t kDefaultMaxFeatures = std::size_t{1} << 16;
+  static constexpr std::size_t kDefaultMaxValues = std::size_t{1} << 26;
+  static constexpr std::size_t kDefaultMaxSteps = std::size_t{1} << 24;
+  // Keys in one Features map (an Example's, a context), or feature lists in one
+  // SequenceExample. Must be > 0, as must the others.
+  ExampleLimits& max_features(std::size_t n);
+  std::size_t max_features() const { return max_features_; }
+  // Values in one feature (one step of a feature list).
+  ExampleLimits& max_values(std::size_t n);
+  std::size_t max_values() const { return max_values_; }
+  // Steps in one feature list.
+  ExampleLimits& max_steps(std::size_t n);
+  std::size_t max_steps() const { return max_steps_; }
+
+ private:
+  std::size_t max_features_ = kDefaultMaxFeatures;
+  std::size_t max_values_ = kDefaultMaxValues;
+  std::size_t max_steps_ = kDefaultMaxSteps;
+};
+
 std::string encode_example(const Example& example);
-// Throws DataLossError (with the byte offset) when `bytes` is not a valid Example.
-Example decode_example(std::string_view bytes);
+// Throws DataLossError (with the byte offset) when `bytes` is not a valid Example, and
+// InvalidArgument when it holds more than `limits` allow.
+Example decode_example(std::string_view bytes, const ExampleLimits& limits = {});
 
 namespace detail {
 // Shared with sequence_example.cc: sizes and writers of the feature.proto messages.
@@ -68,7 +97,10 @@ void write_feature(WireWriter& out, std::uint32_t field, const Feature& feature)
 std::size_t features_size(const FeatureMap& features);
 void write_features(WireWriter& out, std::uint32_t field, const FeatureMap& features);
 // Reads map entries found by `entries` into `out`, a later key replacing an earlier one.
-void read_features(MapEntryIterator entries, FeatureMap& out);
+// `what` ("Example", "SequenceExample context") names the map in errors.
+void read_features(MapEntryIterator entries, FeatureMap& out, const ExampleLimits& limits, const char* what);
+// Throws InvalidArgument unless `count` things of `key` fit `limit` (named `limit_name`).
+void check_limit(std::size_t count, std::size_t limit, const char* limit_name, const char* what, std::string_view key);
 }  // namespace detail
 
 }  // namespace spool::data

@@ -1,5 +1,7 @@
 #include "spool/data/io/sequence_example.h"
 
+#include "spool/tensor/error.h"
+
 namespace spool::data {
 namespace {
 
@@ -19,11 +21,13 @@ std::size_t feature_lists_size(const FeatureListMap& lists) {
 
 }  // namespace
 
-FeatureListView::FeatureListView(WireReader feature_list) {
+FeatureListView::FeatureListView(WireReader feature_list, std::size_t max_steps) {
   while (!feature_list.at_end()) {
     const WireTag tag = feature_list.read_tag();
     if (tag.field == 1) {
       feature_list.expect(tag, WireType::kLengthDelimited, "FeatureList.feature");
+      SPOOL_CHECK(steps_.size() < max_steps, InvalidArgument, "SequenceExample: a feature list at offset ", tag.offset,
+                  " holds more than ExampleLimits::max_steps (", max_steps, ") steps");
       steps_.emplace_back(feature_list.read_message());
     } else {
       feature_list.skip(tag);
@@ -54,19 +58,24 @@ std::string encode_sequence_example(const SequenceExample& example) {
   return out;
 }
 
-SequenceExample decode_sequence_example(std::string_view bytes) {
+SequenceExample decode_sequence_example(std::string_view bytes, const ExampleLimits& limits) {
   SequenceExample example;
   const WireReader record(bytes, "SequenceExample");
-  detail::read_features(MapEntryIterator(record, 1), example.context);
+  detail::read_features(MapEntryIterator(record, 1), example.context, limits, "SequenceExample context");
   MapEntryIterator lists(record, 2);
   std::string_view key;
   WireReader value = record;
   while (lists.next(key, value)) {
-    const FeatureListView view(value);
+    const FeatureListView view(value, limits.max_steps());
     std::vector<Feature> steps;
     steps.reserve(view.size());
-    for (const FeatureView& step : view.steps()) steps.push_back(Feature::from_view(step));
+    for (const FeatureView& step : view.steps()) {
+      detail::check_limit(step.size(), limits.max_values(), "max_values", "SequenceExample feature list", key);
+      steps.push_back(Feature::from_view(step));
+    }
     example.feature_lists.insert_or_assign(std::string(key), std::move(steps));
+    detail::check_limit(example.feature_lists.size(), limits.max_features(), "max_features", "SequenceExample feature lists",
+                        key);
   }
   return example;
 }

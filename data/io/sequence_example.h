@@ -41,14 +41,16 @@ struct SequenceExample {
 };
 
 std::string encode_sequence_example(const SequenceExample& example);
-// Throws DataLossError (with the byte offset) when `bytes` is not a valid SequenceExample.
-SequenceExample decode_sequence_example(std::string_view bytes);
+// Throws DataLossError (with the byte offset) when `bytes` is not a valid SequenceExample,
+// and InvalidArgument when it holds more than `limits` allow.
+SequenceExample decode_sequence_example(std::string_view bytes, const ExampleLimits& limits = {});
 
 // The steps of one tf.train.FeatureList, each validated (DataLossError if malformed).
 class FeatureListView {
  public:
   FeatureListView() = default;
-  explicit FeatureListView(WireReader feature_list);
+  // More than max_steps steps is InvalidArgument (see ExampleLimits).
+  explicit FeatureListView(WireReader feature_list, std::size_t max_steps = ExampleLimits::kDefaultMaxSteps);
 
   const std::vector<FeatureView>& steps() const { return steps_; }
   std::size_t size() const { return steps_.size(); }

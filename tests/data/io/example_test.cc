@@ -212,6 +212,28 @@ TEST(ExampleRealDataTest, TfxMnistFirstRecordMatchesTheManifest) {
   }
 }
 
+TEST(ExampleLimitsTest, TooManyFeaturesOrValuesAreRefusedNamingTheKey) {
+  Example ex;
+  for (int i = 0; i < 5; ++i) ex.features["k" + std::to_string(i)] = Feature::int64s({i});
+  ex.features["many"] = Feature::bytes(std::vector<std::string>(100));  // 2 bytes a value on the wire
+  const std::string record = encode_example(ex);
+  EXPECT_EQ(decode_example(record), ex);
+  EXPECT_EQ(decode_example(record, ExampleLimits().max_features(6).max_values(100)), ex);
+  try {
+    decode_example(record, ExampleLimits().max_features(4));
+    ADD_FAILURE() << "5 features passed a limit of 4";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "Example: 5 features at key 'k4', more than ExampleLimits::max_features (4)");
+  }
+  try {
+    decode_example(record, ExampleLimits().max_values(99));
+    ADD_FAILURE() << "100 values passed a limit of 99";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "Example: 100 values at key 'many', more than ExampleLimits::max_values (99)");
+  }
+  EXPECT_THROW(ExampleLimits().max_values(0), InvalidArgument);
+}
+
 TEST(ExampleRealDataTest, RaccoonFirstRecordMatchesTheManifest) {
   const std::string path = tfrecord_path("raccoon_test.record");
   if (path.empty()) GTEST_SKIP() << "shared data folder not found";

@@ -112,6 +112,38 @@ std::vector<std::string> shared_records(const std::string& name) {
   return spool::testing::read_raw_frames((dir / "tfrecord" / name).string());
 }
 
+TEST(SequenceExampleTest, LimitsBoundStepsValuesAndLists) {
+  SequenceExample se = small();
+  se.feature_lists["steps"] = std::vector<Feature>(10, Feature::floats({1.0f, 2.0f}));
+  const std::string record = encode_sequence_example(se);
+  EXPECT_EQ(decode_sequence_example(record, ExampleLimits().max_steps(10).max_values(2).max_features(2)), se);
+  EXPECT_THROW(
+      {
+        try {
+          decode_sequence_example(record, ExampleLimits().max_steps(9));
+        } catch (const InvalidArgument& e) {
+          EXPECT_NE(std::string(e.what()).find("holds more than ExampleLimits::max_steps (9) steps"), std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      InvalidArgument);
+  try {
+    decode_sequence_example(record, ExampleLimits().max_values(1));
+    ADD_FAILURE() << "2 values a step passed a limit of 1";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(),
+                 "SequenceExample feature list: 2 values at key 'steps', more than ExampleLimits::max_values (1)");
+  }
+  try {
+    decode_sequence_example(record, ExampleLimits().max_features(1));
+    ADD_FAILURE() << "2 feature lists passed a limit of 1";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(),
+                 "SequenceExample feature lists: 2 features at key 'steps', more than ExampleLimits::max_features (1)");
+  }
+}
+
 TEST(SequenceExampleTest, TfxSequenceFileWithKindlessContextFeatures) {
   const std::vector<std::string> records = shared_records("tfx_sequence_train.tfrecord.gz");
   if (records.empty()) GTEST_SKIP() << "shared data folder not found";
