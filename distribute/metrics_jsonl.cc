@@ -171,15 +171,15 @@ MetricsJsonl::MetricsJsonl(std::string path, bool append) : path_(std::move(path
 
 void MetricsJsonl::on_train_begin(Trainer&) {
   if (append_) return;
-  std::ofstream out(path_, std::ios::trunc);
-  SPOOL_CHECK(out.good(), IoError, "cannot write metrics file ", quoted(path_));
+  spool::detail::AtomicFile empty(path_);  // an older log is replaced whole, and durably
+  empty.commit();
 }
 
 void MetricsJsonl::on_epoch_end(const EpochLogs& logs, Trainer&) {
-  std::ofstream out(path_, std::ios::app);
-  out << epoch_logs_json(logs) << '\n';
-  out.flush();
-  SPOOL_CHECK(out.good(), IoError, "cannot append to metrics file ", quoted(path_));
+  // Synced line by line: a line is on disk once its epoch is reported. A crash can
+  // only cut the last line short, and keep_epochs_up_to drops such a line.
+  const std::string line = epoch_logs_json(logs) + '\n';
+  spool::detail::append_durably(path_, line.data(), line.size());
 }
 
 }  // namespace spool::distribute

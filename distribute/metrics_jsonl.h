@@ -40,7 +40,7 @@ std::optional<EpochLogs> parse_epoch_logs_json(std::string_view line);
 // missing file is an empty history.
 std::vector<EpochLogs> keep_epochs_up_to(const std::string& path, int last_epoch);
 
-// Appends one line per epoch to `path`, flushed at each epoch's end.
+// Appends one line per epoch to `path`, synced to disk at each epoch's end.
 class MetricsJsonl : public Callback {
  public:
   // append=false starts the file afresh.

@@ -1,6 +1,7 @@
 #include "spool/tensor/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,27 @@ bool fsync_retrying(int fd) {
   return true;
 }
 
+// 0, or the errno of opening or syncing the folder that holds `path`.
+int sync_folder_of(const std::string& path) {
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int err = dir < 0 ? errno : (fsync_retrying(dir) ? 0 : errno);
+  if (dir >= 0) ::close(dir);
+  return err;
+}
+
+// Writes all `n` bytes to `fd`; 0 or the errno.
+int write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return errno;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return 0;
+}
+
 }  // namespace
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
@@ -42,17 +64,9 @@ AtomicFile::~AtomicFile() { discard(); }
 
 void AtomicFile::write(const void* data, std::size_t n) {
   SPOOL_CHECK(fd_ >= 0, IoError, "write to ", quoted(path_), " after it was closed");
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t w = ::write(fd_, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      const int err = errno;
-      discard();
-      SPOOL_THROW(IoError, "cannot write ", quoted(path_), ": ", std::strerror(err));
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
+  if (const int err = write_all(fd_, static_cast<const char*>(data), n); err != 0) {
+    discard();
+    SPOOL_THROW(IoError, "cannot write ", quoted(path_), ": ", std::strerror(err));
   }
 }
 
@@ -73,10 +87,7 @@ void AtomicFile::commit() {
     SPOOL_THROW(IoError, "cannot rename ", quoted(temp_path_), " to ", quoted(path_), ": ", std::strerror(err));
   }
   // The rename itself is durable once the folder's entry is synced.
-  const std::string folder = std::filesystem::path(path_).parent_path().string();
-  const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  err = dir < 0 ? errno : (fsync_retrying(dir) ? 0 : errno);
-  if (dir >= 0) ::close(dir);
+  err = sync_folder_of(path_);
   SPOOL_CHECK(err == 0, IoError, "wrote ", quoted(path_), " but cannot sync its folder: ", std::strerror(err));
 }
 
@@ -85,6 +96,24 @@ void AtomicFile::discard() noexcept {
   ::close(fd_);
   fd_ = -1;
   std::remove(temp_path_.c_str());
+}
+
+void append_durably(const std::string& path, const void* data, std::size_t n) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  const bool created = fd < 0 && errno == ENOENT;
+  if (created) fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  SPOOL_CHECK(fd >= 0, IoError, "cannot append to ", quoted(path), ": ", std::strerror(errno));
+  struct stat before{};
+  int err = ::fstat(fd, &before) == 0 ? 0 : errno;
+  if (err == 0) {
+    err = write_all(fd, static_cast<const char*>(data), n);
+    // A write that failed half way (a full disk) is taken back, so the file ends whole.
+    if (err != 0) (void)::ftruncate(fd, before.st_size);
+  }
+  if (err == 0 && !fsync_retrying(fd)) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && created) err = sync_folder_of(path);
+  SPOOL_CHECK(err == 0, IoError, "cannot append to ", quoted(path), ": ", std::strerror(err));
 }
 
 }  // namespace spool::detail

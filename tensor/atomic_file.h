@@ -33,4 +33,10 @@ class AtomicFile {
   int fd_ = -1;
 };
 
+// Appends `n` bytes to `path` (created if missing) and syncs them, and the folder when
+// the file is new, before returning: for logs written a line at a time (metrics.jsonl),
+// where a crash may cut the last line short but never loses a line reported written.
+// Throws IoError naming the file.
+void append_durably(const std::string& path, const void* data, std::size_t n);
+
 }  // namespace spool::detail

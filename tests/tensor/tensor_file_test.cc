@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "spool/tensor/atomic_file.h"
 #include "test_support.h"
 
 namespace spool {
@@ -112,6 +113,32 @@ TEST(TensorFileTest, AFailingWriteNamesTheFileAndKeepsThePreviousOne) {
   int files = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
   EXPECT_EQ(files, 1) << "a temporary file was left behind";
+}
+
+TEST(AppendDurablyTest, AppendsAndTakesBackAWriteThatFailedHalfWay) {
+  testing::TempDir dir;
+  const std::string path = dir.file("log.jsonl");
+  detail::append_durably(path, "one\n", 4);
+  detail::append_durably(path, "two\n", 4);
+  EXPECT_EQ(testing::read_file(path), "one\ntwo\n");
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit before{};
+  getrlimit(RLIMIT_FSIZE, &before);
+  rlimit limited = before;
+  limited.rlim_cur = 16;  // room for 8 more bytes of the 100
+  setrlimit(RLIMIT_FSIZE, &limited);
+  std::string message;
+  try {
+    const std::string line(100, 'x');
+    detail::append_durably(path, line.data(), line.size());
+  } catch (const IoError& e) {
+    message = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(message, "cannot append to '" + path + "': File too large");
+  EXPECT_EQ(testing::read_file(path), "one\ntwo\n");
+  EXPECT_THROW(detail::append_durably(dir.file("no/such/folder.log"), "x", 1), IoError);
 }
 
 }  // namespace
