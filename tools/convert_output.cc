@@ -1,13 +1,11 @@
 #include "convert_output.h"
 
-#include <signal.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <regex>
 #include <set>
 
+#include "abandoned_temporaries.h"
 #include "cli_common.h"
 #include "spool/tensor/atomic_file.h"
 #include "spool/tensor/error.h"
@@ -157,7 +155,6 @@ void ConvertOutput::discard() noexcept {
 // process still runs.
 void ConvertOutput::remove_stale_shards() const {
   static const std::regex kShard("(train|validation|test)-[0-9]{5}-of-[0-9]{5}\\.tfrecord");
-  static const std::regex kTemporary(".+\\.tmp-([0-9]{1,9})-[0-9]+-[0-9]+");  // a pid fits in 9 digits
   std::set<std::string> written;
   for (const Split& s : splits_) {
     for (int i = 0; i < s.names.shards; ++i) written.insert(shard_file_name(s.names.prefix, i, s.names.shards));
@@ -165,11 +162,9 @@ void ConvertOutput::remove_stale_shards() const {
   std::error_code ec;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    std::smatch m;
-    const bool abandoned = std::regex_match(name, m, kTemporary) &&
-                           ::kill(static_cast<pid_t>(std::stoll(m[1].str())), 0) != 0 && errno == ESRCH;
-    if ((std::regex_match(name, kShard) && written.count(name) == 0) || abandoned) fs::remove(it->path(), ec);
+    if (std::regex_match(name, kShard) && written.count(name) == 0) fs::remove(it->path(), ec);
   }
+  remove_abandoned_temporaries(dir_);
 }
 
 }  // namespace spool::cli

@@ -14,6 +14,7 @@
 #include <thread>
 #include <tuple>
 
+#include "abandoned_temporaries.h"
 #include "cli_common.h"
 #include "spool/autodiff/checkpoint.h"
 #include "spool/autodiff/optim/adam.h"
@@ -63,8 +64,9 @@ constexpr std::string_view kUsage =
     "--out DIR writes, after every epoch: metrics.jsonl (one JSON object per epoch: epoch,\n"
     "loss, accuracy, val_loss, val_accuracy, examples_per_sec, seconds, step),\n"
     "checkpoint.tensors (weights, optimizer state, step and the data iterator's position)\n"
-    "and curves.png (loss and accuracy per epoch). --resume continues from them up to\n"
-    "--epochs in all; give the same flags as the first run.\n"
+    "and curves.png (loss and accuracy per epoch), each whole or not at all and synced to\n"
+    "disk. --resume continues from them up to --epochs in all, also after the first run was\n"
+    "killed (kill -9, a power loss): give the same flags as the first run.\n"
     "Same seed and thread count: the same weights and accuracy, digit for digit.\n"
     "Replicas: --replicas N trains N replicas in this process (MirroredStrategy), each with\n"
     "--threads / N kernel threads; started by mpirun (mpirun -np K spool train ...) it trains\n"
@@ -359,6 +361,7 @@ int train_under(const Flags& f, distribute::Strategy* strategy) {
   options.epochs(f.epochs).validation(data.validation).seed(f.seed).progress_stream(&std::cout);
   if (!f.out.empty()) {
     fs::create_directories(f.out);
+    if (chief) remove_abandoned_temporaries(f.out);  // a killed run's half-written files
     const std::string metrics = (fs::path(f.out) / "metrics.jsonl").string();
     std::vector<distribute::EpochLogs> history;
     if (f.resume) {

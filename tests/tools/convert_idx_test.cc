@@ -7,8 +7,12 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -299,6 +303,65 @@ TEST(ConvertIdxTest, OutputBytesDoNotDependOnTheThreadCount) {
   info1["options"].as_object().erase("out");
   info5["options"].as_object().erase("out");
   EXPECT_EQ(info1, info5);
+}
+
+// dataset_info.json without the options that differ between the runs compared: out
+// (the folder it was written to) and overwrite; serialized, so a difference prints.
+std::string info_without_out(const std::string& dir) {
+  json::object info = read_info(dir);
+  info["options"].as_object().erase("out");
+  info["options"].as_object().erase("overwrite");
+  return json::serialize(info);
+}
+
+// kill -9 at moments spread over a conversion: every file under a final name holds the
+// bytes an uninterrupted run writes (shards) or parses to its info; a rerun with
+// --overwrite (or without, when nothing is left) finishes the job and leaves exactly
+// the uninterrupted run's files. SPOOL_KILL_RUNS sets the number of kills.
+TEST(ConvertIdxTest, KilledAtAnyMomentLeavesNoPartialFileAndARerunFinishes) {
+  TempDir dir;
+  const IdxPair pair = write_pair(dir, 40000, true);
+  const std::vector<std::string> extra = {"--shards", "8", "--threads", "2", "--compression", "gzip"};
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(convert(pair, dir.file("whole"), extra).exit_code, 0);
+  const auto whole_run = std::chrono::steady_clock::now() - started;
+  const std::vector<std::string> names = files_in(dir.file("whole"));
+  const std::string whole_info = info_without_out(dir.file("whole"));
+
+  const int runs = std::getenv("SPOOL_KILL_RUNS") ? std::atoi(std::getenv("SPOOL_KILL_RUNS")) : 6;
+  std::mt19937 rng(5);
+  int with_files = 0, finals_checked = 0;
+  for (int k = 0; k < runs; ++k) {
+    const std::string out = dir.file("killed" + std::to_string(k));
+    std::vector<std::string> args{"convert", "idx", "--images", pair.images, "--labels", pair.labels, "--out", out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto after = std::chrono::duration_cast<std::chrono::microseconds>(
+        whole_run * std::uniform_real_distribution<double>(0.02, 0.9)(rng));
+    run_spool_killed_after(args, after);
+    bool left_any = false;
+    for (const std::string& name : files_in(out)) {
+      left_any = true;
+      if (name.find(".tmp-") != std::string::npos) continue;
+      ++finals_checked;
+      if (name == "dataset_info.json") {
+        EXPECT_EQ(info_without_out(out), whole_info);
+      } else {
+        EXPECT_TRUE(read_file(out + "/" + name) == read_file(dir.file("whole") + "/" + name)) << name << " is partial";
+      }
+    }
+    with_files += left_any ? 1 : 0;
+    if (left_any) args.push_back("--overwrite");
+    const RunResult rerun = run_spool(args);
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+    EXPECT_EQ(files_in(out), names) << "a killed run's file stayed behind";
+    for (const std::string& name : names) {
+      if (name == "dataset_info.json") continue;
+      EXPECT_TRUE(read_file(out + "/" + name) == read_file(dir.file("whole") + "/" + name)) << name;
+    }
+    EXPECT_EQ(info_without_out(out), whole_info);
+  }
+  std::cout << runs << " kills over a " << std::chrono::duration<double>(whole_run).count() << " s conversion, "
+            << with_files << " leaving files in --out, " << finals_checked << " of them under a final name\n";
 }
 
 TEST(ConvertIdxTest, UsageErrors) {

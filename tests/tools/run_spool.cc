@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <signal.h>
 #include <sys/wait.h>
 
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "test_support.h"
 
@@ -12,9 +15,12 @@ extern char** environ;
 
 namespace spool::testing {
 
-RunResult run_spool(const std::vector<std::string>& args) { return run_program(SPOOL_CLI_PATH, args); }
+namespace {
 
-RunResult run_program(const std::string& path, const std::vector<std::string>& args) {
+// Runs `path` with `args`; with `kill_after`, sends SIGKILL once that long has passed
+// if the process still runs.
+RunResult run(const std::string& path, const std::vector<std::string>& args,
+              std::optional<std::chrono::microseconds> kill_after) {
   TempDir dir;
   const std::string out_path = dir.file("stdout");
   const std::string err_path = dir.file("stderr");
@@ -37,13 +43,35 @@ RunResult run_program(const std::string& path, const std::vector<std::string>& a
   posix_spawn_file_actions_destroy(&actions);
   if (spawn_error != 0) throw std::runtime_error("cannot start " + path);
   int status = 0;
-  if (waitpid(pid, &status, 0) != pid) throw std::runtime_error("waitpid failed");
+  if (kill_after) {
+    const auto deadline = std::chrono::steady_clock::now() + *kill_after;
+    pid_t ended = 0;
+    while ((ended = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (ended == 0) ::kill(pid, SIGKILL);
+    if (ended == 0 && waitpid(pid, &status, 0) != pid) throw std::runtime_error("waitpid failed");
+  } else if (waitpid(pid, &status, 0) != pid) {
+    throw std::runtime_error("waitpid failed");
+  }
 
   RunResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = read_file(out_path);
   result.err = read_file(err_path);
   return result;
+}
+
+}  // namespace
+
+RunResult run_spool(const std::vector<std::string>& args) { return run(SPOOL_CLI_PATH, args, std::nullopt); }
+
+RunResult run_spool_killed_after(const std::vector<std::string>& args, std::chrono::microseconds after) {
+  return run(SPOOL_CLI_PATH, args, after);
+}
+
+RunResult run_program(const std::string& path, const std::vector<std::string>& args) {
+  return run(path, args, std::nullopt);
 }
 
 std::vector<std::string> lines(const std::string& text) {

@@ -9,6 +9,7 @@
 // Thread-safety: each call uses its own temporary files; safe to call concurrently.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct RunResult {
 RunResult run_spool(const std::vector<std::string>& args);
 // The same for any program: `path` with `args`.
 RunResult run_program(const std::string& path, const std::vector<std::string>& args);
+
+// run_spool, but the process gets SIGKILL `after` its start unless it ended first
+// (exit_code 137 when it was killed).
+RunResult run_spool_killed_after(const std::vector<std::string>& args, std::chrono::microseconds after);
 
 // `text` split at '\n', without the newlines; a final newline ends the last line.
 std::vector<std::string> lines(const std::string& text);

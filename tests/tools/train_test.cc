@@ -7,11 +7,15 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -282,6 +286,77 @@ TEST_F(TrainCommandTest, ResumeAfterOneEpochEndsWithTheUninterruptedCheckpoint) 
     EXPECT_EQ(boost::json::serialize(metrics[1].at(key)), boost::json::serialize(full[1].at(key))) << key;
     EXPECT_EQ(boost::json::serialize(metrics[0].at(key)), boost::json::serialize(full[0].at(key))) << key;
   }
+}
+
+// The files of --out after a kill: each one under its final name is whole (the
+// checkpoint loads, curves.png decodes, every metrics line parses); temporaries may
+// remain. Returns what the kill left, for the tally.
+std::string expect_whole_after_kill(const std::string& out) {
+  for (const std::string& name : files_in(out)) {
+    const std::string path = out + "/" + name;
+    if (name.find(".tmp-") != std::string::npos) continue;
+    if (name == "checkpoint.tensors") {
+      EXPECT_NO_THROW(load_tensors(path)) << path;
+    } else if (name == "curves.png") {
+      EXPECT_NO_THROW(data::decode_png(read_file(path), path)) << path;
+    } else if (name == "metrics.jsonl") {
+      for (const std::string& line : lines(read_file(path))) EXPECT_NO_THROW(boost::json::parse(line)) << line;
+    } else {
+      ADD_FAILURE() << "unexpected file " << path;
+    }
+  }
+  if (!fs::exists(out + "/checkpoint.tensors")) return "before the first checkpoint";
+  return "after epoch " + std::to_string(static_cast<int>(autodiff::restore_checkpoint(out, {}, nullptr).epoch));
+}
+
+// kill -9 at moments spread over a whole run, then --resume (or, when the kill came
+// before the first checkpoint, the run again): nothing under a final name is ever
+// partial, nothing of the killed run stays behind, and the finished run ends with the
+// uninterrupted run's weights and optimizer state, bit for bit. SPOOL_KILL_RUNS sets
+// the number of kills.
+TEST(TrainKillTest, KilledAtAnyMomentResumesIntoTheUninterruptedWeights) {
+  // Ten times the suite's data and 6 epochs, so that the kills fall in every phase.
+  TempDir dir;
+  write_fashion_files(dir.file(""), 3000, 100);
+  const auto args_for = [&](const std::string& out) {
+    return std::vector<std::string>{"train", "--data", dir.file(""), "--model", "mlp", "--seed", "3", "--threads", "2",
+                                    "--epochs", "6", "--out", out};
+  };
+  const auto started = std::chrono::steady_clock::now();
+  const RunResult whole = run_spool(args_for(dir.file("whole")));
+  const auto whole_run = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  const auto a = checkpoint_entries(dir.file("whole"));
+  const std::string last_val_accuracy =
+      boost::json::serialize(read_jsonl(dir.file("whole/metrics.jsonl")).back().at("val_accuracy"));
+
+  const int runs = std::getenv("SPOOL_KILL_RUNS") ? std::atoi(std::getenv("SPOOL_KILL_RUNS")) : 6;
+  std::mt19937 rng(11);
+  std::map<std::string, int> tally;
+  for (int k = 0; k < runs; ++k) {
+    const std::string out = dir.file("killed" + std::to_string(k));
+    std::vector<std::string> args = args_for(out);
+    const auto after = std::chrono::duration_cast<std::chrono::microseconds>(
+        whole_run * std::uniform_real_distribution<double>(0.02, 0.9)(rng));
+    const RunResult killed = run_spool_killed_after(args, after);
+    const std::string left = killed.exit_code == 137 ? expect_whole_after_kill(out) : "finished";
+    ++tally[left];
+    if (left != "before the first checkpoint") args.push_back("--resume");
+    const RunResult finished = run_spool(args);
+    ASSERT_EQ(finished.exit_code, 0) << "after a kill " << left << ": " << finished.err;
+    EXPECT_EQ(printed_accuracy(finished), printed_accuracy(whole));
+    const auto b = checkpoint_entries(out);
+    expect_same_entries(a, b, "variables/");
+    expect_same_entries(a, b, "optimizer/");
+    EXPECT_EQ(files_in(out), (std::vector<std::string>{"checkpoint.tensors", "curves.png", "metrics.jsonl"}))
+        << "a killed run's file stayed behind";
+    const std::vector<boost::json::object> metrics = read_jsonl(out + "/metrics.jsonl");
+    ASSERT_EQ(metrics.size(), 6u);
+    EXPECT_EQ(boost::json::serialize(metrics.back().at("val_accuracy")), last_val_accuracy);
+  }
+  std::string summary;
+  for (const auto& [left, count] : tally) summary += " " + std::to_string(count) + " " + left + ";";
+  std::cout << runs << " kills over a " << std::chrono::duration<double>(whole_run).count() << " s run:" << summary << "\n";
 }
 
 // The cosine schedule reaches the optimizer (the weights are not the constant run's), and
