@@ -7,10 +7,10 @@
 // the same value.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "spool/data/io/example.h"
 #include "spool/data/io/feature_spec.h"
 #include "spool/data/io/feature_view.h"
@@ -21,14 +21,7 @@
 namespace {
 
 using namespace spool::data;
-
-void check(bool condition, const char* what) {
-  if (!condition) {
-    // A broken round trip is a bug in Spool, not bad input: let libFuzzer record it.
-    std::fprintf(stderr, "broken invariant: %s\n", what);
-    __builtin_trap();
-  }
-}
+using spool::fuzz::check;
 
 void read_views(std::string_view bytes) {
   std::size_t total = 0;

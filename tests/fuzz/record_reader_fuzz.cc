@@ -1,6 +1,8 @@
 // libFuzzer target: arbitrary bytes as a TFRecord stream, with compression kAuto,
 // through the in-memory reader and the streaming (std::istream) reader, under each
-// corruption policy, read to the end.
+// corruption policy, read to the end; then once more under each explicit compression
+// (none, zlib, gzip), since kAuto sends bytes that lack a compressed stream's magic to
+// the plain reader and so never feeds a damaged zlib or gzip header to inflate.
 //
 // Contract checked: bad bytes throw spool::Error or are reported as skipped, never
 // crash, hang or over-allocate (-rss_limit_mb); records come out numbered in order at
@@ -62,6 +64,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::istringstream in(bytes);
     try {
       read_to_end(TFRecordReader(in, RecordOptions(options).buffer_size(64)), policy);
+    } catch (const spool::Error&) {
+    }
+  }
+  for (Compression compression : {Compression::kNone, Compression::kZlib, Compression::kGzip}) {
+    try {
+      read_to_end(TFRecordReader::from_string(bytes, RecordOptions().compression(compression).name("fuzz")),
+                  CorruptionPolicy::kFail);
     } catch (const spool::Error&) {
     }
   }

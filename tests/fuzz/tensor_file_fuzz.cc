@@ -7,24 +7,19 @@
 // re-encodes to bytes that decode to the same names, dtypes, shapes and values.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "spool/tensor/crc32c.h"
 #include "spool/tensor/error.h"
 #include "spool/tensor/tensor_file.h"
 
 namespace {
 
-void check(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "broken invariant: %s\n", what);
-    __builtin_trap();
-  }
-}
+using spool::fuzz::check;
 
 bool same(const spool::Tensor& a, const spool::Tensor& b) {
   if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
