@@ -137,7 +137,13 @@ void read_example_row(std::string_view record, const FeatureSpec& spec, const Ex
   std::fill(out.seen.begin(), out.seen.end(), 0);
   for_each_feature(record, [&](std::string_view key, const FeatureView& view) {
     const std::size_t f = spec.find(key);
-    if (f == FeatureSpec::kNotFound || view.kind() == FeatureKind::kNone) return;
+    if (f == FeatureSpec::kNotFound) return;
+    if (view.kind() == FeatureKind::kNone) {
+      // No kind is an absent key; as the last occurrence of the key it replaces an
+      // earlier value, as in parse_example.
+      out.seen[f] = 0;
+      return;
+    }
     const FeatureSpecEntry& entry = spec.entry(f);
     SPOOL_CHECK(view.kind() == entry.kind && static_cast<std::int64_t>(view.size()) == entry.numel,
                 InvalidArgument, where.who, ": feature ", spool::quoted(entry.key), " of record #", where.index,

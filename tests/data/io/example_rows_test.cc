@@ -126,5 +126,23 @@ TEST(ExampleRows, ParseFillsDefaultsAndNamesWhatIsMissing) {
   EXPECT_THROW(parse_example_row(std::string("\x0a\x05\x0a", 3), spec(), b.row(0), hint, {"test", 0}), DataLossError);
 }
 
+// Found by fuzzing (feature_spec): a key whose last occurrence is a Feature with no kind
+// is absent, as parse_example has it; the row kept the earlier occurrence's value.
+TEST(ExampleRows, AKeyLastSeenWithNoKindIsMissing) {
+  FeatureSpec with_default;
+  with_default.add("label", FixedLen::int64(Shape{}, 1));
+  const std::string record = example({{entry("label", feature(3, packed_int64(5))), entry("label", "")}});
+  EXPECT_EQ(parse_example(std::string_view(record), with_default)["label"].item<std::int64_t>(), 1);
+  std::vector<std::int64_t> label{-1};
+  const std::vector<FeatureColumn> columns{{.int64s = label.data()}};
+  std::vector<char> seen(1);
+  std::size_t hint = 0;
+  parse_example_row(record, with_default, {columns, 0, seen}, hint, {"test", 0});
+  EXPECT_EQ(label[0], 1);
+  FeatureSpec required;
+  required.add("label", FixedLen::int64());
+  EXPECT_THROW(parse_example_row(record, required, {columns, 0, seen}, hint, {"test", 0}), InvalidArgument);
+}
+
 }  // namespace
 }  // namespace spool::data
