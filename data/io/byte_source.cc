@@ -11,7 +11,10 @@
 #include <climits>
 #include <cstring>
 #include <istream>
+#include <thread>
 #include <vector>
+
+#include "spool/data/io/growing_file.h"
 
 namespace spool::data::detail {
 
@@ -30,7 +33,8 @@ namespace {
 
 class FileSource final : public ByteSource {
  public:
-  explicit FileSource(const std::string& path) : path_(path) {
+  FileSource(const std::string& path, std::optional<std::chrono::milliseconds> follow_idle)
+      : path_(path), follow_idle_(follow_idle) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     SPOOL_CHECK(fd_ >= 0, IoError, "cannot open ", quoted(path), ": ", std::strerror(errno));
     struct stat st {};
@@ -39,21 +43,28 @@ class FileSource final : public ByteSource {
       ::close(fd_);
       SPOOL_THROW(IoError, "cannot stat ", quoted(path), ": ", std::strerror(err));
     }
-    if (S_ISREG(st.st_mode)) size_ = static_cast<std::uint64_t>(st.st_size);
+    if (S_ISREG(st.st_mode) && !follow_idle_) size_ = static_cast<std::uint64_t>(st.st_size);
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    last_arrival_ = std::chrono::steady_clock::now();
   }
   ~FileSource() override { ::close(fd_); }
 
   std::size_t read(std::byte* dst, std::size_t n) override {
-    std::size_t done = 0;
-    while (done < n) {
-      const ssize_t got = ::read(fd_, dst + done, std::min<std::size_t>(n - done, 1u << 30));
-      if (got < 0 && errno == EINTR) continue;
-      SPOOL_CHECK(got >= 0, IoError, "cannot read ", quoted(path_), ": ", std::strerror(errno));
-      if (got == 0) break;
-      done += static_cast<std::size_t>(got);
+    std::size_t done = read_available(dst, n);
+    if (done > 0 || !follow_idle_ || n == 0) return done;
+    // At the end of a followed file: poll, backing off to 50 ms, while a writer holds
+    // it or bytes came recently. The lock is looked at before reading, so bytes written
+    // just before the writer closed are still read.
+    auto pause = std::chrono::milliseconds(1);
+    while (true) {
+      const bool held = writer_holds(fd_);
+      done = read_available(dst, n);
+      const auto now = std::chrono::steady_clock::now();
+      if (done > 0) return done;
+      if (!held && now - last_arrival_ >= *follow_idle_) return 0;
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
     }
-    return done;
   }
   void rewind() override { seek_to(0); }
   std::uint64_t skip(std::uint64_t n) override {
@@ -71,9 +82,24 @@ class FileSource final : public ByteSource {
     SPOOL_CHECK(::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) >= 0, IoError, "cannot seek to offset ", offset,
                 " in ", quoted(path_), ": ", std::strerror(errno));
   }
+  std::size_t read_available(std::byte* dst, std::size_t n) {
+    std::size_t done = 0;
+    while (done < n) {
+      const ssize_t got = ::read(fd_, dst + done, std::min<std::size_t>(n - done, 1u << 30));
+      if (got < 0 && errno == EINTR) continue;
+      SPOOL_CHECK(got >= 0, IoError, "cannot read ", quoted(path_), ": ", std::strerror(errno));
+      if (got == 0) break;
+      done += static_cast<std::size_t>(got);
+    }
+    if (done > 0) last_arrival_ = std::chrono::steady_clock::now();
+    return done;
+  }
+
   std::string path_;
   int fd_ = -1;
   std::optional<std::uint64_t> size_;
+  std::optional<std::chrono::milliseconds> follow_idle_;
+  std::chrono::steady_clock::time_point last_arrival_;
 };
 
 class IstreamSource final : public ByteSource {
@@ -170,6 +196,9 @@ class InflateSource final : public ByteSource {
     if (error_) throw StreamError(*error_, error_offset_);
     std::size_t produced = 0;
     while (produced < n && !finished_) {
+      // Give back what is inflated before asking a followed file for more, which may
+      // wait: the records in it are due now.
+      if (zs_.avail_in == 0 && produced > 0 && memory_.empty()) break;
       if (zs_.avail_in == 0 && !input_eof_ && !refill()) input_eof_ = true;
       if (!in_member_) {
         if (zs_.avail_in == 0) {  // input_eof_: nothing after the last stream
@@ -286,7 +315,10 @@ bool populate_mapping(const std::byte* addr, std::size_t n) {
 #endif
 }
 
-std::unique_ptr<ByteSource> open_file_source(const std::string& path) { return std::make_unique<FileSource>(path); }
+std::unique_ptr<ByteSource> open_file_source(const std::string& path,
+                                             std::optional<std::chrono::milliseconds> follow_idle) {
+  return std::make_unique<FileSource>(path, follow_idle);
+}
 
 std::unique_ptr<ByteSource> make_istream_source(std::istream& in, const std::string& name) {
   return std::make_unique<IstreamSource>(in, name);

@@ -4,6 +4,7 @@
 // Thread-safety: one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
@@ -32,7 +33,8 @@ class StreamError : public DataLossError {
 class ByteSource {
  public:
   virtual ~ByteSource() = default;
-  // Up to n bytes into dst; fewer only at the end (0 = the end). Throws IoError, or
+  // Up to n bytes into dst; fewer at the end (0 = the end), or from a followed file
+  // that has no more yet. Throws IoError, or
   // StreamError after delivering every good byte before a compressed-stream break.
   virtual std::size_t read(std::byte* dst, std::size_t n) = 0;
   // Back to the first byte; throws IoError when the source cannot go back.
@@ -52,7 +54,12 @@ std::shared_ptr<Storage> map_file(const std::string& path);
 // reading them takes no page faults (MADV_POPULATE_READ). False when the kernel cannot.
 bool populate_mapping(const std::byte* addr, std::size_t n);
 
-std::unique_ptr<ByteSource> open_file_source(const std::string& path);
+// With `follow_idle`, the file is followed as RecordOptions::follow says: at its end a
+// read waits while a writer holds the file, or until no byte has come for follow_idle,
+// and returns what arrived (possibly fewer than asked) or 0 for the end; size() is then
+// unknown.
+std::unique_ptr<ByteSource> open_file_source(const std::string& path,
+                                             std::optional<std::chrono::milliseconds> follow_idle = std::nullopt);
 std::unique_ptr<ByteSource> make_istream_source(std::istream& in, const std::string& name);
 // Views `bytes` (kept alive by `owner`).
 std::unique_ptr<ByteSource> make_memory_source(std::shared_ptr<Storage> owner, std::span<const std::byte> bytes);

@@ -10,6 +10,7 @@
 // Thread-safety: plain values. The callback runs on the thread that calls next().
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -79,6 +80,20 @@ class RecordOptions {
   }
   const std::function<void(const CorruptionReport&)>& on_corruption() const { return on_corruption_; }
 
+  // Off (the default): the end of the file is the end of its records, and a record cut
+  // short there is corruption. On, for a reader of a path: at the end it waits for more
+  // bytes while a writer holds the file (a TFRecordWriter with
+  // WriterOptions().streaming(true), until its close()) and ends once the writer has
+  // closed it, so a pipeline over a file still being produced ends with the producer.
+  // A writer killed mid-record leaves a cut record: corruption, as without follow.
+  // Producers that take no lock (TensorFlow's writer) are followed until no byte has
+  // arrived for follow_idle_timeout (default 0: the end as it is). Reads are buffered
+  // (use_mmap is ignored); a buffer or std::istream is read as it is.
+  RecordOptions& follow(bool on) { follow_ = on; return *this; }
+  bool follow() const { return follow_; }
+  RecordOptions& follow_idle_timeout(std::chrono::milliseconds t) { follow_idle_timeout_ = t; return *this; }
+  std::chrono::milliseconds follow_idle_timeout() const { return follow_idle_timeout_; }
+
   // A record whose header declares more bytes than this is refused before any of it is
   // read or allocated, as a corruption under the policy ("record over the size limit";
   // kSkipRecord skips its frame without holding it). A reader holds a whole record in
@@ -101,6 +116,8 @@ class RecordOptions {
   bool use_mmap_ = false;
   bool build_index_ = true;
   std::uint64_t max_record_size_ = kDefaultMaxRecordSize;
+  bool follow_ = false;
+  std::chrono::milliseconds follow_idle_timeout_{0};
   std::function<void(const CorruptionReport&)> on_corruption_;
   std::string name_;
 };

@@ -17,7 +17,9 @@ TFRecordReader::TFRecordReader(const std::string& path, RecordOptions options)
     : name_(path), options_(std::move(options)) {
   SPOOL_CHECK(options_.buffer_size() > 0, InvalidArgument, "RecordOptions: buffer_size must be > 0");
   building_index_ = options_.build_index();
-  if (options_.use_mmap()) {
+  if (options_.follow()) {
+    open_stream(detail::open_file_source(path, options_.follow_idle_timeout()));
+  } else if (options_.use_mmap()) {
     std::shared_ptr<Storage> mapped = detail::map_file(path);
     const std::size_t size = mapped->size();
     open_memory(std::move(mapped), 0, size);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "spool/tensor/atomic_file.h"
+#include "spool/data/io/growing_file.h"
 #include "spool/data/io/tfrecord_format.h"
 
 namespace spool::data {
@@ -21,7 +22,11 @@ class TFRecordWriter::Sink {
   // Writes to a temporary file that becomes `name` at close() when out is null.
   Sink(std::ostream* out, const WriterOptions& options, std::string name)
       : out_(out), compression_(options.compression()), name_(std::move(name)) {
-    if (out_ == nullptr) file_.emplace(name_);
+    if (out_ == nullptr && options.streaming()) {
+      growing_.emplace(name_);
+    } else if (out_ == nullptr) {
+      file_.emplace(name_);
+    }
     staged_.reserve(options.buffer_size());
     if (compression_ != Compression::kNone) {
       const int window_bits = compression_ == Compression::kGzip ? 16 + MAX_WBITS : MAX_WBITS;
@@ -63,10 +68,12 @@ class TFRecordWriter::Sink {
   void close() {
     flush(Z_FINISH);
     if (file_) file_->commit();
+    if (growing_) growing_->close();
   }
 
   void discard() noexcept {
     if (file_) file_->discard();
+    growing_.reset();  // followers see the stream end where the last flush left it
   }
 
  private:
@@ -104,11 +111,16 @@ class TFRecordWriter::Sink {
       file_->write(data, n);
       return;
     }
+    if (growing_) {
+      growing_->write(data, n);
+      return;
+    }
     out_->write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
     SPOOL_CHECK(out_->good(), IoError, "cannot write to stream ", quoted(name_));
   }
 
   std::optional<spool::detail::AtomicFile> file_;
+  std::optional<detail::GrowingFile> growing_;
   std::ostream* out_;
   Compression compression_;
   std::string name_;

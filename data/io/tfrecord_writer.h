@@ -6,7 +6,8 @@
 //   writer.write(tensor);                    // the bytes of a contiguous Tensor
 //   writer.close();                          // throws on failure; the file appears now
 //
-// A file written to a path appears whole or not at all: bytes go to a temporary file
+// A file written to a path appears whole or not at all (unless streaming, see
+// WriterOptions::streaming, for readers that follow it): bytes go to a temporary file
 // in the same folder, renamed into place by close(). close() throws IoError on
 // failure. The destructor closes (commits) on a best-effort basis and never throws;
 // if it runs while an exception unwinds the stack, or after discard(), the temporary
@@ -41,6 +42,16 @@ class WriterOptions {
   WriterOptions& buffer_size(std::size_t n) { buffer_size_ = n; return *this; }
   std::size_t buffer_size() const { return buffer_size_; }
 
+  // Off (the default): a file written to a path appears whole at close(), as above.
+  // On: it appears at construction under its final name and grows as records are
+  // flushed, for readers that follow it (RecordOptions().follow(true)); it stays
+  // locked (flock) until close(), which syncs it, and the released lock tells followers
+  // that the stream ended. Records reach followers at flush() (or when the buffer
+  // fills). discard() then ends the stream and keeps what was flushed. Only for
+  // writers to a path.
+  WriterOptions& streaming(bool on) { streaming_ = on; return *this; }
+  bool streaming() const { return streaming_; }
+
   // Write the record index at close(), to index_path() or "<path>.idx". Only for
   // writers to a path.
   WriterOptions& write_index(bool on) { write_index_ = on; return *this; }
@@ -53,6 +64,7 @@ class WriterOptions {
   int level_ = -1;
   std::size_t buffer_size_ = 256 * 1024;
   bool write_index_ = false;
+  bool streaming_ = false;
   std::string index_path_;
 };
 
