@@ -1,5 +1,6 @@
 #include "bench_config.h"
 
+#include <cmath>
 #include <exception>
 #include <string>
 
@@ -78,6 +79,10 @@ Config read_config(const po::variables_map& vm) {
     }
     if (comma == std::string::npos || used_mean != comma || used_std != text.size() - comma - 1 || !(stddev > 0)) {
       throw UsageError("--normalize '" + text + "' is not MEAN,STD with STD > 0");
+    }
+    // std::stod reads "nan" and "inf" too: every pixel would come out NaN (or 0).
+    if (!std::isfinite(mean) || !std::isfinite(stddev)) {
+      throw UsageError("--normalize '" + text + "': MEAN and STD must be finite numbers");
     }
     if (c.source_kind != "idx") throw UsageError("--normalize needs an idx source (u8 images)");
     c.normalize = std::make_pair(mean, stddev);

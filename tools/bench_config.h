@@ -9,7 +9,7 @@
 //
 // read_config throws UsageError (exit 2) for a missing, malformed or inconsistent
 // flag; a Config it returns has source_kind "tfrecord", "idx" or "images" with a
-// non-empty source_arg, positive resize sides and STD > 0.
+// non-empty source_arg, positive resize sides, and a finite MEAN and STD > 0.
 // Thread-safety: pure functions.
 #pragma once
 
