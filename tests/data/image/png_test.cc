@@ -281,6 +281,45 @@ TEST(DecodePng, ASixteenBitHeaderPromisingMoreThanItsDataCostsOnlyTheRowsDeliver
   EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 512 * 1024) << "peak resident KiB grew by that much";
 }
 
+// A few hundred KiB that inflate to 64 MiB: IDAT data far past the rows the header
+// declares, and a zTXt text chunk. libpng inflates IDAT only as far as the rows need
+// (max_pixels bounds those), and compressed ancillary chunks only up to its 8 MB chunk
+// limit, so neither costs the 64 MiB.
+TEST(DecodePng, CompressedDataPastWhatTheImageNeedsIsNeverInflatedWhole) {
+  const std::string zeros(64 << 20, '\0');
+  std::string deflated(compressBound(static_cast<uLong>(zeros.size())), '\0');
+  uLongf size = static_cast<uLongf>(deflated.size());
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(deflated.data()), &size, reinterpret_cast<const Bytef*>(zeros.data()),
+                      static_cast<uLong>(zeros.size()), 9),
+            Z_OK);
+  deflated.resize(size);
+  std::string ihdr("\0\0\0\1\0\0\0\1\x08\0\0\0\0", 13);  // 1 x 1 gray, 8 bits
+  const std::string signature("\x89PNG\r\n\x1a\n", 8);
+  const std::string idat_bomb =
+      signature + png_chunk("IHDR", ihdr) + png_chunk("IDAT", deflated) + png_chunk("IEND", "");
+  const std::string text_bomb = signature + png_chunk("IHDR", ihdr) +
+                                png_chunk("zTXt", std::string("Comment\0\0", 9) + deflated) +
+                                png_chunk("IDAT", std::string("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01", 10)) +
+                                png_chunk("IEND", "");
+  ASSERT_LT(idat_bomb.size(), 256u << 10);
+  // `zeros` and `deflated` stay alive: resident memory is at its peak here, so 64 MiB
+  // more in the decoder would raise the peak.
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  for (const std::string* bomb : {&idat_bomb, &text_bomb}) {
+    try {
+      const Tensor image = decode_png(*bomb, "bomb.png");
+      EXPECT_EQ(image.shape(), Shape({1, 1, 1}));
+      EXPECT_EQ(image.data<std::uint8_t>()[0], 0);
+    } catch (const DataLossError& e) {
+      EXPECT_NE(std::string(e.what()).find("'bomb.png'"), std::string::npos) << e.what();
+    }
+  }
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 16 * 1024) << "peak resident KiB grew by that much";
+}
+
 // Found by running mutants: a flipped bit in an ancillary chunk (tRNS) was a warning
 // libpng dropped the chunk for, and the image decoded silently with 3 channels, not 4.
 TEST(DecodePng, ABadCrcOnAnAncillaryChunkIsADataLossError) {
