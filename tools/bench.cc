@@ -42,7 +42,8 @@ constexpr std::string_view kUsage =
     "                   [--parse example] [--decode [--resize WxH]] [--normalize MEAN,STD]\n"
     "                   [--map-parallelism N|auto]\n"
     "                   [--shuffle N] [--batch N] [--prefetch N|auto] [--repeat]\n"
-    "                   [--steps N] [--warmup N] [--compression C] [--json]\n"
+    "                   [--steps N] [--seconds S] [--interval S] [--warmup N]\n"
+    "                   [--readers N] [--compression C] [--json]\n"
     "\n"
     "Builds an input pipeline, runs it and prints elements/s, batches/s and MB/s, the\n"
     "time to the first batch and the per-stage table. The stages come in the order\n"
@@ -70,6 +71,13 @@ constexpr std::string_view kUsage =
     "\n"
     "--steps N counts what the pipeline delivers: batches with --batch, elements\n"
     "without. Without --steps the run is one pass (--repeat then needs --steps).\n"
+    "--seconds S ends the measurement after S seconds (or at --steps, or at the end of\n"
+    "the data, whichever comes first); --repeat needs --steps or --seconds. --interval S\n"
+    "also prints the rate of each S seconds as it goes (\"after 60.0 s: 123456 elements/s\n"
+    "over the last 60.0 s\"; with --json, an \"intervals\" list of {\"seconds\":END,\n"
+    "\"elements\":N, \"elements_per_sec\":R}), so that a long run shows whether its\n"
+    "rate holds. --readers N (tfrecord) reads N files at once on threads of their own\n"
+    "and takes a record from each in turn (TFRecordDataset's num_parallel_reads).\n"
     "--warmup N delivers N steps first and leaves them out of the figures; timing starts\n"
     "after them (without warmup it starts before the iterator is made, so it includes\n"
     "the time to the first batch). The stage table covers the whole run, warmup too.\n"
@@ -159,8 +167,9 @@ data::Dataset build(const Config& c, std::string& description, Sharding& shardin
   data::MapFn map_fn;
   if (c.source_kind == "tfrecord") {
     const std::vector<std::string> files = data::glob_files(c.source_arg);
-    ds = data::TFRecordDataset(files, data::RecordOptions().compression(c.compression));
-    description = "tfrecord(" + std::to_string(files.size()) + " files)";
+    ds = data::TFRecordDataset(files, data::RecordOptions().compression(c.compression), c.readers);
+    description = "tfrecord(" + std::to_string(files.size()) + " files" +
+                  (c.readers > 1 ? ", " + std::to_string(c.readers) + " readers" : "") + ")";
     if (c.parse) map_fn = data::parse_example(infer_spec(files, c.compression));
   } else if (c.source_kind == "idx") {
     const std::size_t comma = c.source_arg.find(',');
@@ -204,7 +213,16 @@ data::Dataset build(const Config& c, std::string& description, Sharding& shardin
   return *ds;
 }
 
+// The rate over one --interval: elements delivered in the interval ending `end`
+// seconds into the measurement.
+struct Interval {
+  double end = 0;
+  double seconds = 0;
+  std::int64_t elements = 0;
+};
+
 struct Result {
+  std::vector<Interval> intervals;
   std::int64_t elements = 0;
   std::int64_t batches = 0;
   std::int64_t bytes = 0;
@@ -214,15 +232,31 @@ struct Result {
   data::PipelineStats stats;
 };
 
+double per_second(double count, double seconds) { return seconds > 0 ? count / seconds : 0.0; }
+
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-Result run(const data::Dataset& ds, const Config& c) {
+// Runs the pipeline; with `print_intervals`, each --interval's line goes to stdout as
+// soon as it ends.
+Result run(const data::Dataset& ds, const Config& c, bool print_intervals) {
   Result r;
   const Clock::time_point made = Clock::now();
   Clock::time_point start = made;
   data::Iterator it = ds.make_iterator();
+  Interval open;  // the interval under way: its end is where the last one ended
+  const auto close_interval = [&](double now) {
+    open.seconds = now - open.end;
+    open.end = now;
+    r.intervals.push_back(open);
+    if (print_intervals) {
+      std::printf("after %.1f s: %.0f elements/s over the last %.1f s\n", now,
+                  per_second(static_cast<double>(open.elements), open.seconds), open.seconds);
+      std::fflush(stdout);
+    }
+    open.elements = 0;
+  };
   for (std::int64_t delivered = 0; c.steps < 0 || delivered < c.warmup + c.steps;) {
     std::optional<data::Element> e = it.next();
     if (delivered == 0 && e) r.first_batch_seconds = seconds_between(made, Clock::now());
@@ -232,15 +266,21 @@ Result run(const data::Dataset& ds, const Config& c) {
       continue;
     }
     ++r.batches;
-    r.elements += c.batch > 0 && !e->empty() && (*e)[0].rank() > 0 ? (*e)[0].dim(0) : 1;
+    const std::int64_t elements = c.batch > 0 && !e->empty() && (*e)[0].rank() > 0 ? (*e)[0].dim(0) : 1;
+    r.elements += elements;
+    open.elements += elements;
     r.bytes += e->byte_size();
+    if (c.seconds > 0 || c.interval > 0) {
+      const double now = seconds_between(start, Clock::now());
+      if (c.interval > 0 && now >= open.end + c.interval) close_interval(now);
+      if (c.seconds > 0 && now >= c.seconds) break;
+    }
   }
   r.seconds = seconds_between(start, Clock::now());
+  if (c.interval > 0 && open.elements > 0) close_interval(r.seconds);
   r.stats = it.stats();
   return r;
 }
-
-double per_second(double count, double seconds) { return seconds > 0 ? count / seconds : 0.0; }
 
 void print_json(const Result& r, const std::string& description, const Sharding& sharding) {
   json::array stages;
@@ -254,20 +294,29 @@ void print_json(const Result& r, const std::string& description, const Sharding&
                                   {"skipped_errors", s.skipped_errors}});
     skipped += s.skipped_errors;
   }
-  const json::object out{{"elements", r.elements},
-                         {"batches", r.batches},
-                         {"seconds", r.seconds},
-                         {"elements_per_sec", per_second(static_cast<double>(r.elements), r.seconds)},
-                         {"batches_per_sec", per_second(static_cast<double>(r.batches), r.seconds)},
-                         {"bytes_per_sec", per_second(static_cast<double>(r.bytes), r.seconds)},
-                         {"first_batch_seconds", r.first_batch_seconds},
-                         {"setup_seconds", r.setup_seconds},
-                         {"pipeline", utf8_or_replaced(description)},
-                         {"skipped_errors", skipped},
-                         {"peak_buffered_bytes", r.stats.peak_buffered_bytes},
-                         {"stages", std::move(stages)},
-                         {"workers", sharding.workers},
-                         {"sharding", utf8_or_replaced(sharding.reason)}};
+  json::object out{{"elements", r.elements},
+                   {"batches", r.batches},
+                   {"seconds", r.seconds},
+                   {"elements_per_sec", per_second(static_cast<double>(r.elements), r.seconds)},
+                   {"batches_per_sec", per_second(static_cast<double>(r.batches), r.seconds)},
+                   {"bytes_per_sec", per_second(static_cast<double>(r.bytes), r.seconds)},
+                   {"first_batch_seconds", r.first_batch_seconds},
+                   {"setup_seconds", r.setup_seconds},
+                   {"pipeline", utf8_or_replaced(description)},
+                   {"skipped_errors", skipped},
+                   {"peak_buffered_bytes", r.stats.peak_buffered_bytes},
+                   {"stages", std::move(stages)},
+                   {"workers", sharding.workers},
+                   {"sharding", utf8_or_replaced(sharding.reason)}};
+  if (!r.intervals.empty()) {
+    json::array intervals;
+    for (const Interval& i : r.intervals) {
+      intervals.push_back(json::object{{"seconds", i.end},
+                                       {"elements", i.elements},
+                                       {"elements_per_sec", per_second(static_cast<double>(i.elements), i.seconds)}});
+    }
+    out["intervals"] = std::move(intervals);
+  }
   std::cout << json::serialize(out) << '\n';
 }
 
@@ -312,7 +361,7 @@ int run_bench(const Args& args) {
         const Clock::time_point t0 = Clock::now();
         const data::Dataset ds = build(config, description, sharding);
         const double setup = seconds_between(t0, Clock::now());
-        result = run(ds, config);
+        result = run(ds, config, /*print_intervals=*/!config.json && workers.first());
         result.setup_seconds = setup;
       } catch (...) {
         error = std::current_exception();

@@ -24,6 +24,9 @@ void add_bench_options(po::options_description& options) {
       ("prefetch", po::value<std::string>()->value_name("N|auto"), "prefetch N elements on a thread")  //
       ("repeat", "repeat the source forever (needs --steps)")  //
       ("steps", po::value<std::string>()->value_name("N"), "measure N batches (elements without --batch)")  //
+      ("seconds", po::value<std::string>()->value_name("S"), "measure for S seconds at most")  //
+      ("interval", po::value<std::string>()->value_name("S"), "also report the rate every S seconds")  //
+      ("readers", po::value<std::string>()->value_name("N"), "tfrecord: read N files at once (num_parallel_reads)")  //
       ("warmup", po::value<std::string>()->value_name("N"), "steps run before timing starts (default 0)")  //
       ("json", "print one JSON object");
   add_compression_option(options);
@@ -45,6 +48,26 @@ std::int64_t parse_count(const po::variables_map& vm, const std::string& flag, b
   }
   return n;
 }
+
+namespace {
+
+// A positive, finite number of seconds (at most a year); UsageError otherwise.
+double parse_seconds(const po::variables_map& vm, const std::string& flag) {
+  const std::string text = vm[flag].as<std::string>();
+  std::size_t used = 0;
+  double s = 0;
+  try {
+    s = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || !(s > 0 && s <= 366 * 86400.0)) {
+    throw UsageError("--" + flag + " '" + text + "' is not a number of seconds > 0");
+  }
+  return s;
+}
+
+}  // namespace
 
 Config read_config(const po::variables_map& vm) {
   Config c;
@@ -121,8 +144,16 @@ Config read_config(const po::variables_map& vm) {
   if (vm.count("prefetch") > 0) c.prefetch = parse_count(vm, "prefetch", true);
   if (vm.count("steps") > 0) c.steps = parse_count(vm, "steps", false);
   if (vm.count("warmup") > 0) c.warmup = parse_count(vm, "warmup", false, /*min=*/0);
+  if (vm.count("seconds") > 0) c.seconds = parse_seconds(vm, "seconds");
+  if (vm.count("interval") > 0) c.interval = parse_seconds(vm, "interval");
+  if (vm.count("readers") > 0) {
+    c.readers = parse_count(vm, "readers", false);
+    if (c.source_kind != "tfrecord") throw UsageError("--readers needs a tfrecord source");
+  }
   c.repeat = vm.count("repeat") > 0;
-  if (c.repeat && c.steps < 0) throw UsageError("--repeat without --steps would run forever");
+  if (c.repeat && c.steps < 0 && c.seconds == 0) {
+    throw UsageError("--repeat without --steps or --seconds would run forever");
+  }
   c.compression = compression_of(vm);
   c.json = vm.count("json") > 0;
   return c;

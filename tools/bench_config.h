@@ -38,6 +38,9 @@ struct Config {
   bool repeat = false;
   std::int64_t steps = -1;  // -1: one pass
   std::int64_t warmup = 0;
+  double seconds = 0;   // 0: no time limit
+  double interval = 0;  // 0: no interval reports
+  std::int64_t readers = 1;
   data::Compression compression = data::Compression::kAuto;
   bool json = false;
 };

@@ -44,7 +44,10 @@ void check_config(const Config& c) {
   check(c.shuffle >= 0 && c.batch >= 0 && (c.prefetch == 0 || count_or_auto(c.prefetch)), "stage sizes");
   check(c.steps == -1 || c.steps >= 1, "--steps");
   check(c.warmup >= 0, "--warmup");
-  check(!c.repeat || c.steps >= 1, "--repeat only with --steps");
+  check(c.seconds >= 0 && c.seconds <= 366 * 86400.0 && c.interval >= 0 && c.interval <= 366 * 86400.0,
+        "--seconds and --interval finite, >= 0");
+  check(c.readers >= 1 && (c.readers == 1 || tfrecord), "--readers positive, with tfrecord");
+  check(!c.repeat || c.steps >= 1 || c.seconds > 0, "--repeat only with --steps or --seconds");
 }
 
 }  // namespace

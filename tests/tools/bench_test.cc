@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,42 @@ TEST(BenchCommandTest, StepsAndWarmupWithRepeat) {
   EXPECT_EQ(names_after(o, "tfrecord"), (std::vector<std::string>{"repeat", "parse_example", "batch"}));
 }
 
+// --seconds ends a repeated run, --interval reports each interval's rate (in the
+// text as it goes, in the JSON as a list), --readers reads files at once.
+TEST(BenchCommandTest, SecondsIntervalsAndParallelReaders) {
+  TempDir dir;
+  std::vector<std::string> files;
+  for (int f = 0; f < 4; ++f) {
+    files.push_back(dir.file("s" + std::to_string(f) + ".tfrecord"));
+    write_records(files.back(), fashion_like_records(50));
+  }
+  const std::string source = "tfrecord:" + dir.file("s*.tfrecord");
+  const json::object o =
+      bench_json({"--source", source, "--readers", "3", "--repeat", "--seconds", "0.6", "--interval", "0.2"});
+  EXPECT_GE(number(o, "seconds"), 0.6);
+  EXPECT_LT(number(o, "seconds"), 5.0);
+  EXPECT_EQ(std::string(o.at("pipeline").as_string()), "tfrecord(4 files, 3 readers) -> repeat");
+  const json::array& intervals = o.at("intervals").as_array();
+  ASSERT_GE(intervals.size(), 3u);
+  std::int64_t in_intervals = 0;
+  double last_end = 0;
+  for (const json::value& i : intervals) {
+    EXPECT_GT(i.at("seconds").to_number<double>(), last_end);
+    last_end = i.at("seconds").to_number<double>();
+    in_intervals += i.at("elements").to_number<std::int64_t>();
+  }
+  EXPECT_EQ(in_intervals, static_cast<std::int64_t>(number(o, "elements")));
+  EXPECT_GT(number(o, "elements"), 200);  // past one epoch of the four files
+
+  const RunResult text = run_spool({"bench", "--source", source, "--repeat", "--seconds", "0.5", "--interval", "0.2"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  const std::regex interval_line(R"(after \d+\.\d s: \d+ elements/s over the last \d+\.\d s)");
+  const std::vector<std::string> out = lines(text.out);
+  ASSERT_GE(out.size(), 3u);
+  EXPECT_TRUE(std::regex_match(out[0], interval_line)) << out[0];
+  EXPECT_TRUE(std::regex_match(out[1], interval_line)) << out[1];
+}
+
 TEST(BenchCommandTest, ReadableFormHasFiguresAndTable) {
   TempDir dir;
   const std::string path = dir.file("a.tfrecord");
@@ -238,6 +275,9 @@ TEST(BenchCommandTest, BadUsageExitsTwo) {
       {"bench", "--source", source, "--repeat"},                   // forever
       {"bench", "--source", source, "--map-parallelism", "2"},     // no map
       {"bench", "--source", source, "--normalize", "0.5,0.5"},     // not idx
+      {"bench", "--source", source, "--seconds", "0"},             // not positive
+      {"bench", "--source", source, "--interval", "nan"},          // not a number
+      {"bench", "--source", "idx:a,b", "--readers", "2"},          // not tfrecord
       {"bench", "--source", source, "--frobnicate"},               // unknown flag
       {"bench", "--source", source, "operand"},                    // stray operand
   };
