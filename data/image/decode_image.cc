@@ -42,6 +42,14 @@ DecodeOptions& DecodeOptions::ratio(int r) {
   return *this;
 }
 
+DctMethod parse_dct_method(std::string_view name) {
+  if (name.empty() || name == "INTEGER_FAST") return DctMethod::kIntegerFast;
+  if (name == "INTEGER_ACCURATE") return DctMethod::kIntegerAccurate;
+  if (name == "FLOAT") return DctMethod::kFloat;
+  SPOOL_THROW(InvalidArgument, "dct_method ", spool::quoted(std::string(name)),
+              " is not INTEGER_FAST, INTEGER_ACCURATE or FLOAT");
+}
+
 ImageFormat detect_image_format(std::string_view bytes, std::string_view source) {
   const auto starts = [&](std::string_view magic) { return bytes.substr(0, magic.size()) == magic; };
   if (starts("\x89PNG\r\n\x1a\n")) return ImageFormat::kPng;

@@ -25,6 +25,16 @@ namespace spool::data {
 
 enum class ImageFormat { kPng, kJpeg };
 
+// JPEG's inverse DCT, as tf.io.decode_jpeg's dct_method names them. kIntegerAccurate
+// (libjpeg's JDCT_ISLOW) is Spool's default: the output Pillow and libjpeg's djpeg
+// give. kIntegerFast (JDCT_IFAST) is TensorFlow's default ("" and "INTEGER_FAST"):
+// faster, and a few levels off the accurate output. kFloat is libjpeg's float DCT.
+enum class DctMethod { kIntegerAccurate, kIntegerFast, kFloat };
+
+// "INTEGER_ACCURATE", "INTEGER_FAST", "FLOAT" (TensorFlow's names; "" is TensorFlow's
+// default, INTEGER_FAST); InvalidArgument otherwise.
+DctMethod parse_dct_method(std::string_view name);
+
 inline constexpr std::int64_t kDefaultMaxPixels = std::int64_t{1} << 28;
 inline constexpr std::int64_t kDefaultMaxSide = std::int64_t{1} << 16;
 
@@ -52,6 +62,12 @@ class DecodeOptions {
   // ignores it. jpeg_ratio_for() picks the largest ratio that keeps a target size.
   DecodeOptions& ratio(int r);
   int ratio() const { return ratio_; }
+  // JPEG only: the inverse DCT (see DctMethod); kIntegerAccurate by default.
+  DecodeOptions& dct_method(DctMethod m) {
+    dct_method_ = m;
+    return *this;
+  }
+  DctMethod dct_method() const { return dct_method_; }
   // JPEG only: rotate/flip the pixels as the APP1 Exif orientation tag (1..8) says,
   // so the result is upright; sides swap for orientations 5..8. Off by default, as TF.
   DecodeOptions& apply_exif_orientation(bool on) {
@@ -67,6 +83,7 @@ class DecodeOptions {
   std::int64_t max_side_ = kDefaultMaxSide;
   int ratio_ = 1;
   bool apply_exif_orientation_ = false;
+  DctMethod dct_method_ = DctMethod::kIntegerAccurate;
 };
 
 // What the header says, read without decoding pixels.

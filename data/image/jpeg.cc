@@ -263,6 +263,9 @@ Tensor decode_jpeg(std::string_view bytes, std::string_view source, const Decode
   }
   cinfo.scale_num = 1;
   cinfo.scale_denom = static_cast<unsigned int>(options.ratio());
+  cinfo.dct_method = options.dct_method() == DctMethod::kIntegerFast ? JDCT_IFAST
+                     : options.dct_method() == DctMethod::kFloat     ? JDCT_FLOAT
+                                                                     : JDCT_ISLOW;
   reader.check(jpeg_phase_dimensions(&r));
 
   const int decoded = cmyk ? 3 : channels;  // CMYK lands as RGB, converted below

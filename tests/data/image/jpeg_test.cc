@@ -89,6 +89,52 @@ TEST(DecodeJpeg, ConvertsBetweenGrayRgbAndRgba) {
   for (std::size_t i = 0; i < wide.size(); ++i) ASSERT_EQ(wide[i], gray1[i] * 257);
 }
 
+// The RGB pixels of `file` decoded by libjpeg itself with `method`: the reference.
+std::vector<std::uint8_t> libjpeg_rgb(const std::string& file, J_DCT_METHOD method) {
+  jpeg_decompress_struct cinfo{};
+  jpeg_error_mgr err{};
+  cinfo.err = jpeg_std_error(&err);
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(file.data()), static_cast<unsigned long>(file.size()));
+  jpeg_read_header(&cinfo, TRUE);
+  cinfo.out_color_space = JCS_RGB;
+  cinfo.dct_method = method;
+  jpeg_start_decompress(&cinfo);
+  std::vector<std::uint8_t> out(std::size_t{cinfo.output_width} * cinfo.output_height * 3);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    JSAMPROW row = out.data() + std::size_t{cinfo.output_scanline} * cinfo.output_width * 3;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return out;
+}
+
+// dct_method reaches libjpeg: each method gives libjpeg's own output for it, and
+// TensorFlow's default (INTEGER_FAST) is a few levels off the accurate one.
+TEST(DecodeJpeg, DctMethodIsTensorFlowsChoiceOfInverseDct) {
+  JpegSpec spec;
+  spec.height = 64;
+  spec.width = 96;
+  spec.samples = smooth_pixels(spec.height, spec.width, 3);
+  for (std::size_t i = 0; i < spec.samples.size(); i += 7) spec.samples[i] = static_cast<std::uint8_t>(i * 31);  // edges
+  const std::string file = write_jpeg(spec);
+  const std::vector<std::uint8_t> accurate = decode_jpeg(file, "d.jpg", DecodeOptions().channels(3)).to_vector<std::uint8_t>();
+  const std::vector<std::uint8_t> fast =
+      decode_jpeg(file, "d.jpg", DecodeOptions().channels(3).dct_method(DctMethod::kIntegerFast)).to_vector<std::uint8_t>();
+  const std::vector<std::uint8_t> floating =
+      decode_jpeg(file, "d.jpg", DecodeOptions().channels(3).dct_method(DctMethod::kFloat)).to_vector<std::uint8_t>();
+  EXPECT_EQ(accurate, libjpeg_rgb(file, JDCT_ISLOW));
+  EXPECT_EQ(fast, libjpeg_rgb(file, JDCT_IFAST));
+  EXPECT_EQ(floating, libjpeg_rgb(file, JDCT_FLOAT));
+  EXPECT_NE(fast, accurate);
+  EXPECT_LT(difference(fast, accurate).mean, 2.0);
+  EXPECT_EQ(parse_dct_method(""), DctMethod::kIntegerFast);
+  EXPECT_EQ(parse_dct_method("INTEGER_ACCURATE"), DctMethod::kIntegerAccurate);
+  EXPECT_EQ(parse_dct_method("FLOAT"), DctMethod::kFloat);
+  EXPECT_THROW(parse_dct_method("integer_fast"), InvalidArgument);
+}
+
 TEST(DecodeJpeg, Progressive) {
   JpegSpec spec;
   spec.progressive = true;
