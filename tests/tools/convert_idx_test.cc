@@ -361,7 +361,7 @@ TEST(ConvertIdxTest, KilledAtAnyMomentLeavesNoPartialFileAndARerunFinishes) {
     EXPECT_EQ(info_without_out(out), whole_info);
   }
   std::cout << runs << " kills over a " << std::chrono::duration<double>(whole_run).count() << " s conversion, "
-            << with_files << " leaving files in --out, " << finals_checked << " of them under a final name\n";
+            << with_files << " leaving files in --out; " << finals_checked << " files under a final name checked\n";
 }
 
 TEST(ConvertIdxTest, UsageErrors) {
