@@ -1,9 +1,9 @@
 // libFuzzer target: arbitrary bytes as a PNG or JPEG file through read_image_info and
 // decode_image, as stored and with one more option set the input's last byte picks
-// (channels 1/3/4, 16-bit i32, JPEG's DCT ratio 2/4/8, Exif orientation), under small
-// limits so that a decoder's memory stays bounded; once as they are, and once with
-// every PNG chunk's CRC made good again, since otherwise nearly every mutation of a
-// PNG stops at a CRC mismatch before reaching the chunk's fields.
+// (channels 1/3/4, 16-bit i32, JPEG's DCT ratio 2/4/8 and DCT method, Exif
+// orientation), under small limits so that a decoder's memory stays bounded; once as
+// they are, and once with every PNG chunk's CRC made good again, since otherwise nearly
+// every mutation of a PNG stops at a CRC mismatch before reaching the chunk's fields.
 //
 // Contract checked: bad bytes throw spool::Error, never InternalError (anything else, a
 // crash, a sanitizer report or an allocation past -rss_limit_mb is a bug); an image
@@ -57,6 +57,7 @@ DecodeOptions variant(std::uint8_t selector) {
   if (selector & 0x04) options.dtype(spool::DType::kI32);
   if (selector & 0x08) options.ratio(kRatios[(selector >> 4) % 3]);
   if (selector & 0x40) options.apply_exif_orientation(true);
+  if (selector & 0x80) options.dct_method(selector & 0x01 ? DctMethod::kFloat : DctMethod::kIntegerFast);
   return options;
 }
 
