@@ -180,6 +180,11 @@ class TFRecordIterator : public detail::IteratorBase {
       slot.reset();
       if (!reader.read_bool()) continue;
       std::string file = reader.read_string();
+      // A state is outside bytes and may name any path: reopen only a regular file, so
+      // that a crafted state cannot leave the reader waiting on a FIFO or a terminal.
+      std::error_code ec;
+      SPOOL_CHECK(std::filesystem::is_regular_file(file, ec), DataLossError, "tfrecord: the iterator state names ",
+                  spool::quoted(file), ", which is not a regular file");
       detail::RecordPosition at;
       at.offset = reader.read_u64();
       at.index = reader.read_u64();

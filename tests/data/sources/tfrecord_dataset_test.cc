@@ -2,6 +2,7 @@
 // independent model of tf.data's interleave, errors and skips, resumption at every cut,
 // cardinality from .idx files, the real TFRecord files, and prompt destruction.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -229,6 +230,30 @@ TEST_F(TFRecordDatasetTest, ResumesExactlyAtEveryCut) {
   }
   Dataset repeated = TFRecordDataset(write({2, 3}), {}, 2).repeat(2);
   spool::testing::expect_resumes_exactly(repeated, spool::testing::all_cuts(repeated));
+}
+
+// Found by the iterator_state fuzz target's review: a state may name any path, and
+// restoring one that names a FIFO waited for a writer forever.
+TEST_F(TFRecordDatasetTest, AStateNamingSomethingOtherThanARegularFileIsRefused) {
+  const std::vector<std::string> files = write({4});
+  for (std::int64_t parallel : {1, 2}) {
+    const Dataset ds = TFRecordDataset(files, {}, parallel);
+    Iterator it = ds.make_iterator();
+    ASSERT_TRUE(it.next());
+    const IteratorState state = it.save();
+    std::filesystem::rename(files[0], files[0] + ".moved");
+    ASSERT_EQ(::mkfifo(files[0].c_str(), 0600), 0);
+    try {
+      Iterator resumed = ds.make_iterator(state);
+      resumed.next();
+      ADD_FAILURE() << "a FIFO was reopened";
+    } catch (const DataLossError& e) {
+      EXPECT_NE(std::string(e.what()).find("names '" + files[0] + "', which is not a regular file"), std::string::npos)
+          << e.what();
+    }
+    std::filesystem::remove(files[0]);
+    std::filesystem::rename(files[0] + ".moved", files[0]);
+  }
 }
 
 TEST_F(TFRecordDatasetTest, CardinalityIsKnownWhenEveryFileHasACompleteIndex) {
