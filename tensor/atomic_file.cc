@@ -33,8 +33,10 @@ int sync_folder_of(const std::string& path) {
   return err;
 }
 
-// Writes all `n` bytes to `fd`; 0 or the errno.
-int write_all(int fd, const char* p, std::size_t n) {
+}  // namespace
+
+int write_fully(int fd, const void* data, std::size_t n) {
+  const auto* p = static_cast<const char*>(data);
   while (n > 0) {
     const ssize_t w = ::write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
@@ -44,8 +46,6 @@ int write_all(int fd, const char* p, std::size_t n) {
   }
   return 0;
 }
-
-}  // namespace
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   // Not mkstemp: its files are 0600, while a finished file should get the mode the
@@ -64,7 +64,7 @@ AtomicFile::~AtomicFile() { discard(); }
 
 void AtomicFile::write(const void* data, std::size_t n) {
   SPOOL_CHECK(fd_ >= 0, IoError, "write to ", quoted(path_), " after it was closed");
-  if (const int err = write_all(fd_, static_cast<const char*>(data), n); err != 0) {
+  if (const int err = write_fully(fd_, data, n); err != 0) {
     discard();
     SPOOL_THROW(IoError, "cannot write ", quoted(path_), ": ", std::strerror(err));
   }
@@ -106,7 +106,7 @@ void append_durably(const std::string& path, const void* data, std::size_t n) {
   struct stat before{};
   int err = ::fstat(fd, &before) == 0 ? 0 : errno;
   if (err == 0) {
-    err = write_all(fd, static_cast<const char*>(data), n);
+    err = write_fully(fd, data, n);
     // A write that failed half way (a full disk) is taken back, so the file ends whole.
     if (err != 0) (void)::ftruncate(fd, before.st_size);
   }

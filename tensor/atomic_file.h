@@ -33,6 +33,9 @@ class AtomicFile {
   int fd_ = -1;
 };
 
+// Writes all `n` bytes to `fd`, retrying short writes and EINTR; 0, or the errno.
+int write_fully(int fd, const void* data, std::size_t n);
+
 // Appends `n` bytes to `path` (created if missing) and syncs them, and the folder when
 // the file is new, before returning: for logs written a line at a time (metrics.jsonl),
 // where a crash may cut the last line short but never loses a line reported written.

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "spool/tensor/atomic_file.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data::detail {
@@ -34,14 +35,8 @@ GrowingFile::~GrowingFile() {
 
 void GrowingFile::write(const void* data, std::size_t n) {
   SPOOL_CHECK(fd_ >= 0, IoError, "write to ", quoted(path_), " after it was closed");
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t w = ::write(fd_, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    SPOOL_CHECK(w >= 0, IoError, "cannot write ", quoted(path_), ": ", std::strerror(errno));
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
+  const int err = spool::detail::write_fully(fd_, data, n);
+  SPOOL_CHECK(err == 0, IoError, "cannot write ", quoted(path_), ": ", std::strerror(err));
 }
 
 void GrowingFile::close() {
