@@ -110,7 +110,16 @@ def io_rows(B):
                        f"bench_io read/*/{rec}")
     g, z = B.get("gzip/tfrecord", "bytes_per_second"), B.get("gzip/zlib_gzread", "bytes_per_second")
     if g and z:
-        yield ("gzip TFRecord read", gbps(g), f"zlib `gzread` {gbps(z)}", times(g / z), "bench_io gzip/*")
+        yield ("gzip TFRecord read, streamed through zlib", gbps(g), f"zlib `gzread` {gbps(z)}", times(g / z),
+               "bench_io gzip/*")
+    w, i = B.get("gzip/tfrecord/whole", "bytes_per_second"), B.get("gzip/zlib_inflate", "bytes_per_second")
+    if w and z:
+        ref = f"zlib `gzread` {gbps(z)}; streamed {gbps(g)}" if g else f"zlib `gzread` {gbps(z)}"
+        yield ("gzip TFRecord read, inflated whole (libdeflate)", gbps(w), ref, times(w / z), "bench_io gzip/*")
+    d = B.get("gzip/libdeflate_inflate", "bytes_per_second")
+    if d and i:
+        yield ("gzip inflate of bytes in memory: libdeflate vs zlib", gbps(d), f"zlib `inflate` {gbps(i)}", times(d / i),
+               "bench_io gzip/*_inflate")
     e, m = B.get("example/parse/spool", "items_per_second"), B.get("example/reference/memcpy", "items_per_second")
     if e:
         yield ("tf.train.Example parse `{label, image/encoded}` (784 B)", si(e, "records/s"),

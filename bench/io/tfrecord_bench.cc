@@ -4,13 +4,18 @@
 //   read/tfrecord/mmap/<rec>    the same with use_mmap(true)
 //   gzip/zlib_gzread            zlib's own gzip file reading (gzread), the reference
 //   gzip/zlib_inflate           raw inflate of the gzip bytes already in memory (a ceiling)
-//   gzip/tfrecord[/mmap]        TFRecordReader on that gzip file (default, or mapped input)
+//   gzip/libdeflate_inflate     libdeflate's one-call inflate of the same bytes (its ceiling)
+//   gzip/tfrecord[/mmap]        TFRecordReader on that gzip file (default, or mapped input):
+//                               the file is over whole_inflate_limit, so zlib streams it
+//   gzip/tfrecord/whole         the same with the limit raised: read and inflated whole
+//                               (libdeflate), the records viewed in the inflated bytes
 //   write/tfrecord/{none,gzip}  TFRecordWriter, for information
 // Files (256 MiB of 4 KiB and of 100 KiB records, and a gzip one) are written once to
 // a temporary folder ($TMPDIR) and removed at exit; the first pass page-caches them.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -135,6 +140,24 @@ void bm_zlib_inflate(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(total));
 }
 
+void bm_libdeflate_inflate(benchmark::State& state) {
+  const std::string& path = Files::get().file(4096, Compression::kGzip);
+  std::ifstream in(path, std::ios::binary);
+  const std::string packed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<unsigned char> out(kFileBytes);
+  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  std::uint64_t total = 0;
+  for (auto _ : state) {
+    std::size_t n = 0;
+    if (libdeflate_gzip_decompress(d, packed.data(), packed.size(), out.data(), out.size(), &n) != LIBDEFLATE_SUCCESS) {
+      state.SkipWithError("libdeflate_gzip_decompress failed");
+    }
+    total += n;
+  }
+  libdeflate_free_decompressor(d);
+  state.SetBytesProcessed(static_cast<std::int64_t>(total));
+}
+
 // zlib's own reading of a gzip file: gzread through zlib's file layer into a 256 KiB
 // buffer, the file read included, as the reader must read it too.
 void bm_zlib_gzread(benchmark::State& state) {
@@ -156,6 +179,10 @@ void bm_tfrecord_gzip(benchmark::State& state) {
   read_all(state, Files::get().file(4096, Compression::kGzip), RecordOptions());
 }
 
+void bm_tfrecord_gzip_whole(benchmark::State& state) {
+  read_all(state, Files::get().file(4096, Compression::kGzip), RecordOptions().whole_inflate_limit(2 * kFileBytes));
+}
+
 void bm_tfrecord_gzip_mmap(benchmark::State& state) {
   read_all(state, Files::get().file(4096, Compression::kGzip), RecordOptions().use_mmap(true));
 }
@@ -174,9 +201,11 @@ BENCHMARK(bm_plain_read)->Name("read/plain_read")->Apply(record_sizes);
 BENCHMARK(bm_tfrecord_mmap)->Name("read/tfrecord/mmap")->Apply(record_sizes);
 BENCHMARK(bm_tfrecord_buffered)->Name("read/tfrecord/buffered")->Apply(record_sizes);
 BENCHMARK(bm_zlib_inflate)->Name("gzip/zlib_inflate")->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_libdeflate_inflate)->Name("gzip/libdeflate_inflate")->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_zlib_gzread)->Name("gzip/zlib_gzread")->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_tfrecord_gzip)->Name("gzip/tfrecord")->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_tfrecord_gzip_mmap)->Name("gzip/tfrecord/mmap")->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_tfrecord_gzip_whole)->Name("gzip/tfrecord/whole")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_write, none, Compression::kNone)->Name("write/tfrecord/none")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_write, gzip, Compression::kGzip)->Name("write/tfrecord/gzip")->Unit(benchmark::kMillisecond);
 

@@ -10,10 +10,14 @@
 #include <vector>
 
 #include "spool/data/io/byte_source.h"
+#include "spool/data/io/inflate_whole.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data {
 namespace {
+
+// The magic, the type, the rank and up to four sizes.
+constexpr std::uint64_t kMaxHeader = 4 + 4 * 4;
 
 // The file's bytes, inflated when it starts with the gzip magic; counts what it gave.
 class IdxInput {
@@ -24,7 +28,10 @@ class IdxInput {
     magic.resize(source_->read(magic.data(), magic.size()));
     gzip_ = magic.size() == 2 && magic[0] == std::byte{0x1f} && magic[1] == std::byte{0x8b};
     source_ = detail::make_prefixed_source(std::move(magic), std::move(source_));
-    if (gzip_) source_ = detail::make_inflate_source(std::move(source_), Compression::kGzip, 1 << 16, path);
+    if (gzip_) {
+      source_ = detail::make_fast_inflate_source(std::move(source_), Compression::kGzip, kMaxIdxGzipBytes + kMaxHeader,
+                                                 1 << 16, path);
+    }
   }
 
   // Up to n bytes; fewer only at the end.

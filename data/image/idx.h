@@ -11,8 +11,8 @@
 // are Unimplemented; any other code is a DataLossError. Header errors name the file and
 // the byte offset; a file shorter or longer than its header says is a DataLossError
 // naming the expected and the found byte counts. A raw file's size is checked before
-// anything is allocated; a gzip stream may declare at most kMaxIdxGzipBytes and its
-// buffer grows only as bytes arrive.
+// anything is allocated; a gzip stream may declare at most kMaxIdxGzipBytes, and is
+// inflated whole (libdeflate) into a buffer that grows only as the data fills it.
 // Thread-safety: a pure function of the file; safe from any thread.
 #pragma once
 

@@ -5,6 +5,7 @@
 #include <istream>
 
 #include "spool/data/io/byte_source.h"
+#include "spool/data/io/inflate_whole.h"
 #include "spool/data/io/read_buffer_pool.h"
 #include "spool/data/io/tfrecord_format.h"
 
@@ -77,9 +78,28 @@ void TFRecordReader::open_memory(std::shared_ptr<Storage> storage, std::size_t b
     size_ = size;
     return;
   }
+  if (open_inflated({base, size})) return;
   // Compressed bytes in memory are inflated straight from there, with no copy.
   auto raw = detail::make_memory_source(std::move(storage), {base, size});
   source_ = detail::make_inflate_source(std::move(raw), compression_, options_.buffer_size(), name_);
+}
+
+std::uint64_t TFRecordReader::whole_inflate_limit() const {
+  return std::min(options_.whole_inflate_limit(), options_.max_record_size());
+}
+
+bool TFRecordReader::open_inflated(std::span<const std::byte> compressed) {
+  if (whole_inflate_limit() == 0) return false;
+  std::optional<detail::OwnedBytes> plain = detail::inflate_whole(compressed, compression_, whole_inflate_limit());
+  if (!plain) return false;
+  // The read buffer is the whole stream; its source, already at its end, serves only a
+  // backward seek past the buffer after a seek beyond the end.
+  buf_ = std::move(plain->storage);
+  begin_ = 0;
+  end_ = plain->size;
+  source_ = detail::make_memory_source(buf_, {buf_->data(), end_});
+  source_->skip(end_);
+  return true;
 }
 
 void TFRecordReader::open_stream(std::unique_ptr<detail::ByteSource> raw) {
@@ -95,6 +115,14 @@ void TFRecordReader::open_stream(std::unique_ptr<detail::ByteSource> raw) {
     prefix.resize(got);
     compression_ = detect_compression(prefix);
     raw = detail::make_prefixed_source(std::move(prefix), std::move(raw));
+  }
+  const std::optional<std::uint64_t> raw_size = raw->size();
+  if (compression_ != Compression::kNone && raw_size && *raw_size <= whole_inflate_limit()) {
+    // A file small enough to inflate whole is read whole (its size is the file's, not
+    // a claim of its bytes); zlib streams it from memory when libdeflate refuses it.
+    const detail::OwnedBytes packed = detail::read_whole(*raw, static_cast<std::size_t>(*raw_size));
+    if (open_inflated(packed.span())) return;
+    raw = detail::make_memory_source(packed.storage, packed.span());
   }
   source_ = compression_ == Compression::kNone
                 ? std::move(raw)

@@ -22,10 +22,11 @@
 // calls and after the reader is destroyed. A stream passed by reference must outlive
 // the reader.
 //
-// Compressed input streams through zlib with a bounded buffer; a length read from the
-// input never drives an allocation larger than the input can still hold (checked
-// against the remaining size when known, otherwise the buffer grows only as bytes
-// arrive). Offsets are 64-bit throughout: files above 4 GiB work.
+// Compressed input up to RecordOptions::whole_inflate_limit is inflated in one go
+// (libdeflate); larger input streams through zlib with a bounded buffer. A length read
+// from the input never drives an allocation larger than the input can still hold
+// (checked against the remaining size when known, otherwise the buffer grows only as
+// bytes arrive). Offsets are 64-bit throughout: files above 4 GiB work.
 // Thread-safety: a reader is used by one thread at a time; distinct readers are
 // independent. Records may be handed to other threads freely.
 #pragma once
@@ -34,6 +35,7 @@
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -141,6 +143,10 @@ class TFRecordReader {
                  RecordOptions options);
   void open_stream(std::unique_ptr<detail::ByteSource> raw);
   void open_memory(std::shared_ptr<Storage> storage, std::size_t begin, std::size_t size);
+  // Inflates `compressed` whole into buf_ (RecordOptions::whole_inflate_limit); false
+  // when it does not fit or libdeflate refuses it, and the caller streams it instead.
+  bool open_inflated(std::span<const std::byte> compressed);
+  std::uint64_t whole_inflate_limit() const;
 
   // Makes n bytes from pos_ contiguous at *data; returns how many there are (fewer
   // only at the end of the stream).
