@@ -39,7 +39,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kUsage =
     "usage: spool bench --source tfrecord:GLOB | idx:IMAGES,LABELS | images:DIR\n"
-    "                   [--parse example] [--decode [--resize WxH]] [--normalize MEAN,STD]\n"
+    "                   [--parse example] [--decode [--resize WxH [--no-jpeg-dct-scaling]]]\n"
+    "                   [--normalize MEAN,STD]\n"
     "                   [--map-parallelism N|auto]\n"
     "                   [--shuffle N] [--batch N] [--prefetch N|auto] [--repeat]\n"
     "                   [--steps N] [--seconds S] [--interval S] [--warmup N]\n"
@@ -66,8 +67,11 @@ constexpr std::string_view kUsage =
     "--decode (images only) decodes each PNG or JPEG file to u8 [height,width,3] (RGB, as\n"
     "Keras' default color_mode) and yields {image, label}; batching then needs images of\n"
     "one size. --resize WxH (with --decode) then resizes each image to WxH with bilinear\n"
-    "interpolation (tf.image.resize; a JPEG large enough is first decoded at 1/2, 1/4 or\n"
-    "1/8 in the DCT domain) and converts it to f32 in [0,1]: decode -> resize -> f32.\n"
+    "interpolation (tf.image.resize) and converts it to f32 in [0,1]: decode -> resize ->\n"
+    "f32. A JPEG is then decoded at the smallest of 1/2, 1/4 or 1/8 of its size that is\n"
+    "still at least WxH, in the DCT domain (much cheaper than a full decode, and a few\n"
+    "levels off its pixels, as TensorFlow's decode_jpeg ratio); --no-jpeg-dct-scaling\n"
+    "decodes it fully first.\n"
     "\n"
     "--steps N counts what the pipeline delivers: batches with --batch, elements\n"
     "without. Without --steps the run is one pass (--repeat then needs --steps).\n"
@@ -141,9 +145,9 @@ data::MapFn normalize_fn(double mean, double stddev) {
 // {image (file bytes), label, path} -> {image u8[h,w,3], label}: the path is dropped so
 // that decoded images of one size batch. With a size: -> {image f32[h,w,3] in [0,1], label},
 // decoded and resized as ImageFolderDataset(decode(true).image_size(size)) does.
-data::MapFn decode_fn(std::optional<data::ImageSize> size) {
+data::MapFn decode_fn(std::optional<data::ImageSize> size, bool jpeg_dct_scaling) {
   data::ImageFolderOptions options;
-  if (size) options.image_size(*size);
+  if (size) options.image_size(*size).jpeg_dct_scaling(jpeg_dct_scaling);
   return [options](data::Element e) {
     Tensor image = data::decode_image_file(e["image"].as_string_view(), e["path"].as_string_view(), options);
     if (options.image_size()) image = data::rescale(image, 1.0f / 255.0f);
@@ -179,7 +183,7 @@ data::Dataset build(const Config& c, std::string& description, Sharding& shardin
   } else {
     ds = data::ImageFolderDataset(c.source_arg);
     description = "images";
-    if (c.decode) map_fn = decode_fn(c.resize);
+    if (c.decode) map_fn = decode_fn(c.resize, c.jpeg_dct_scaling);
   }
   if (sharding.workers > 1) {
     // Before shuffle, map and batch, as tf.data shards a multi-worker input.
@@ -199,7 +203,9 @@ data::Dataset build(const Config& c, std::string& description, Sharding& shardin
     const std::string name = c.parse ? "parse_example" : c.decode ? "decode" : "normalize";
     ds = ds->map(map_fn, data::MapOptions().parallelism(c.map_parallelism).name(name));
     const std::string resized =
-        c.resize ? ", resize " + std::to_string(c.resize->width) + "x" + std::to_string(c.resize->height) + " f32" : "";
+        c.resize ? ", resize " + std::to_string(c.resize->width) + "x" + std::to_string(c.resize->height) + " f32" +
+                       (c.jpeg_dct_scaling ? "" : ", full JPEG decode")
+                 : "";
     description += " -> " + name + "(parallelism " + count_text(c.map_parallelism) + resized + ")";
   }
   if (c.batch > 0) {

@@ -18,6 +18,7 @@ void add_bench_options(po::options_description& options) {
       ("normalize", po::value<std::string>()->value_name("MEAN,STD"), "idx: image to f32 (x/255 - MEAN)/STD")  //
       ("decode", "decode PNG/JPEG images (images source) to u8 RGB")  //
       ("resize", po::value<std::string>()->value_name("WxH"), "with --decode: resize to WxH (bilinear) as f32 in [0,1]")  //
+      ("no-jpeg-dct-scaling", "with --resize: decode JPEGs at full size, never at 1/2, 1/4 or 1/8")  //
       ("map-parallelism", po::value<std::string>()->value_name("N|auto"), "worker threads of the map")  //
       ("shuffle", po::value<std::string>()->value_name("N"), "shuffle buffer of N elements (seed 0)")  //
       ("batch", po::value<std::string>()->value_name("N"), "batches of N (the last may be smaller)")  //
@@ -132,6 +133,10 @@ Config read_config(const po::variables_map& vm) {
     }
     if (!c.decode) throw UsageError("--resize needs --decode (it resizes decoded images)");
     c.resize = data::ImageSize{h, w};
+  }
+  if (vm.count("no-jpeg-dct-scaling") > 0) {
+    if (!c.resize) throw UsageError("--no-jpeg-dct-scaling needs --resize (only a resize scales in the DCT domain)");
+    c.jpeg_dct_scaling = false;
   }
   if (vm.count("map-parallelism") > 0) {
     c.map_parallelism = parse_count(vm, "map-parallelism", /*allow_auto=*/true);

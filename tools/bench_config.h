@@ -30,6 +30,7 @@ struct Config {
   bool parse = false;
   bool decode = false;
   std::optional<data::ImageSize> resize;
+  bool jpeg_dct_scaling = true;  // with resize: JPEGs decoded at 1/2, 1/4 or 1/8 first
   std::optional<std::pair<double, double>> normalize;  // mean, std
   std::int64_t map_parallelism = 1;
   std::int64_t shuffle = 0;  // 0: no such stage
