@@ -293,6 +293,18 @@ def image_rows(B, hvh):
                    f"decode only {si(c, 'images/s')}", times(s / c), f"bench_image {name}")
         elif B.error(name):
             yield (f"horses-or-humans ({name})", f"skipped: {B.error(name)}", "—", "—", "bench_image")
+    for kind, label in (("png", "horses-or-humans PNG"), ("jpeg", "shared JPEGs (DCT-scaled)")):
+        name = f"folder_pipeline/{kind}"
+        one, two, c = (B.get(name, k) for k in ("one_worker_images_per_s", "two_workers_images_per_s",
+                                                "ceiling_images_per_s"))
+        if one and two and c:
+            yield (f"{label} decode → resize 150² → batch 32, 2 workers vs 1 (goal ≥ 1.8×)", si(two, "images/s"),
+                   f"1 worker {si(one, 'images/s')}", times(two / one), f"bench_image {name}")
+            yield (f"{label} decode → resize 150² → batch 32, 2 workers vs the codec alone on every core (goal ≥ 90 %)",
+                   si(two, "images/s"), f"decode ceiling {si(c, 'images/s')}", f"{100 * two / c:.0f} %",
+                   f"bench_image {name}")
+        elif B.error(name):
+            yield (f"{label} folder pipeline", f"skipped: {B.error(name)}", "—", "—", "bench_image")
     if not hvh:
         return
     if hvh.get("skipped"):
