@@ -2,6 +2,7 @@
 
 #include "spool/data/detail/dataset_node.h"
 #include "spool/data/detail/iteration_counter.h"
+#include "spool/data/detail/rewrite_plan.h"
 
 namespace spool::data {
 
@@ -19,19 +20,20 @@ ElementCursor& ElementCursor::operator++() {
 Iterator::Iterator(std::shared_ptr<const detail::DatasetNode> root, const Options& options,
                    const IteratorState* state, std::optional<std::uint64_t> pinned_iteration)
     : root_(std::move(root)),
-      pipeline_(std::make_shared<detail::PipelineContext>(options, *root_, pinned_iteration)),
+      pipeline_(std::make_shared<detail::PipelineContext>(
+          options, std::make_shared<const detail::RewritePlan>(root_, options.optimizations()), pinned_iteration)),
       cancel_(detail::CancellationToken::make()) {
   // The iterations first, for all stages of the graph at once: a stage below a repeat
   // is made only when a pass reaches it. A restored iterator takes the saved ones.
   std::optional<StateReader> reader;
   if (state) {
     reader.emplace(*state);
-    detail::restore_iterations(*root_, *pipeline_, *reader);
+    detail::restore_iterations(*pipeline_, *reader);
   } else {
-    detail::take_iterations(*root_, *pipeline_);
+    detail::take_iterations(*pipeline_);
   }
   detail::IteratorContext context{pipeline_, cancel_, 0};
-  impl_ = root_->make_iterator(context);
+  impl_ = pipeline_->plan().root()->make_iterator(context);
   if (reader) {
     impl_->restore_state(*reader);
     reader->finish();
@@ -62,7 +64,7 @@ std::optional<Element> Iterator::next() { return impl_->next(); }
 
 IteratorState Iterator::save() {
   StateWriter writer;
-  detail::save_iterations(*root_, *pipeline_, writer);
+  detail::save_iterations(*pipeline_, writer);
   impl_->save_state(writer);
   return std::move(writer).finish();
 }

@@ -9,6 +9,8 @@
 // Thread-safety: a plain value.
 #pragma once
 
+#include "spool/data/optimizations.h"
+
 #include <cstdint>
 
 namespace spool::data {
@@ -37,10 +39,18 @@ class Options {
   Options& autotune_parallelism(std::int64_t threads);
   std::int64_t autotune_parallelism() const;
 
+  // The rewrites applied to the pipeline before it runs (see optimizations.h).
+  Options& optimizations(Optimizations o) {
+    optimizations_ = o;
+    return *this;
+  }
+  const Optimizations& optimizations() const { return optimizations_; }
+
  private:
   std::int64_t max_buffered_bytes_ = std::int64_t{1} << 30;
   bool collect_stats_ = true;
   std::int64_t autotune_parallelism_ = 0;  // 0: hardware_concurrency
+  Optimizations optimizations_;
 };
 
 }  // namespace spool::data

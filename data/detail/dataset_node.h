@@ -34,6 +34,10 @@
 // - with_inputs() is one line: the node's constructor called again with the new inputs
 //   and the same parameters (a seed drawn at random included), so shared state starts
 //   afresh. auto_shard.h rewrites pipelines with it.
+// - rewritten() (the optimizations) makes new stages that read the rewritten inputs it
+//   is given, never rebuilt ones: the stages below keep their shared state. A stage
+//   makes its inputs' iterators with make_input_iterator(), which runs the rewritten
+//   stage in place of the written one.
 //
 // Thread-safety: DatasetNodes are immutable apart from those explicit shared objects,
 // and are shared by any number of iterators on any threads. One IteratorBase is driven
@@ -64,14 +68,17 @@ namespace spool::data::detail {
 
 class DatasetNode;
 class IterationCounter;
+class RewritePlan;
 using NodePtr = std::shared_ptr<const DatasetNode>;
 
 // What one make_iterator() call shares among all the iterators it creates.
 class PipelineContext {
  public:
-  PipelineContext(Options options, const DatasetNode& root, std::optional<std::uint64_t> pinned_iteration = {})
-      : options_(options), budget_(options.max_buffered_bytes()), stats_(root), pinned_iteration_(pinned_iteration) {}
+  // The stages that run are those of `plan` (rewrite_plan.h), the root's rewritten graph.
+  PipelineContext(Options options, std::shared_ptr<const RewritePlan> plan,
+                  std::optional<std::uint64_t> pinned_iteration = {});
   const Options& options() const { return options_; }
+  const RewritePlan& plan() const { return *plan_; }
   MemoryBudget& budget() { return budget_; }
   StatsRegistry& stats() { return stats_; }
   // Dataset::make_iterator_at's iteration (see iteration_counter.h).
@@ -87,6 +94,7 @@ class PipelineContext {
 
  private:
   const Options options_;
+  const std::shared_ptr<const RewritePlan> plan_;  // owns the stages the rewrites made
   MemoryBudget budget_;
   StatsRegistry stats_;
   const std::optional<std::uint64_t> pinned_iteration_;
@@ -214,12 +222,34 @@ class IteratorBase {
 void write_error(StateWriter& writer, std::exception_ptr error);
 std::exception_ptr read_error(StateReader& reader);
 
+// An iterator over `input`, or over the stage the pipeline's rewrites put in its place:
+// how every stage makes the iterators of its inputs.
+std::unique_ptr<IteratorBase> make_input_iterator(const DatasetNode& input, const IteratorContext& context);
+
 // A source whose elements are one per file of a list (list_files, file_names,
 // ImageFolderDataset): what auto_shard's FILE policy divides among workers.
 struct FileList {
   std::vector<std::string> paths;     // in list order
   bool shuffle = false;               // each pass visits a permutation of them
   std::optional<std::uint64_t> seed;  // of the permutations; none: drawn per pass
+};
+
+// What a stage's rewritten() sees: the switches, and its inputs as they will run.
+class Rewriting {
+ public:
+  Rewriting(const Optimizations& optimizations, std::vector<NodePtr> inputs)
+      : optimizations_(optimizations), inputs_(std::move(inputs)) {}
+  const Optimizations& optimizations() const { return optimizations_; }
+  const NodePtr& input(std::size_t i) const { return inputs_.at(i); }
+  // input(i) as a stage of type T, or null.
+  template <typename T>
+  std::shared_ptr<const T> input_as(std::size_t i) const {
+    return std::dynamic_pointer_cast<const T>(input(i));
+  }
+
+ private:
+  const Optimizations& optimizations_;
+  std::vector<NodePtr> inputs_;
 };
 
 class DatasetNode {
@@ -240,6 +270,11 @@ class DatasetNode {
   virtual NodePtr with_inputs(std::vector<NodePtr> inputs) const = 0;
   // The list of files a source (or a shard of one) stands for; nullopt for other stages.
   virtual std::optional<FileList> file_list() const { return std::nullopt; }
+  // A stage that yields the same elements in the same order as this one does over
+  // `rewriting`'s inputs (its own inputs, already rewritten), under the rewrites its
+  // options allow (optimizations.h); null to keep this stage. A stage's rewrite lives
+  // in its .cc; rewrite_plan.h applies them.
+  virtual NodePtr rewritten(const Rewriting& rewriting) const;
 };
 
 }  // namespace spool::data::detail
@@ -263,7 +298,7 @@ class UnaryNode : public DatasetNode {
 class UnaryIterator : public IteratorBase {
  public:
   UnaryIterator(const UnaryNode& node, const IteratorContext& context)
-      : IteratorBase(node, context), input_(node.input()->make_iterator(context)) {}
+      : IteratorBase(node, context), input_(make_input_iterator(*node.input(), context)) {}
 
  protected:
   IteratorBase& input() { return *input_; }

@@ -3,6 +3,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "spool/data/detail/rewrite_plan.h"
 #include "spool/tensor/error.h"
 #include "spool/tensor/random.h"
 
@@ -36,16 +37,17 @@ std::uint64_t IterationCounter::restore(StateReader& reader, PipelineContext& pi
 
 namespace {
 
-// The counters of the stages of root's graph, depth first, each stage once.
-std::vector<IterationCounter*> graph_counters(const DatasetNode& root) {
+// The counters of the stages of the graph that runs, depth first, each stage once.
+std::vector<IterationCounter*> graph_counters(const RewritePlan& plan) {
   std::vector<IterationCounter*> counters;
-  std::unordered_set<const DatasetNode*> seen{&root};
-  std::vector<const DatasetNode*> stack{&root};
+  const DatasetNode* root = plan.root().get();
+  std::unordered_set<const DatasetNode*> seen{root};
+  std::vector<const DatasetNode*> stack{root};
   while (!stack.empty()) {
     const DatasetNode* node = stack.back();
     stack.pop_back();
     if (IterationCounter* counter = node->iteration_counter()) counters.push_back(counter);
-    const std::vector<NodePtr> inputs = node->inputs();
+    const std::vector<NodePtr> inputs = plan.inputs(*node);
     for (auto it = inputs.rbegin(); it != inputs.rend(); ++it) {
       if (seen.insert(it->get()).second) stack.push_back(it->get());
     }
@@ -55,20 +57,20 @@ std::vector<IterationCounter*> graph_counters(const DatasetNode& root) {
 
 }  // namespace
 
-void take_iterations(const DatasetNode& root, PipelineContext& pipeline) {
-  for (IterationCounter* counter : graph_counters(root)) counter->take(pipeline);
+void take_iterations(PipelineContext& pipeline) {
+  for (IterationCounter* counter : graph_counters(pipeline.plan())) counter->take(pipeline);
 }
 
-void save_iterations(const DatasetNode& root, PipelineContext& pipeline, StateWriter& writer) {
-  const std::vector<IterationCounter*> counters = graph_counters(root);
+void save_iterations(PipelineContext& pipeline, StateWriter& writer) {
+  const std::vector<IterationCounter*> counters = graph_counters(pipeline.plan());
   if (counters.empty()) return;
   writer.begin("iterations");
   writer.write_i64(static_cast<std::int64_t>(counters.size()));
   for (IterationCounter* counter : counters) IterationCounter::save(writer, counter->take(pipeline));
 }
 
-void restore_iterations(const DatasetNode& root, PipelineContext& pipeline, StateReader& reader) {
-  const std::vector<IterationCounter*> counters = graph_counters(root);
+void restore_iterations(PipelineContext& pipeline, StateReader& reader) {
+  const std::vector<IterationCounter*> counters = graph_counters(pipeline.plan());
   if (counters.empty()) return;
   reader.begin("iterations");
   const std::int64_t n = reader.read_i64();

@@ -55,9 +55,10 @@ class IterationCounter {
 
 // For Iterator: the numbers of the counting stages of root's graph (each stage once,
 // in a fixed order). A graph without such stages saves nothing.
-void take_iterations(const DatasetNode& root, PipelineContext& pipeline);
-void save_iterations(const DatasetNode& root, PipelineContext& pipeline, StateWriter& writer);
-void restore_iterations(const DatasetNode& root, PipelineContext& pipeline, StateReader& reader);
+// Each walks the pipeline's graph as it runs (its RewritePlan).
+void take_iterations(PipelineContext& pipeline);
+void save_iterations(PipelineContext& pipeline, StateWriter& writer);
+void restore_iterations(PipelineContext& pipeline, StateReader& reader);
 
 // The seed a stage uses in `iteration`: `seed` itself in iteration 0, so a dataset's
 // first iterator gives the order it gave before iterations were counted; after that

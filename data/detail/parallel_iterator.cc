@@ -29,7 +29,7 @@ ParallelIterator::ParallelIterator(const DatasetNode& node, const IteratorContex
       config_(config),
       fn_(std::move(fn)),
       token_(CancellationToken::make(context.cancel)),
-      input_(input->make_iterator(context.with_cancel(token_))),
+      input_(make_input_iterator(*input, context.with_cancel(token_))),
       capacity_(config.capacity) {
   SPOOL_CHECK(config_.workers >= (config_.consumer_helps ? 0 : 1) && config_.capacity >= 1 && config_.max_capacity >= config_.capacity,
               InternalError, "ParallelIterator: workers ", config_.workers, ", capacity ", config_.capacity,

@@ -4,10 +4,12 @@
 #include <unordered_set>
 
 #include "spool/data/detail/dataset_node.h"
+#include "spool/data/detail/rewrite_plan.h"
 
 namespace spool::data::detail {
 
-StatsRegistry::StatsRegistry(const DatasetNode& root) {
+StatsRegistry::StatsRegistry(const RewritePlan& plan) {
+  const DatasetNode& root = *plan.root();
   // Post-order walk with an explicit stack: inputs before the stages that read them.
   std::unordered_set<const DatasetNode*> seen;
   std::vector<std::pair<const DatasetNode*, bool>> stack{{&root, false}};
@@ -20,8 +22,8 @@ StatsRegistry::StatsRegistry(const DatasetNode& root) {
     }
     if (!seen.insert(node).second) continue;
     stack.push_back({node, true});
-    // The nodes stay alive: the root owns its inputs and the Iterator owns the root.
-    const auto inputs = node->inputs();
+    // The nodes stay alive: the plan owns the stages that run.
+    const auto inputs = plan.inputs(*node);
     for (auto it = inputs.rbegin(); it != inputs.rend(); ++it) stack.push_back({it->get(), false});
   }
   for (const DatasetNode* node : graph_) {

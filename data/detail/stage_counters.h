@@ -19,6 +19,7 @@
 namespace spool::data::detail {
 
 class DatasetNode;
+class RewritePlan;
 
 struct StageCounters {
   std::string name;
@@ -52,7 +53,8 @@ struct StageCounters {
 // new one cannot mix them up.
 class StatsRegistry {
  public:
-  explicit StatsRegistry(const DatasetNode& root);
+  // The stages of the graph that runs (the rewritten one).
+  explicit StatsRegistry(const RewritePlan& plan);
   // The counters of `node` in this pipeline; every iterator of that node shares them.
   std::shared_ptr<StageCounters> counters_for(const DatasetNode& node);
   // Stages built at run time first (inputs before their readers), then the root's

@@ -2,6 +2,7 @@
 // error when shapes differ). The last, smaller batch is kept unless drop_remainder.
 #include "spool/data/dataset.h"
 #include "spool/data/detail/stack.h"
+#include "spool/data/ops/map_node.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data {
@@ -21,6 +22,9 @@ class BatchNode : public detail::UnaryNode {
     return drop_remainder_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+  detail::NodePtr rewritten(const detail::Rewriting& rewriting) const override {
+    return detail::fuse_map_and_batch(rewriting, batch_size_, drop_remainder_);
+  }
 
   const std::int64_t batch_size_;
   const bool drop_remainder_;

@@ -235,7 +235,7 @@ class MemoryCacheIterator : public detail::IteratorBase {
 
   // The input, made when a pass first needs it (a replay never does).
   detail::IteratorBase& input() {
-    if (!input_) input_ = node_.input()->make_iterator(context());
+    if (!input_) input_ = detail::make_input_iterator(*node_.input(), context());
     return *input_;
   }
 

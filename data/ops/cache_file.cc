@@ -186,7 +186,7 @@ class FileCacheIterator : public IteratorBase {
 
   // The input, made when a pass first needs it (a read pass never does).
   IteratorBase& input() {
-    if (!input_) input_ = input_node_->make_iterator(context());
+    if (!input_) input_ = detail::make_input_iterator(*input_node_, context());
     return *input_;
   }
 

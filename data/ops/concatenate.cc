@@ -55,8 +55,8 @@ class ConcatenateIterator : public detail::IteratorBase {
  public:
   ConcatenateIterator(const ConcatenateNode& node, const detail::IteratorContext& context)
       : IteratorBase(node, context),
-        first_(node.first_->make_iterator(context)),
-        second_(node.second_->make_iterator(context)) {}
+        first_(detail::make_input_iterator(*node.first_, context)),
+        second_(detail::make_input_iterator(*node.second_, context)) {}
 
  private:
   std::optional<Element> get_next() override {

@@ -66,7 +66,7 @@ class InterleaveIterator : public detail::IteratorBase {
         config_(config),
         token_(detail::CancellationToken::make(context.cancel)),
         inner_context_(config.workers > 0 ? context.with_cancel(token_) : context),
-        input_(node.input()->make_iterator(inner_context_)),
+        input_(detail::make_input_iterator(*node.input(), inner_context_)),
         slots_(static_cast<std::size_t>(config.cycle_length)) {
     wake_on_cancel_ = token_->on_cancel([this] {
       std::lock_guard lock(mu_);

@@ -3,41 +3,70 @@
 #include "spool/data/dataset.h"
 #include "spool/data/detail/counting_iterator.h"
 #include "spool/data/detail/parallel_iterator.h"
+#include "spool/data/ops/map_node.h"
+#include "spool/data/ops/parse_example_fn.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data {
-namespace {
+namespace detail {
 
-class MapNode : public detail::UnaryNode {
- public:
-  MapNode(detail::NodePtr input, MapFn fn, RandomMapFn random_fn, MapOptions options)
-      : UnaryNode(std::move(input)), fn_(std::move(fn)), random_fn_(std::move(random_fn)), options_(std::move(options)) {}
-  std::string name() const override { return options_.name(); }
-  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
-    return std::make_shared<MapNode>(in[0], fn_, random_fn_, options_);
+MapNode::MapNode(NodePtr input, std::vector<MapStep> steps, std::int64_t parallelism, bool deterministic)
+    : UnaryNode(std::move(input)), steps_(std::move(steps)), parallelism_(parallelism), deterministic_(deterministic) {}
+
+std::string MapNode::name() const {
+  std::string name = steps_.front().options.name();
+  for (std::size_t i = 1; i < steps_.size(); ++i) name += "+" + steps_[i].options.name();
+  return name;
+}
+
+NodePtr MapNode::with_inputs(std::vector<NodePtr> in) const {
+  return std::make_shared<MapNode>(in[0], steps_, parallelism_, deterministic_);
+}
+
+bool MapNode::stateless() const {
+  for (const MapStep& step : steps_) {
+    if (!step.options.stateless() && !parse_example_spec(step.fn)) return false;
   }
-  std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
+  return true;
+}
 
-  // Applies the function to element `index` of pass `epoch`, errors given the context.
-  Element apply(Element input, std::uint64_t epoch, std::int64_t index) const {
-    try {
-      if (fn_) return fn_(std::move(input));
-      Generator gen = detail::element_generator(options_.seed(), epoch, static_cast<std::uint64_t>(index));
-      return random_fn_(std::move(input), gen);
-    } catch (...) {
-      detail::rethrow_with_context(options_.name(), index);
+NodePtr MapNode::rewritten(const Rewriting& rewriting) const {
+  const Optimizations& o = rewriting.optimizations();
+  if (o.map_fusion()) {
+    if (auto inner = rewriting.input_as<MapNode>(0);
+        inner && inner->parallelism_ == parallelism_ && inner->deterministic_ == deterministic_) {
+      std::vector<MapStep> steps = inner->steps_;
+      steps.insert(steps.end(), steps_.begin(), steps_.end());
+      return std::make_shared<MapNode>(inner->input(), std::move(steps), parallelism_, deterministic_);
     }
   }
+  if (o.map_parallelization() && parallelism_ == 1 && stateless()) {
+    return std::make_shared<MapNode>(rewriting.input(0), steps_, kAutotune, deterministic_);
+  }
+  return nullptr;
+}
 
-  const MapFn fn_;               // one of fn_, random_fn_ is set
-  const RandomMapFn random_fn_;
-  const MapOptions options_;
-};
+Element MapNode::apply(Element input, std::uint64_t epoch, std::int64_t index) const {
+  for (const MapStep& step : steps_) {
+    try {
+      if (step.fn) {
+        input = step.fn(std::move(input));
+      } else {
+        Generator gen = element_generator(step.options.seed(), epoch, static_cast<std::uint64_t>(index));
+        input = step.random_fn(std::move(input), gen);
+      }
+    } catch (...) {
+      rethrow_with_context(step.options.name(), index);
+    }
+  }
+  return input;
+}
 
-class MapIterator : public detail::CountingIterator {
+namespace {
+
+class MapIterator : public CountingIterator {
  public:
-  MapIterator(const MapNode& node, const detail::IteratorContext& context)
-      : CountingIterator(node, context), node_(node) {}
+  MapIterator(const MapNode& node, const IteratorContext& context) : CountingIterator(node, context), node_(node) {}
 
  private:
   std::optional<Element> get_next() override {
@@ -52,11 +81,13 @@ class MapIterator : public detail::CountingIterator {
   const MapNode& node_;
 };
 
-std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::IteratorContext& context) const {
-  std::int64_t workers = options_.parallelism();
+}  // namespace
+
+std::unique_ptr<IteratorBase> MapNode::make_iterator(const IteratorContext& context) const {
+  std::int64_t workers = parallelism_;
   if (workers == kAutotune) workers = context.pipeline->options().autotune_parallelism();
-  if (workers <= 1 && options_.parallelism() != kAutotune) return std::make_unique<MapIterator>(*this, context);
-  detail::ParallelConfig config;
+  if (workers <= 1 && parallelism_ != kAutotune) return std::make_unique<MapIterator>(*this, context);
+  ParallelConfig config;
   // The consumer is one of the `workers`: it computes elements while it would wait.
   config.workers = workers - 1;
   config.consumer_helps = true;
@@ -65,19 +96,25 @@ std::unique_ptr<detail::IteratorBase> MapNode::make_iterator(const detail::Itera
   // every thread finds room for its next chunk while the consumer, woken once per run
   // of capacity / 2 ready elements, takes them.
   config.capacity = 32 * workers;
-  config.max_capacity = options_.parallelism() == kAutotune ? 64 * workers : 32 * workers;
-  config.deterministic = options_.deterministic();
+  config.max_capacity = parallelism_ == kAutotune ? 64 * workers : 32 * workers;
+  config.deterministic = deterministic_;
   const std::uint64_t epoch = context.epoch;
-  return std::make_unique<detail::ParallelIterator>(
-      *this, context, input(), config,
-      [this, epoch](Element e, std::int64_t index) -> std::optional<Element> {
-        return apply(std::move(e), epoch, index);
-      });
+  return std::make_unique<ParallelIterator>(*this, context, input(), config,
+                                            [this, epoch](Element e, std::int64_t index) -> std::optional<Element> {
+                                              return apply(std::move(e), epoch, index);
+                                            });
 }
+
+}  // namespace detail
+
+namespace {
 
 Dataset make_map(const Dataset& input, MapFn fn, RandomMapFn random_fn, MapOptions options) {
   SPOOL_CHECK(fn || random_fn, InvalidArgument, "map: the function is empty");
-  return Dataset(std::make_shared<MapNode>(input.node(), std::move(fn), std::move(random_fn), std::move(options)),
+  const std::int64_t parallelism = options.parallelism();
+  const bool deterministic = options.deterministic();
+  std::vector<detail::MapStep> steps{{std::move(fn), std::move(random_fn), std::move(options)}};
+  return Dataset(std::make_shared<detail::MapNode>(input.node(), std::move(steps), parallelism, deterministic),
                  input.options());
 }
 

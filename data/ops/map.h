@@ -49,6 +49,14 @@ class MapOptions {
     return *this;
   }
   std::uint64_t seed() const { return seed_; }
+  // The function may run on several threads at once and its result depends only on
+  // its arguments (a RandomMapFn's Generator included): lets the map_parallelization
+  // rewrite (optimizations.h) run an inline map in parallel.
+  MapOptions& stateless(bool on) {
+    stateless_ = on;
+    return *this;
+  }
+  bool stateless() const { return stateless_; }
   // The stage's name in stats and errors (default "map").
   MapOptions& name(std::string n) {
     name_ = std::move(n);
@@ -59,6 +67,7 @@ class MapOptions {
  private:
   std::int64_t parallelism_ = 1;
   bool deterministic_ = true;
+  bool stateless_ = false;
   std::uint64_t seed_ = 0;
   std::string name_ = "map";
 };

@@ -16,8 +16,7 @@ class ParseBatchNode : public detail::UnaryNode {
     std::vector<std::string> names;
     for (std::size_t f = 0; f < spec_.size(); ++f) {
       const FeatureSpecEntry& entry = spec_.entry(f);
-      SPOOL_CHECK(entry.fixed && !(entry.kind == FeatureKind::kBytes && entry.fixed_len.shape().rank() > 0),
-                  InvalidArgument, "parse_example_batch: feature ", spool::quoted(entry.key),
+      SPOOL_CHECK(accepts(entry), InvalidArgument, "parse_example_batch: feature ", spool::quoted(entry.key),
                   " must be FixedLen (bytes: of shape []); use map(parse_example(spec)) for it");
       names.push_back(entry.key);
     }
@@ -35,6 +34,9 @@ class ParseBatchNode : public detail::UnaryNode {
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
   Element parse(const detail::RecordViews& records, std::int64_t first_index) const;
+  static bool accepts(const FeatureSpecEntry& entry) {
+    return entry.fixed && !(entry.kind == FeatureKind::kBytes && entry.fixed_len.shape().rank() > 0);
+  }
 
   const FeatureSpec spec_;
   const std::int64_t batch_size_;
@@ -131,6 +133,18 @@ std::unique_ptr<detail::IteratorBase> ParseBatchNode::make_iterator(const detail
 }
 
 }  // namespace
+
+bool detail::parse_example_batch_accepts(const FeatureSpec& spec) {
+  for (std::size_t f = 0; f < spec.size(); ++f) {
+    if (!ParseBatchNode::accepts(spec.entry(f))) return false;
+  }
+  return true;
+}
+
+detail::NodePtr detail::make_parse_example_batch(NodePtr input, FeatureSpec spec, std::int64_t batch_size,
+                                                 bool drop_remainder) {
+  return std::make_shared<ParseBatchNode>(std::move(input), std::move(spec), batch_size, drop_remainder);
+}
 
 Dataset Dataset::parse_example_batch(FeatureSpec spec, std::int64_t batch_size, bool drop_remainder) const {
   SPOOL_CHECK(batch_size >= 1, InvalidArgument, "parse_example_batch: batch_size must be >= 1, got ", batch_size);

@@ -20,3 +20,13 @@
 #pragma once
 
 #include "spool/data/io/feature_spec.h"
+#include "spool/data/detail/dataset_node.h"
+
+namespace spool::data::detail {
+
+// Whether parse_example_batch takes `spec` (every feature FixedLen, bytes of shape []).
+bool parse_example_batch_accepts(const FeatureSpec& spec);
+// The parse_example_batch stage, for the map + batch fusion (map_node.h).
+NodePtr make_parse_example_batch(NodePtr input, FeatureSpec spec, std::int64_t batch_size, bool drop_remainder);
+
+}  // namespace spool::data::detail

@@ -21,4 +21,10 @@ namespace spool::data {
 
 MapFn parse_example(FeatureSpec spec);
 
+namespace detail {
+// The spec of a function parse_example() made, or null for any other function: how the
+// map + batch fusion (optimizations.h) knows a map parses Examples.
+const FeatureSpec* parse_example_spec(const MapFn& fn);
+}  // namespace detail
+
 }  // namespace spool::data

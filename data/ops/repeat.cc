@@ -37,7 +37,7 @@ class RepeatIterator : public detail::IteratorBase {
   static constexpr std::uint64_t kEpochStride = 1'000'003;
 
   void start_pass() {
-    input_ = node_.input()->make_iterator(context().with_epoch(context().epoch * kEpochStride + pass_));
+    input_ = detail::make_input_iterator(*node_.input(), context().with_epoch(context().epoch * kEpochStride + pass_));
     produced_in_pass_ = 0;
   }
 

@@ -18,6 +18,9 @@ class ShardNode : public detail::UnaryNode {
   detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
     return std::make_shared<ShardNode>(in[0], num_shards_, index_);
   }
+  detail::NodePtr rewritten(const detail::Rewriting& rewriting) const override {
+    return rewriting.optimizations().noop_elimination() && num_shards_ == 1 ? rewriting.input(0) : nullptr;
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (n < 0) return n;

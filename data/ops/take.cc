@@ -11,6 +11,9 @@ class TakeNode : public detail::UnaryNode {
   detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
     return std::make_shared<TakeNode>(in[0], count_);
   }
+  detail::NodePtr rewritten(const detail::Rewriting& rewriting) const override {
+    return rewriting.optimizations().noop_elimination() && count_ < 0 ? rewriting.input(0) : nullptr;
+  }
   std::int64_t cardinality() const override {
     const std::int64_t n = input()->cardinality();
     if (count_ < 0) return n;

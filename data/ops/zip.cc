@@ -54,7 +54,7 @@ Element join(const std::vector<Element>& parts) {
 class ZipIterator : public detail::IteratorBase {
  public:
   ZipIterator(const ZipNode& node, const detail::IteratorContext& context) : IteratorBase(node, context) {
-    for (const detail::NodePtr& input : node.inputs_) inputs_.push_back(input->make_iterator(context));
+    for (const detail::NodePtr& input : node.inputs_) inputs_.push_back(detail::make_input_iterator(*input, context));
   }
 
  private:

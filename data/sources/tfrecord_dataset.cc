@@ -46,7 +46,7 @@ class TFRecordIterator : public detail::IteratorBase {
   TFRecordIterator(const TFRecordNode& node, const detail::IteratorContext& context)
       : IteratorBase(node, context),
         token_(detail::CancellationToken::make(context.cancel)),
-        names_(node.filenames_->make_iterator(context.with_cancel(token_))),
+        names_(detail::make_input_iterator(*node.filenames_, context.with_cancel(token_))),
         options_(node.options_),
         slots_(static_cast<std::size_t>(node.parallel_)) {
     options_.build_index(false);  // a stream never asks its readers for their index

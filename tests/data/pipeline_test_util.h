@@ -13,6 +13,19 @@
 
 namespace spool::testing {
 
+// A dataset of the given elements, in order, with a known cardinality.
+inline data::Dataset from_elements(std::vector<data::Element> elements) {
+  const auto n = static_cast<std::int64_t>(elements.size());
+  return data::Dataset::from_generator(
+      [elements = std::move(elements)] {
+        return [elements, i = std::size_t{0}]() mutable -> std::optional<data::Element> {
+          if (i == elements.size()) return std::nullopt;
+          return elements[i++];
+        };
+      },
+      n);
+}
+
 // All elements of one pass.
 inline std::vector<data::Element> drain(data::Iterator& it, std::int64_t limit = -1) {
   std::vector<data::Element> out;
