@@ -32,9 +32,11 @@ class Optimizations {
         .shuffle_and_repeat_fusion(false).map_parallelization(false);
   }
 
-  // batch over an inline map runs as one stage (map_and_batch), and batch over
-  // map(parse_example(spec)) as parse_example_batch(spec) when the spec allows it: no
-  // tensor per record.
+  // batch over an inline map runs as one stage ("<map>+batch"), batch over
+  // map(parse_example(spec)) as parse_example_batch(spec) when the spec allows it (no
+  // tensor per record), and batch over a map of elementwise functions (map.h:
+  // rescale_fn, convert_dtype_fn) as the batch, then the map over each batch (one call
+  // per batch; an error it raises names the batch's index rather than an element's).
   Optimizations& map_and_batch_fusion(bool on) {
     map_and_batch_fusion_ = on;
     return *this;

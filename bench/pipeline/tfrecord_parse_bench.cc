@@ -84,11 +84,11 @@ void bm_parse_batch(benchmark::State& state) {
   // The raw reading TFRecordDataset does: no record index kept.
   const data::RecordOptions streaming = data::RecordOptions().build_index(false);
   double read_s = 0, frames_s = 0, loop_s = 0, pipeline_s = 0, fused_s = 0, rewritten_s = 0;
+  std::int64_t records = 0;
   auto run = [&records](const data::Dataset& ds) {
     data::Iterator it = ds.make_iterator();
     while (std::optional<data::Element> batch = it.next()) records += (*batch)[0].dim(0);
   };
-  std::int64_t records = 0;
   for (auto _ : state) {
     read_s += seconds_of([&] {
       data::TFRecordReader reader(path, streaming);

@@ -155,10 +155,11 @@ Tensor random_contrast(const Tensor& image, double lower, double upper, Generato
 }
 
 MapFn convert_dtype_fn(DType dtype, ImageComponent which) {
-  return image_map_fn([dtype](const Tensor& t) { return convert_dtype(t, dtype); }, std::move(which));
+  return elementwise(image_map_fn([dtype](const Tensor& t) { return convert_dtype(t, dtype); }, std::move(which)));
 }
 MapFn rescale_fn(float scale, float offset, ImageComponent which) {
-  return image_map_fn([scale, offset](const Tensor& t) { return rescale(t, scale, offset); }, std::move(which));
+  return elementwise(
+      image_map_fn([scale, offset](const Tensor& t) { return rescale(t, scale, offset); }, std::move(which)));
 }
 MapFn normalize_fn(std::vector<float> mean, std::vector<float> stddev, ImageComponent which) {
   return image_map_fn([mean = std::move(mean), stddev = std::move(stddev)](const Tensor& t) { return normalize(t, mean, stddev); },

@@ -109,6 +109,12 @@ std::unique_ptr<IteratorBase> MapNode::make_iterator(const IteratorContext& cont
 
 namespace {
 
+// A named type, so that is_elementwise can find it in a MapFn.
+struct ElementwiseFunction {
+  MapFn fn;
+  Element operator()(Element e) const { return fn(std::move(e)); }
+};
+
 Dataset make_map(const Dataset& input, MapFn fn, RandomMapFn random_fn, MapOptions options) {
   SPOOL_CHECK(fn || random_fn, InvalidArgument, "map: the function is empty");
   const std::int64_t parallelism = options.parallelism();
@@ -119,6 +125,13 @@ Dataset make_map(const Dataset& input, MapFn fn, RandomMapFn random_fn, MapOptio
 }
 
 }  // namespace
+
+MapFn elementwise(MapFn fn) {
+  if (detail::is_elementwise(fn)) return fn;
+  return ElementwiseFunction{std::move(fn)};
+}
+
+bool detail::is_elementwise(const MapFn& fn) { return fn.target<ElementwiseFunction>() != nullptr; }
 
 MapOptions& MapOptions::parallelism(std::int64_t n) {
   SPOOL_CHECK(n == kAutotune || (n >= 1 && n <= 1024), InvalidArgument,

@@ -72,7 +72,16 @@ class MapOptions {
   std::string name_ = "map";
 };
 
+// `fn`, declared elementwise: applied to a batch of elements (each component with a
+// leading batch axis) it returns the batch of its results, its values computed value
+// by value (rescale_fn and convert_dtype_fn are). The map + batch fusion
+// (optimizations.h) then batches first and calls fn once per batch.
+MapFn elementwise(MapFn fn);
+
 namespace detail {
+// Whether fn came from elementwise().
+bool is_elementwise(const MapFn& fn);
+
 // The generator a RandomMapFn gets for element `index` of pass `epoch`.
 inline Generator element_generator(std::uint64_t seed, std::uint64_t epoch, std::uint64_t index) {
   return Generator(seed, (epoch << 40) + index);

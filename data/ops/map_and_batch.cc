@@ -3,12 +3,16 @@
 // itself, so the map pays no per-element stage call; batch over map(parse_example(spec))
 // runs as parse_example_batch(spec), which makes no tensor per record.
 //
+// A map of elementwise functions (map.h) is moved after the batch instead: the batch
+// stacks its inputs and the map runs once per batch.
+//
 // The fused stage yields what the two stages would, errors included: an error (the
 // map's, or one its input raised) drops the batch being assembled, and the next batch
 // starts with the element after it, whose elements were already pulled and wait
 // unmapped in `pending_` (saved with the state).
 #include <deque>
 
+#include "spool/data/dataset.h"
 #include "spool/data/detail/stack.h"
 #include "spool/data/ops/map_node.h"
 #include "spool/data/ops/parse_example_batch.h"
@@ -126,10 +130,28 @@ std::unique_ptr<IteratorBase> MapAndBatchNode::make_iterator(const IteratorConte
 
 }  // namespace
 
+namespace {
+
+bool all_elementwise(const MapNode& map) {
+  for (const MapStep& step : map.steps()) {
+    if (!step.fn || !is_elementwise(step.fn)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 NodePtr fuse_map_and_batch(const Rewriting& rewriting, std::int64_t batch_size, bool drop_remainder) {
   if (!rewriting.optimizations().map_and_batch_fusion()) return nullptr;
   auto map = rewriting.input_as<MapNode>(0);
   if (!map) return nullptr;
+  if (all_elementwise(*map)) {
+    // Batch first, then map each batch once, with the map's parallelism. The batch
+    // over the map's input may fuse in turn.
+    NodePtr batch = fuse_map_and_batch(Rewriting(rewriting.optimizations(), {map->input()}), batch_size, drop_remainder);
+    if (!batch) batch = Dataset(map->input()).batch(batch_size, drop_remainder).node();
+    return map->with_inputs({batch});
+  }
   if (map->steps().size() == 1) {
     const FeatureSpec* spec = parse_example_spec(map->steps().front().fn);
     if (spec && parse_example_batch_accepts(*spec)) {

@@ -12,6 +12,7 @@
 
 #include "data/pipeline_test_util.h"
 #include "spool/data/dataset.h"
+#include "spool/data/image/color.h"
 #include "spool/data/io/example.h"
 #include "spool/data/ops/parse_example_fn.h"
 #include "spool/tensor/error.h"
@@ -33,6 +34,11 @@ Tensor each(const Tensor& t, Op op) {
   std::vector<std::int64_t> v = t.to_vector<std::int64_t>();
   for (std::int64_t& x : v) x = op(x);
   return Tensor::from_vector(v, t.shape());
+}
+
+std::vector<Element> first_pass(const Dataset& ds) {
+  Iterator it = ds.make_iterator_at(0);
+  return drain(it);
 }
 
 std::vector<std::string> stage_names(const Dataset& ds) {
@@ -80,11 +86,13 @@ Dataset random_pipeline(Generator& gen, std::string& description) {
       continue;
     }
     switch (kind) {
-      case 0:
-        ds = ds.map([k](Element e) { return Element{each(e[0], [k](std::int64_t x) { return x * k; })}; },
-                    MapOptions().stateless(true).name("scale"));
-        description += ".map(scale)";
+      case 0: {
+        MapFn scale = [k](Element e) { return Element{each(e[0], [k](std::int64_t x) { return x * k; })}; };
+        const bool pointwise = pick(2) == 0;
+        ds = ds.map(pointwise ? elementwise(scale) : scale, MapOptions().stateless(true).name("scale"));
+        description += pointwise ? ".map(elementwise scale)" : ".map(scale)";
         break;
+      }
       case 1:
         ds = ds.map([](Element e) { return Element{each(e[0], [](std::int64_t x) { return x - 1; })}; },
                     MapOptions().parallelism(2));
@@ -143,10 +151,8 @@ TEST(Optimizations, RandomPipelinesYieldTheSameElementsRewrittenAndResumeExactly
     SCOPED_TRACE("pipeline " + std::to_string(p) + ": " + description);
     const Dataset plain = ds.with_options(written());
     const Dataset fast = ds.with_options(rewritten());
-    Iterator a = plain.make_iterator_at(0);
-    Iterator b = fast.make_iterator_at(0);
-    const std::vector<Element> expected = drain(a);
-    ASSERT_EQ(drain(b), expected);
+    const std::vector<Element> expected = first_pass(plain);
+    ASSERT_EQ(first_pass(fast), expected);
     if (stage_names(plain) != stage_names(fast)) ++changed;
     // Cuts at the start, the end and a few places between.
     const auto n = static_cast<std::int64_t>(expected.size());
@@ -221,6 +227,53 @@ TEST(Optimizations, MapAndBatchFailsAtTheSameBatchesAsTheStagesItFuses) {
   const Dataset skipping = ds.ignore_errors();
   EXPECT_EQ(drain(skipping), drain(skipping.with_options(written())));
   spool::testing::expect_resumes_exactly(skipping, spool::testing::all_cuts(skipping));
+}
+
+TEST(Optimizations, AnElementwiseMapRunsOncePerBatchAfterTheBatch) {
+  std::vector<std::uint8_t> pixels(50 * 4 * 3);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i * 37 % 251);
+  const Tensor images = Tensor::from_vector(pixels, Shape{50, 4, 3});
+  const Tensor labels = Tensor::arange(0, 50);
+  int calls = 0;
+  const Dataset ds = Dataset::from_tensor_slices({images, labels})
+                         .shuffle(16, 3)
+                         .map(rescale_fn(1.0f / 255, -0.5f), MapOptions().name("rescale"))
+                         .map(
+                             [&calls](Element e) {
+                               ++calls;
+                               return e;
+                             },
+                             MapOptions().name("count"))
+                         .batch(8, /*drop_remainder=*/true);
+  // Only the elementwise map moves: the one after it is not elementwise.
+  const Dataset rescaled = Dataset::from_tensor_slices({images, labels})
+                               .shuffle(16, 3)
+                               .map(rescale_fn(1.0f / 255, -0.5f), MapOptions().name("rescale"))
+                               .map(convert_dtype_fn(DType::kU8), MapOptions().name("to_u8"))
+                               .batch(8, true);
+  EXPECT_EQ(stage_names(rescaled), (std::vector<std::string>{"tensor_slices", "shuffle", "batch", "rescale", "to_u8"}));
+  EXPECT_EQ(stage_names(ds), (std::vector<std::string>{"tensor_slices", "shuffle", "rescale", "count+batch"}));
+  for (const Dataset& d : {ds, rescaled}) {
+    // Iteration 0 of the shuffle in each (the written and rewritten share the stage).
+    const std::vector<Element> expected = first_pass(d.with_options(written()));
+    ASSERT_EQ(expected.size(), 6u);
+    EXPECT_EQ(expected[0][0].shape(), (Shape{8, 4, 3}));
+    EXPECT_TRUE(first_pass(d) == expected);
+    EXPECT_TRUE(first_pass(d.with_options(rewritten())) == expected);
+    spool::testing::expect_resumes_exactly(d, spool::testing::all_cuts(d));
+  }
+  // The batch runs first: one call of the map per batch.
+  calls = 0;
+  const Dataset per_batch = Dataset::from_tensor_slices({images, labels})
+                                .map(elementwise([&calls](Element e) {
+                                  ++calls;
+                                  return e;
+                                }))
+                                .batch(10);
+  EXPECT_EQ(drain(per_batch).size(), 5u);
+  EXPECT_EQ(calls, 5);
+  drain(per_batch.with_options(written()));
+  EXPECT_EQ(calls, 55);
 }
 
 TEST(Optimizations, StagesShowAsTheyRun) {
