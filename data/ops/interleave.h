@@ -31,7 +31,7 @@ class InterleaveOptions {
   std::int64_t cycle_length() const { return cycle_length_; }
   InterleaveOptions& block_length(std::int64_t n);
   std::int64_t block_length() const { return block_length_; }
-  InterleaveOptions& parallelism(std::int64_t n);  // 1: no threads; kAutotune: cycle_length
+  InterleaveOptions& parallelism(std::int64_t n);  // 1: no threads; kAutotune: cycle_length, at most the cores
   std::int64_t parallelism() const { return parallelism_; }
   InterleaveOptions& deterministic(bool on) {
     deterministic_ = on;
