@@ -12,15 +12,19 @@
 // keep up to 256 MiB of freed heap, grow the heap 64 MiB at a time, and serve blocks
 // below 32 MiB from the heap. The cost is resident memory that is not returned to the
 // kernel until exit (bounded by the peak the program reached).
-// The `spool` command and the benchmarks call it first thing; a library cannot know
-// whether its host wants it, so spool never calls it on its own: an embedding service
-// decides (or uses jemalloc/tcmalloc, which behave like this already).
+// The `spool` command and the benchmarks call it first thing; it matters only in a
+// -DSPOOL_ALLOCATOR=glibc build (cmake/SpoolAllocator.cmake): by default they run on
+// mimalloc, and then it does nothing. A library cannot know whether its host wants it,
+// so spool never calls it on its own: an embedding service on glibc malloc decides (or
+// uses mimalloc, jemalloc or tcmalloc, which behave like this already).
 // No effect on other C libraries. Thread-safety: call it before starting threads.
 #pragma once
 
 namespace spool {
 
-// Returns false when the C library has no such settings (not glibc).
+// Returns false, changing nothing, when glibc's malloc is not the one the program
+// calls: another C library, or another malloc linked or preloaded in front of glibc's
+// (mimalloc, jemalloc, a sanitizer's).
 bool tune_malloc_for_streaming();
 
 }  // namespace spool

@@ -35,7 +35,7 @@ constexpr std::string_view kUsage =
 
 int main(int argc, char** argv) {
   using namespace spool::cli;
-  spool::tune_malloc_for_streaming();  // see the header: halves pipeline time here
+  spool::tune_malloc_for_streaming();  // see the header; only a -DSPOOL_ALLOCATOR=glibc build needs it
   if (argc < 2) {
     std::cerr << "spool: no command given (see spool --help)\n";
     return kExitUsage;
