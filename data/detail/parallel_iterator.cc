@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "spool/data/detail/stage_clock.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data::detail {
@@ -231,6 +232,13 @@ std::optional<Element> ParallelIterator::get_next() {
   if (!started_) start_workers();
   for (;;) {
     auto lock = lock_spinning(mu_);
+    if (config_.consumer_helps && in_flight_ == 0 && slots_.empty() && end_index_ < 0 && !paused_ &&
+        !worth_handing_off()) {
+      lock.unlock();
+      std::optional<Element> out;
+      if (compute_inline(out)) return out;
+      continue;  // a dropped element
+    }
     if (!result_ready() && config_.consumer_helps && may_start_work() &&
         (budget().has_room(last_bytes_) || (in_flight_ == 0 && !worth_handing_off()))) {
       // Rather than sleep until a worker delivers, the consumer computes the next
@@ -266,6 +274,48 @@ std::optional<Element> ParallelIterator::get_next() {
     if (slot.element) return std::move(slot.element);
     // A dropped element: look at the next slot.
   }
+}
+
+bool ParallelIterator::compute_inline(std::optional<Element>& out) {
+  std::int64_t index = 0;
+  std::optional<Element> input;
+  std::exception_ptr error;
+  {
+    // No worker is in a chunk (in_flight_ is 0), and none starts one while elements
+    // stay this cheap, but the lock keeps the input's one-thread-at-a-time rule plain.
+    auto input_lock = lock_spinning(input_mu_);
+    index = pulled_++;
+    try {
+      input = input_->next();
+    } catch (...) {
+      error = std::current_exception();  // the input's own error, passed on as is
+    }
+    if (!input && !error) input_ended_ = true;
+  }
+  bool produced = true;
+  if (input) {
+    const std::int64_t start = stage_clock_ns();
+    try {
+      out = fn_(std::move(*input), index);
+      produced = out.has_value();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    const std::int64_t spent = stage_clock_ns() - start;
+    element_ns_.store((element_ns_.load(std::memory_order_relaxed) * 7 + spent) / 8, std::memory_order_relaxed);
+  }
+  {
+    auto lock = lock_spinning(mu_);
+    if (!input && !error) {
+      end_index_ = index;
+      work_cv_.notify_all();  // the workers may stop
+    } else {
+      ++delivered_;
+      delivered_now_.store(delivered_, std::memory_order_release);
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return produced || !input;
 }
 
 ParallelIterator::Slot ParallelIterator::take_slot() {
