@@ -32,9 +32,16 @@ struct PipelineStats {
   std::vector<StageStats> stages;  // sources first, in the order data flows
   std::int64_t buffered_bytes = 0;  // held by buffers now
   std::int64_t peak_buffered_bytes = 0;
+
+  // What the buffers hold that a reordered pipeline would not, or "": a shuffle whose
+  // elements are at least twice the size of those of a stage before it with as many
+  // elements and no batch between (a map widened them, as normalising u8 images to f32
+  // does fourfold), saying that shuffling before that map buffers fewer bytes.
+  std::string memory_note() const;
 };
 
-// A fixed-width table: stage, elements, self s, wait s, MB, skipped.
+// A fixed-width table: stage, elements, self s, wait s, MB, skipped; then the buffered
+// bytes and the memory note, if any.
 std::ostream& operator<<(std::ostream& out, const PipelineStats& stats);
 
 }  // namespace spool::data

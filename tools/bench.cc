@@ -92,7 +92,8 @@ constexpr std::string_view kUsage =
     "  {\"elements\":N, \"batches\":N, \"seconds\":S, \"elements_per_sec\":R,\n"
     "   \"batches_per_sec\":R, \"bytes_per_sec\":R, \"first_batch_seconds\":S,\n"
     "   \"setup_seconds\":S, \"pipeline\":\"...\", \"skipped_errors\":N,\n"
-    "   \"peak_buffered_bytes\":N, \"stages\":[{\"name\":..., \"elements\":N,\n"
+    "   \"peak_buffered_bytes\":N, \"memory_note\":\"...\" (\"\" or what a reordered pipeline\n"
+    "   would not buffer), \"stages\":[{\"name\":..., \"elements\":N,\n"
     "   \"self_seconds\":S, \"wait_seconds\":S, \"bytes\":N, \"skipped_errors\":N}, ...]}\n"
     "setup_seconds is the time to make the Dataset (globbing, decoding IDX files).\n"
     "\"workers\":K and \"sharding\":REASON say how the input was split (1 and \"off: one\n"
@@ -311,6 +312,7 @@ void print_json(const Result& r, const std::string& description, const Sharding&
                    {"pipeline", utf8_or_replaced(description)},
                    {"skipped_errors", skipped},
                    {"peak_buffered_bytes", r.stats.peak_buffered_bytes},
+                   {"memory_note", r.stats.memory_note()},
                    {"stages", std::move(stages)},
                    {"workers", sharding.workers},
                    {"sharding", utf8_or_replaced(sharding.reason)}};

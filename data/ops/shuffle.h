@@ -25,6 +25,7 @@
 // widens them: Fashion-MNIST's 60 000 images are 47 MB as u8 and 188 MB once
 // normalised to f32, and a full-dataset buffer after the normalising map holds the
 // latter (tf.data's guide recommends the same order: shuffle, then map).
+// it.stats() says so when it happens (PipelineStats::memory_note).
 // Thread-safety: as every stage (see dataset.h); the iteration count is thread-safe.
 #pragma once
 

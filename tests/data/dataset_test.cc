@@ -8,6 +8,7 @@
 #include <limits>
 #include <numeric>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "data/pipeline_test_util.h"
@@ -504,6 +505,34 @@ TEST(Dataset, ByteBudgetBoundsBuffersAndReportsThePeak) {
   // chunks' worth bounds that.
   EXPECT_LE(stats.peak_buffered_bytes, 64 * 1024 + 2 * 8 * 8192);
   EXPECT_EQ(stats.buffered_bytes, 0);
+}
+
+}  // namespace
+}  // namespace spool::data
+
+namespace spool::data {
+namespace {
+
+TEST(Dataset, TheMemoryNoteNamesAShuffleOfWidenedElements) {
+  const Tensor images = Tensor::zeros(Shape{200, 8, 8}, DType::kU8);
+  const Tensor labels = Tensor::arange(0, 200);
+  auto widen = [](Element e) { return Element{e[0].cast(DType::kF32), e[1]}; };
+  auto note_of = [](const Dataset& ds) {
+    Iterator it = ds.make_iterator();
+    spool::testing::drain(it);
+    return it.stats().memory_note();
+  };
+  // u8 [8, 8] + i64: 72 bytes; as f32: 264.
+  const std::string widened = note_of(Dataset::from_tensor_slices({images, labels}).map(widen).shuffle(50, 1).batch(10));
+  EXPECT_NE(widened.find("3.7x the size of tensor_slices's (264 against 72 bytes)"), std::string::npos) << widened;
+  EXPECT_EQ(note_of(Dataset::from_tensor_slices({images, labels}).shuffle(50, 1).map(widen).batch(10)), "");
+  // A shuffle of batches is not a widened element.
+  EXPECT_EQ(note_of(Dataset::from_tensor_slices({images, labels}).batch(10).shuffle(5, 1)), "");
+  std::ostringstream table;
+  Iterator it = Dataset::from_tensor_slices({images, labels}).map(widen).shuffle(50, 1).make_iterator();
+  spool::testing::drain(it);
+  table << it.stats();
+  EXPECT_NE(table.str().find("note: the shuffle buffers elements"), std::string::npos) << table.str();
 }
 
 }  // namespace
