@@ -12,7 +12,7 @@
 namespace spool::data {
 namespace {
 
-std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> whole_bytes(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
 std::string text_of(const detail::OwnedBytes& b) {
   return std::string(reinterpret_cast<const char*>(b.storage->data()), b.size);
@@ -34,7 +34,7 @@ TEST(InflateWhole, GivesZlibsBytesForOneOrSeveralStreams) {
     // The second stream is small: the first guess (gzip's trailer, the last member's
     // size) is far too short and the buffer must grow.
     const std::string packed = testutil::compress(a, c) + testutil::compress(b, c);
-    const std::optional<detail::OwnedBytes> out = detail::inflate_whole(bytes_of(packed), c, 64 << 20);
+    const std::optional<detail::OwnedBytes> out = detail::inflate_whole(whole_bytes(packed), c, 64 << 20);
     ASSERT_TRUE(out);
     EXPECT_EQ(text_of(*out), a + b);
     EXPECT_LE(out->storage->size(), out->size + out->size / 4 + 1) << "a guess far above the output is given back";
@@ -47,12 +47,12 @@ TEST(InflateWhole, GivesZlibsBytesForOneOrSeveralStreams) {
 TEST(InflateWhole, RefusesOutputOverTheLimitWithoutAllocatingWhatTheTrailerClaims) {
   const std::string plain = sample(1 << 20, 3);
   std::string gz = testutil::compress(plain, Compression::kGzip);
-  EXPECT_FALSE(detail::inflate_whole(bytes_of(gz), Compression::kGzip, (1 << 20) - 1));
-  ASSERT_TRUE(detail::inflate_whole(bytes_of(gz), Compression::kGzip, 1 << 20));
+  EXPECT_FALSE(detail::inflate_whole(whole_bytes(gz), Compression::kGzip, (1 << 20) - 1));
+  ASSERT_TRUE(detail::inflate_whole(whole_bytes(gz), Compression::kGzip, 1 << 20));
   // A trailer claiming 4 GiB: the first buffer is the limit, and the data (whose real
   // size no longer matches the trailer) is refused rather than inflated to the claim.
   for (int i = 1; i <= 4; ++i) gz[gz.size() - i] = '\xff';
-  EXPECT_FALSE(detail::inflate_whole(bytes_of(gz), Compression::kGzip, 2 << 20));
+  EXPECT_FALSE(detail::inflate_whole(whole_bytes(gz), Compression::kGzip, 2 << 20));
 }
 
 TEST(InflateWhole, CorruptOrTruncatedInputGivesNothing) {
@@ -60,12 +60,12 @@ TEST(InflateWhole, CorruptOrTruncatedInputGivesNothing) {
   for (const Compression c : {Compression::kGzip, Compression::kZlib}) {
     const std::string packed = testutil::compress(plain, c);
     for (std::size_t cut : {std::size_t{1}, packed.size() / 2, packed.size() - 1}) {
-      EXPECT_FALSE(detail::inflate_whole(bytes_of(packed.substr(0, cut)), c, 64 << 20)) << "cut at " << cut;
+      EXPECT_FALSE(detail::inflate_whole(whole_bytes(packed.substr(0, cut)), c, 64 << 20)) << "cut at " << cut;
     }
     std::string flipped = packed;
     flipped[packed.size() / 2] ^= 0x10;
-    EXPECT_FALSE(detail::inflate_whole(bytes_of(flipped), c, 64 << 20));
-    EXPECT_FALSE(detail::inflate_whole(bytes_of(packed + "junk after the stream"), c, 64 << 20));
+    EXPECT_FALSE(detail::inflate_whole(whole_bytes(flipped), c, 64 << 20));
+    EXPECT_FALSE(detail::inflate_whole(whole_bytes(packed + "junk after the stream"), c, 64 << 20));
   }
 }
 

@@ -27,7 +27,8 @@ using namespace std::chrono_literals;
 std::string record(int i) { return "record " + std::to_string(i) + std::string(static_cast<std::size_t>(i * 37 % 300), 'x'); }
 
 // Writes `count` records to a streaming writer at `path`, flushing each, with short
-// pauses, then closes; `closed` turns true once close() returned.
+// pauses, then closes; `closed` turns true as close() is called (a reader may see the
+// file unlocked, and end, before close() returns).
 std::thread produce(const std::string& path, Compression c, int count, std::atomic<bool>& closed) {
   auto writer = std::make_shared<TFRecordWriter>(path, WriterOptions().streaming(true).compression(c));
   return std::thread([writer, count, &closed] {
@@ -36,8 +37,8 @@ std::thread produce(const std::string& path, Compression c, int count, std::atom
       writer->flush();
       if (i % 8 == 7) std::this_thread::sleep_for(3ms);
     }
-    writer->close();
     closed = true;
+    writer->close();
   });
 }
 
