@@ -15,6 +15,11 @@
 // start its next batch right after the bad element. Stages made at run time (the
 // datasets an interleave opens) run as written.
 //
+// tf.data's shuffle_and_repeat_fusion has no counterpart: it exists so that a shuffle
+// under a repeat reshuffles each epoch without a new iterator per pass, and Spool's
+// shuffle already draws a new order per epoch of the repeat above it (ops/shuffle.h)
+// while the output a fusion must keep is that of a new shuffle per pass.
+//
 // Defaults follow tf.data (on, except map_fusion), except map_parallelization, which
 // is off: on two cores a parallel map of a function of a few microseconds costs more
 // in hand-offs than it gains (bench_pipeline's tfrecord_parse_batch and parallel_map
@@ -29,7 +34,7 @@ class Optimizations {
   // Every rewrite off: the pipeline runs exactly as written.
   static Optimizations none() {
     return Optimizations().map_and_batch_fusion(false).map_fusion(false).noop_elimination(false)
-        .shuffle_and_repeat_fusion(false).map_parallelization(false);
+        .map_parallelization(false);
   }
 
   // batch over an inline map runs as one stage ("<map>+batch"), batch over
@@ -60,14 +65,6 @@ class Optimizations {
   }
   bool noop_elimination() const { return noop_elimination_; }
 
-  // repeat over shuffle runs as one stage that keeps its buffer's storage from pass to
-  // pass, rather than a new shuffle per pass.
-  Optimizations& shuffle_and_repeat_fusion(bool on) {
-    shuffle_and_repeat_fusion_ = on;
-    return *this;
-  }
-  bool shuffle_and_repeat_fusion() const { return shuffle_and_repeat_fusion_; }
-
   // An inline map whose function is declared stateless (MapOptions().stateless(true);
   // parse_example's function is) runs with kAutotune parallelism.
   Optimizations& map_parallelization(bool on) {
@@ -80,7 +77,6 @@ class Optimizations {
   bool map_and_batch_fusion_ = true;
   bool map_fusion_ = false;
   bool noop_elimination_ = true;
-  bool shuffle_and_repeat_fusion_ = true;
   bool map_parallelization_ = false;
 };
 
