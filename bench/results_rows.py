@@ -191,9 +191,22 @@ def pipeline_rows(B):
         if p and read:
             par = name.rsplit(":", 1)[1]
             what = ("TFRecord → fused `parse_example_batch(256)`" if par == "0" else
-                    f"TFRecord → `map(parse_example)` on {par} thread{'s' * (par != '1')} → batch(256)")
+                    f"TFRecord → `map(parse_example)` on {par} thread{'s' * (par != '1')} → batch(256), "
+                    "as written (no rewrites)")
             yield (what, si(p, "records/s"), f"`TFRecordReader::next()` loop {si(read, 'records/s')}",
                    times(p / read), f"bench_pipeline {name}")
+        fused, gain = B.get(name, "rewritten_vs_fused"), B.get(name, "rewritten_vs_written")
+        if fused and gain:
+            yield (f"the same, rewritten (map + batch fusion)", f"{gain:.2f}× as written",
+                   "`parse_example_batch` in the same run", times(fused), f"bench_pipeline {name}")
+    for name in sorted(B.names(r"interleave_tfrecord/parallelism:-?\d+")):
+        inter, builtin = B.get(name, "interleave_records_per_s"), B.get(name, "builtin_records_per_s")
+        if inter and builtin:
+            par = name.rsplit(":", 1)[1]
+            par = "autotune" if par == "-1" else par
+            yield (f"`list_files().interleave(TFRecordDataset, cycle 4)`, parallelism {par}, 4 gzip shards",
+                   si(inter, "records/s"), f"`TFRecordDataset(files, gzip, 4)` {si(builtin, 'records/s')}",
+                   times(inter / builtin), f"bench_pipeline {name}")
     for name in sorted(B.names(r"parallel_map/spin_rounds/\d+"), key=lambda n: int(n.rsplit("/", 1)[1])):
         us, one, two = (B.get(name, f) for f in ("us_per_element", "elements_per_s_1", "elements_per_s_2"))
         raw, speedup = B.get(name, "raw_threads_2_vs_1"), B.get(name, "speedup_2_vs_1")

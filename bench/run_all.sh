@@ -95,7 +95,7 @@ peer() {
 if ((quick)); then
   run bench_io '^(crc32c/(spool|portable|memcpy)/65536$|read/(plain_read|tfrecord/buffered)/4096$|gzip/(tfrecord|tfrecord/whole|zlib_gzread|zlib_inflate|libdeflate_inflate)$|example/(parse/spool|reference/memcpy))'
   run bench_kernels '^(gemm/[a-z]+/(512|mlp_fwd_32x784x128)/|fma_peak|conv2d/[a-z]+/fmnist[12]_[a-z0-9_]+/threads:|elementwise/(memcpy|spool/add_inplace_1M/threads:1))'
-  run bench_pipeline '^(map_chain/range/stats:1|tfrecord_parse_batch/parallelism:[02]|parallel_map/spin_rounds/(2000|10000)|fashion_mnist/shuffle:60000/parallelism:1)'
+  run bench_pipeline '^(map_chain/range/stats:1|tfrecord_parse_batch/parallelism:[02]|parallel_map/spin_rounds/(2000|10000)|fashion_mnist/shuffle:60000/parallelism:1|interleave_tfrecord/parallelism:2)'
   run bench_training '^(bm_step/adam/tape_grads/threads:1|replicas/cnn)'
   run bench_image '^(BM_JpegPaired|BM_HorsesVsHumans/2|folder_pipeline/)'
 else
