@@ -240,11 +240,12 @@ std::optional<Element> ParallelIterator::get_next() {
       continue;  // a dropped element
     }
     if (!result_ready() && config_.consumer_helps && may_start_work() &&
-        (budget().has_room(last_bytes_) || (in_flight_ == 0 && !worth_handing_off()))) {
+        (budget().has_room(last_bytes_) || in_flight_ == 0)) {
       // Rather than sleep until a worker delivers, the consumer computes the next
       // element itself: no wake-up to wait for, and no third thread on two cores. Past
-      // the budget too when nothing is in flight and the workers leave cheap elements
-      // to it: nobody else would compute the one it waits for.
+      // the budget too when nothing is in flight: nobody else is computing the one it
+      // waits for (a worker may be asleep, leaving cheap elements to the consumer, and
+      // the elements may have just turned expensive).
       const std::int64_t reserved = reserve_chunk();
       lock.unlock();
       process_chunk(reserved, /*on_consumer=*/true);
@@ -258,6 +259,7 @@ std::optional<Element> ParallelIterator::get_next() {
         ++capacity_;
         if (workers_waiting_ > 0 && worker_may_start()) work_cv_.notify_one();
       }
+      if (workers_waiting_ > 0 && worker_may_start()) work_cv_.notify_one();
       const auto start = Clock::now();
       consumer_waiting_ = true;
       result_cv_.wait(lock, [&] { return token_->cancelled() || result_ready(); });
