@@ -7,7 +7,9 @@ namespace spool::data::detail {
 std::shared_ptr<CancellationToken> CancellationToken::make(const std::shared_ptr<CancellationToken>& parent) {
   std::shared_ptr<CancellationToken> token(new CancellationToken());
   if (parent) {
-    std::unique_lock lock(parent->mu_);
+    // cancel() sets the flag before it takes children_mu_ to collect the children: a
+    // child is either collected or sees the flag here.
+    std::unique_lock lock(parent->children_mu_);
     if (parent->cancelled()) {
       lock.unlock();
       token->cancel();
@@ -29,6 +31,9 @@ void CancellationToken::cancel() {
     // no callback is running; a callback must not touch this token.
     for (auto& [id, fn] : callbacks_) fn();
     callbacks_.clear();
+  }
+  {
+    std::lock_guard lock(children_mu_);
     for (auto& weak : children_) {
       if (auto child = weak.lock()) children.push_back(std::move(child));
     }

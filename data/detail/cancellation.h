@@ -51,9 +51,13 @@ class CancellationToken : public std::enable_shared_from_this<CancellationToken>
   void unregister(std::uint64_t id);
 
   std::atomic<bool> cancelled_{false};
-  std::mutex mu_;  // guards callbacks_, children_, next_id_, and serialises callbacks with unregister
+  std::mutex mu_;  // guards callbacks_, next_id_, and serialises callbacks with unregister
+  // Apart from mu_: a stage makes child tokens while holding its own locks (a parallel
+  // map pulling from a repeat that starts a pass), and callbacks take stages' locks
+  // under mu_; one mutex for both would order those locks in a cycle.
+  std::mutex children_mu_;
   std::vector<std::pair<std::uint64_t, std::function<void()>>> callbacks_;  // guarded by mu_
-  std::vector<std::weak_ptr<CancellationToken>> children_;                   // guarded by mu_
+  std::vector<std::weak_ptr<CancellationToken>> children_;                   // guarded by children_mu_
   std::uint64_t next_id_ = 1;                                                // guarded by mu_
 };
 

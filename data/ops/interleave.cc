@@ -295,7 +295,8 @@ class InterleaveIterator : public detail::IteratorBase {
           slot.ahead.push_back(Entry{std::move(run[k]), nullptr, sizes[k]});
           last_bytes_ = sizes[k];
         }
-        if (error) slot.ahead.push_back(Entry{std::nullopt, error, 0});
+        // Moved, so that the consumer holds the last reference to the exception.
+        if (error) slot.ahead.push_back(Entry{std::nullopt, std::move(error), 0});
         if (ended) slot.ahead.push_back(Entry{});
         slot.ended = ended;
         slot.ahead_bytes += bytes;
