@@ -18,6 +18,13 @@ namespace spool::data::detail {
 // u8[28,28] (use padded_batch for differing shapes)". Names come from the first.
 Element stack_elements(const std::vector<Element>& elements, std::string_view stage);
 
+// Batches of batch_size made of `elements` input elements (a cardinality: negative
+// values pass through), the last one kept unless drop_remainder.
+inline std::int64_t batched_cardinality(std::int64_t elements, std::int64_t batch_size, bool drop_remainder) {
+  if (elements < 0) return elements;
+  return drop_remainder ? elements / batch_size : (elements + batch_size - 1) / batch_size;
+}
+
 // Rows [begin, end) of every component along axis 0 (views, no copy).
 Element slice_rows(const Element& batch, std::int64_t begin, std::int64_t end);
 // The extent of axis 0, the same for every component; InvalidArgument otherwise or

@@ -17,9 +17,7 @@ class BatchNode : public detail::UnaryNode {
     return std::make_shared<BatchNode>(in[0], batch_size_, drop_remainder_);
   }
   std::int64_t cardinality() const override {
-    const std::int64_t n = input()->cardinality();
-    if (n < 0) return n;
-    return drop_remainder_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+    return detail::batched_cardinality(input()->cardinality(), batch_size_, drop_remainder_);
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
   detail::NodePtr rewritten(const detail::Rewriting& rewriting) const override {

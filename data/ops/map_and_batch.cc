@@ -31,9 +31,7 @@ class MapAndBatchNode : public UnaryNode {
                                              batch_size_, drop_remainder_);
   }
   std::int64_t cardinality() const override {
-    const std::int64_t n = input()->cardinality();
-    if (n < 0) return n;
-    return drop_remainder_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+    return detail::batched_cardinality(input()->cardinality(), batch_size_, drop_remainder_);
   }
   std::unique_ptr<IteratorBase> make_iterator(const IteratorContext& context) const override;
 

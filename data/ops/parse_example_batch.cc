@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "spool/data/dataset.h"
+#include "spool/data/detail/stack.h"
 #include "spool/data/io/example_rows.h"
 #include "spool/tensor/error.h"
 
@@ -27,9 +28,7 @@ class ParseBatchNode : public detail::UnaryNode {
     return std::make_shared<ParseBatchNode>(in[0], spec_, batch_size_, drop_remainder_);
   }
   std::int64_t cardinality() const override {
-    const std::int64_t n = input()->cardinality();
-    if (n < 0) return n;
-    return drop_remainder_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+    return detail::batched_cardinality(input()->cardinality(), batch_size_, drop_remainder_);
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
 
