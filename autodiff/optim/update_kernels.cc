@@ -8,7 +8,7 @@
 // optimizer merges adjacent variables into one run). This file is compiled with
 // -fno-math-errno (autodiff/CMakeLists.txt): otherwise GCC keeps a scalar sqrt call
 // per element for the errno of a negative input, which moments never are.
-// target_clones adds an AVX2 copy of each loop (no FMA, so both copies round alike).
+// SPOOL_AVX2_CLONES (tensor/target_clones.h) adds an AVX2 copy of each loop (no FMA, so both copies round alike).
 //
 // Adam's float loop, the MLP's hottest after the GEMMs, is written out in AVX2
 // intrinsics: GCC 12's SLP pass judged its last loop (the stores of m, v and p)
@@ -26,6 +26,8 @@
 
 #include <cmath>
 
+#include "spool/tensor/target_clones.h"
+
 // x86-64 under GCC or Clang: the MXCSR scope and the AVX2 Adam loop below.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -34,22 +36,6 @@
 
 namespace spool::autodiff::detail {
 namespace {
-
-// target_clones dispatches through an ifunc, whose resolver the dynamic loader runs
-// before ThreadSanitizer's runtime is initialised: an instrumented resolver crashes the
-// program before main. A TSan build (GCC defines __SANITIZE_THREAD__) keeps only the
-// default copy; it looks for races, and both copies round alike.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define SPOOL_OPTIM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SPOOL_OPTIM_CLONES
-#endif
-// Everything below a clone is inlined into it, so each clone gets its own loops.
-#if defined(__GNUC__)
-#define SPOOL_OPTIM_INLINE __attribute__((always_inline))
-#else
-#define SPOOL_OPTIM_INLINE
-#endif
 
 constexpr int kLanes = 16;
 
@@ -71,7 +57,7 @@ class FlushDenormalsToZero {
 
 // lanes.operator()<W>(i) updates elements [i, i + W).
 template <typename Lanes>
-SPOOL_OPTIM_INLINE inline void for_lanes(std::int64_t n, Lanes&& lanes) {
+SPOOL_ALWAYS_INLINE inline void for_lanes(std::int64_t n, Lanes&& lanes) {
   std::int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) lanes.template operator()<kLanes>(i);
   for (; i < n; ++i) lanes.template operator()<1>(i);
@@ -80,7 +66,7 @@ SPOOL_OPTIM_INLINE inline void for_lanes(std::int64_t n, Lanes&& lanes) {
 enum class SgdMode { kPlain, kMomentum, kNesterov };
 
 template <int W, SgdMode kMode, typename T>
-SPOOL_OPTIM_INLINE inline void sgd_lanes(T* __restrict p, const T* __restrict g, T* __restrict m, T lr, T momentum, T scale) {
+SPOOL_ALWAYS_INLINE inline void sgd_lanes(T* __restrict p, const T* __restrict g, T* __restrict m, T lr, T momentum, T scale) {
   T gs[W];
   for (int k = 0; k < W; ++k) gs[k] = g[k] * scale;
   if constexpr (kMode == SgdMode::kPlain) {
@@ -98,10 +84,10 @@ SPOOL_OPTIM_INLINE inline void sgd_lanes(T* __restrict p, const T* __restrict g,
 }
 
 template <typename T>
-SPOOL_OPTIM_INLINE inline void sgd_run(T* p, const T* g, T* m, std::int64_t n, const SgdParams& k) {
+SPOOL_ALWAYS_INLINE inline void sgd_run(T* p, const T* g, T* m, std::int64_t n, const SgdParams& k) {
   const T lr = static_cast<T>(k.learning_rate), mom = static_cast<T>(k.momentum), s = static_cast<T>(k.scale);
-  auto run = [&]<SgdMode kMode>() SPOOL_OPTIM_INLINE {
-    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_OPTIM_INLINE { sgd_lanes<W, kMode>(p + i, g + i, m ? m + i : nullptr, lr, mom, s); });
+  auto run = [&]<SgdMode kMode>() SPOOL_ALWAYS_INLINE {
+    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_ALWAYS_INLINE { sgd_lanes<W, kMode>(p + i, g + i, m ? m + i : nullptr, lr, mom, s); });
   };
   if (m == nullptr) run.template operator()<SgdMode::kPlain>();
   else if (k.nesterov) run.template operator()<SgdMode::kNesterov>();
@@ -109,7 +95,7 @@ SPOOL_OPTIM_INLINE inline void sgd_run(T* p, const T* g, T* m, std::int64_t n, c
 }
 
 template <int W, bool kAmsgrad, typename T>
-SPOOL_OPTIM_INLINE inline void adam_lanes(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vhat,
+SPOOL_ALWAYS_INLINE inline void adam_lanes(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vhat,
                        T alpha, T c1, T c2, T eps, T scale) {
   T gs[W], mn[W], vn[W], den[W];
   for (int k = 0; k < W; ++k) {
@@ -160,11 +146,11 @@ bool have_avx2() {
 #endif
 
 template <typename T>
-SPOOL_OPTIM_INLINE inline void adam_run(T* p, const T* g, T* m, T* v, T* vhat, std::int64_t n, const AdamParams& k) {
+SPOOL_ALWAYS_INLINE inline void adam_run(T* p, const T* g, T* m, T* v, T* vhat, std::int64_t n, const AdamParams& k) {
   const T alpha = static_cast<T>(k.alpha), c1 = static_cast<T>(k.one_minus_beta_1),
           c2 = static_cast<T>(k.one_minus_beta_2), eps = static_cast<T>(k.epsilon), s = static_cast<T>(k.scale);
-  auto run = [&]<bool kAmsgrad>() SPOOL_OPTIM_INLINE {
-    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_OPTIM_INLINE {
+  auto run = [&]<bool kAmsgrad>() SPOOL_ALWAYS_INLINE {
+    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_ALWAYS_INLINE {
       adam_lanes<W, kAmsgrad>(p + i, g + i, m + i, v + i, vhat ? vhat + i : nullptr, alpha, c1, c2, eps, s);
     });
   };
@@ -173,7 +159,7 @@ SPOOL_OPTIM_INLINE inline void adam_run(T* p, const T* g, T* m, T* v, T* vhat, s
 }
 
 template <int W, bool kCentered, bool kMomentum, typename T>
-SPOOL_OPTIM_INLINE inline void rmsprop_lanes(T* __restrict p, const T* __restrict g, T* __restrict v, T* __restrict avg,
+SPOOL_ALWAYS_INLINE inline void rmsprop_lanes(T* __restrict p, const T* __restrict g, T* __restrict v, T* __restrict avg,
                           T* __restrict m, T lr, T rho, T one_minus_rho, T momentum, T eps, T scale) {
   T gs[W], vn[W], den[W], inc[W];
   for (int k = 0; k < W; ++k) {
@@ -207,12 +193,12 @@ SPOOL_OPTIM_INLINE inline void rmsprop_lanes(T* __restrict p, const T* __restric
 }
 
 template <typename T>
-SPOOL_OPTIM_INLINE inline void rmsprop_run(T* p, const T* g, T* v, T* avg, T* m, std::int64_t n, const RmspropParams& k) {
+SPOOL_ALWAYS_INLINE inline void rmsprop_run(T* p, const T* g, T* v, T* avg, T* m, std::int64_t n, const RmspropParams& k) {
   const T lr = static_cast<T>(k.learning_rate), rho = static_cast<T>(k.rho),
           one_minus_rho = static_cast<T>(1.0 - k.rho), mom = static_cast<T>(k.momentum),
           eps = static_cast<T>(k.epsilon), s = static_cast<T>(k.scale);
-  auto run = [&]<bool kCentered, bool kMomentum>() SPOOL_OPTIM_INLINE {
-    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_OPTIM_INLINE {
+  auto run = [&]<bool kCentered, bool kMomentum>() SPOOL_ALWAYS_INLINE {
+    for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_ALWAYS_INLINE {
       rmsprop_lanes<W, kCentered, kMomentum>(p + i, g + i, v + i, avg ? avg + i : nullptr, m ? m + i : nullptr, lr,
                                              rho, one_minus_rho, mom, eps, s);
     });
@@ -224,7 +210,7 @@ SPOOL_OPTIM_INLINE inline void rmsprop_run(T* p, const T* g, T* v, T* avg, T* m,
 }
 
 template <int W, typename T>
-SPOOL_OPTIM_INLINE inline void adagrad_lanes(T* __restrict p, const T* __restrict g, T* __restrict acc, T lr, T eps, T scale) {
+SPOOL_ALWAYS_INLINE inline void adagrad_lanes(T* __restrict p, const T* __restrict g, T* __restrict acc, T lr, T eps, T scale) {
   T gs[W], an[W];
   for (int k = 0; k < W; ++k) {
     gs[k] = g[k] * scale;
@@ -237,13 +223,13 @@ SPOOL_OPTIM_INLINE inline void adagrad_lanes(T* __restrict p, const T* __restric
 }
 
 template <typename T>
-SPOOL_OPTIM_INLINE inline void adagrad_run(T* p, const T* g, T* acc, std::int64_t n, const AdagradParams& k) {
+SPOOL_ALWAYS_INLINE inline void adagrad_run(T* p, const T* g, T* acc, std::int64_t n, const AdagradParams& k) {
   const T lr = static_cast<T>(k.learning_rate), eps = static_cast<T>(k.epsilon), s = static_cast<T>(k.scale);
-  for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_OPTIM_INLINE { adagrad_lanes<W>(p + i, g + i, acc + i, lr, eps, s); });
+  for_lanes(n, [&]<int W>(std::int64_t i) SPOOL_ALWAYS_INLINE { adagrad_lanes<W>(p + i, g + i, acc + i, lr, eps, s); });
 }
 
 template <typename T>
-SPOOL_OPTIM_INLINE inline double sum_squares_run(const T* g, std::int64_t n) {
+SPOOL_ALWAYS_INLINE inline double sum_squares_run(const T* g, std::int64_t n) {
   double partial[kLanes] = {};
   std::int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -260,15 +246,15 @@ SPOOL_OPTIM_INLINE inline double sum_squares_run(const T* g, std::int64_t n) {
 
 }  // namespace
 
-SPOOL_OPTIM_CLONES void sgd_update(float* p, const float* g, float* m, std::int64_t n, const SgdParams& k) {
+SPOOL_AVX2_CLONES void sgd_update(float* p, const float* g, float* m, std::int64_t n, const SgdParams& k) {
   const FlushDenormalsToZero flush;
   sgd_run(p, g, m, n, k);
 }
-SPOOL_OPTIM_CLONES void sgd_update(double* p, const double* g, double* m, std::int64_t n, const SgdParams& k) {
+SPOOL_AVX2_CLONES void sgd_update(double* p, const double* g, double* m, std::int64_t n, const SgdParams& k) {
   const FlushDenormalsToZero flush;
   sgd_run(p, g, m, n, k);
 }
-SPOOL_OPTIM_CLONES void adam_update(float* p, const float* g, float* m, float* v, float* vhat, std::int64_t n,
+SPOOL_AVX2_CLONES void adam_update(float* p, const float* g, float* m, float* v, float* vhat, std::int64_t n,
                                     const AdamParams& k) {
   const FlushDenormalsToZero flush;
 #if SPOOL_OPTIM_X86
@@ -281,32 +267,32 @@ SPOOL_OPTIM_CLONES void adam_update(float* p, const float* g, float* m, float* v
 #endif
   adam_run(p, g, m, v, vhat, n, k);
 }
-SPOOL_OPTIM_CLONES void adam_update(double* p, const double* g, double* m, double* v, double* vhat, std::int64_t n,
+SPOOL_AVX2_CLONES void adam_update(double* p, const double* g, double* m, double* v, double* vhat, std::int64_t n,
                                     const AdamParams& k) {
   const FlushDenormalsToZero flush;
   adam_run(p, g, m, v, vhat, n, k);
 }
-SPOOL_OPTIM_CLONES void rmsprop_update(float* p, const float* g, float* v, float* avg, float* m, std::int64_t n,
+SPOOL_AVX2_CLONES void rmsprop_update(float* p, const float* g, float* v, float* avg, float* m, std::int64_t n,
                                        const RmspropParams& k) {
   const FlushDenormalsToZero flush;
   rmsprop_run(p, g, v, avg, m, n, k);
 }
-SPOOL_OPTIM_CLONES void rmsprop_update(double* p, const double* g, double* v, double* avg, double* m,
+SPOOL_AVX2_CLONES void rmsprop_update(double* p, const double* g, double* v, double* avg, double* m,
                                        std::int64_t n, const RmspropParams& k) {
   const FlushDenormalsToZero flush;
   rmsprop_run(p, g, v, avg, m, n, k);
 }
-SPOOL_OPTIM_CLONES void adagrad_update(float* p, const float* g, float* acc, std::int64_t n,
+SPOOL_AVX2_CLONES void adagrad_update(float* p, const float* g, float* acc, std::int64_t n,
                                        const AdagradParams& k) {
   const FlushDenormalsToZero flush;
   adagrad_run(p, g, acc, n, k);
 }
-SPOOL_OPTIM_CLONES void adagrad_update(double* p, const double* g, double* acc, std::int64_t n,
+SPOOL_AVX2_CLONES void adagrad_update(double* p, const double* g, double* acc, std::int64_t n,
                                        const AdagradParams& k) {
   const FlushDenormalsToZero flush;
   adagrad_run(p, g, acc, n, k);
 }
-SPOOL_OPTIM_CLONES double sum_squares(const float* g, std::int64_t n) { return sum_squares_run(g, n); }
-SPOOL_OPTIM_CLONES double sum_squares(const double* g, std::int64_t n) { return sum_squares_run(g, n); }
+SPOOL_AVX2_CLONES double sum_squares(const float* g, std::int64_t n) { return sum_squares_run(g, n); }
+SPOOL_AVX2_CLONES double sum_squares(const double* g, std::int64_t n) { return sum_squares_run(g, n); }
 
 }  // namespace spool::autodiff::detail
