@@ -33,8 +33,8 @@ class Optimizations {
  public:
   // Every rewrite off: the pipeline runs exactly as written.
   static Optimizations none() {
-    return Optimizations().map_and_batch_fusion(false).map_fusion(false).noop_elimination(false)
-        .map_parallelization(false);
+    return Optimizations().map_and_batch_fusion(false).slice_batch_fusion(false).map_fusion(false)
+        .noop_elimination(false).map_parallelization(false);
   }
 
   // batch over an inline map runs as one stage ("<map>+batch"), batch over
@@ -47,6 +47,19 @@ class Optimizations {
     return *this;
   }
   bool map_and_batch_fusion() const { return map_and_batch_fusion_; }
+
+  // batch over from_tensor_slices, also through a shuffle, a repeat or both in that
+  // order (tensor_slices -> shuffle -> repeat -> batch, the in-memory training input),
+  // runs as one stage ("tensor_slices+shuffle+repeat+batch") that copies each batch's
+  // rows straight from the source tensors: its shuffle buffer holds row numbers, and
+  // no element is made per row. It makes the shuffle's draws, so the order is the
+  // same. No counterpart in tf.data, where a slice is cheap next to a graph op; here
+  // the per-row elements cost more than the copies (bench_pipeline fashion_mnist).
+  Optimizations& slice_batch_fusion(bool on) {
+    slice_batch_fusion_ = on;
+    return *this;
+  }
+  bool slice_batch_fusion() const { return slice_batch_fusion_; }
 
   // Consecutive maps with the same parallelism and determinism run as one stage ("map+normalize").
   // Off by default, as in tf.data: fusing a cheap map into an expensive one can
@@ -75,6 +88,7 @@ class Optimizations {
 
  private:
   bool map_and_batch_fusion_ = true;
+  bool slice_batch_fusion_ = true;
   bool map_fusion_ = false;
   bool noop_elimination_ = true;
   bool map_parallelization_ = false;

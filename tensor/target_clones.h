@@ -1,7 +1,7 @@
-// SPOOL_AVX2_CLONES: compiles a function twice, for x86-64's baseline and for AVX2, and
-// picks the copy at load time (GCC's target_clones). For loops the compiler vectorises
-// on its own; neither copy contracts a * b + c into an FMA (fp contraction is off in
-// ISO C++ mode), so both round alike.
+// Internal: SPOOL_AVX2_CLONES compiles a function twice, for x86-64's baseline and for
+// AVX2, and picks the copy at load time (GCC's target_clones). For loops the compiler
+// vectorises on its own; neither copy contracts a * b + c into an FMA (fp contraction
+// is off in ISO C++ mode), so both round alike.
 // SPOOL_ALWAYS_INLINE: puts a helper into each clone that calls it, so each clone gets
 // its own loops.
 #pragma once

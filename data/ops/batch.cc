@@ -2,7 +2,7 @@
 // error when shapes differ). The last, smaller batch is kept unless drop_remainder.
 #include "spool/data/dataset.h"
 #include "spool/data/detail/stack.h"
-#include "spool/data/ops/map_node.h"
+#include "spool/data/ops/batch_fusion.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data {
@@ -21,7 +21,7 @@ class BatchNode : public detail::UnaryNode {
   }
   std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
   detail::NodePtr rewritten(const detail::Rewriting& rewriting) const override {
-    return detail::fuse_map_and_batch(rewriting, batch_size_, drop_remainder_);
+    return detail::fuse_batch(rewriting, batch_size_, drop_remainder_);
   }
 
   const std::int64_t batch_size_;
@@ -50,6 +50,15 @@ std::unique_ptr<detail::IteratorBase> BatchNode::make_iterator(const detail::Ite
 }
 
 }  // namespace
+
+namespace detail {
+
+NodePtr fuse_batch(const Rewriting& rewriting, std::int64_t batch_size, bool drop_remainder) {
+  if (NodePtr fused = fuse_map_and_batch(rewriting, batch_size, drop_remainder)) return fused;
+  return fuse_slice_batch(rewriting, batch_size, drop_remainder);
+}
+
+}  // namespace detail
 
 Dataset Dataset::batch(std::int64_t batch_size, bool drop_remainder) const {
   SPOOL_CHECK(batch_size >= 1, InvalidArgument, "batch: batch_size must be >= 1, got ", batch_size);

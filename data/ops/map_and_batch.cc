@@ -14,6 +14,7 @@
 
 #include "spool/data/dataset.h"
 #include "spool/data/detail/stack.h"
+#include "spool/data/ops/batch_fusion.h"
 #include "spool/data/ops/map_node.h"
 #include "spool/data/ops/parse_example_batch.h"
 #include "spool/data/ops/parse_example_fn.h"
@@ -146,7 +147,7 @@ NodePtr fuse_map_and_batch(const Rewriting& rewriting, std::int64_t batch_size, 
   if (all_elementwise(*map)) {
     // Batch first, then map each batch once, with the map's parallelism. The batch
     // over the map's input may fuse in turn.
-    NodePtr batch = fuse_map_and_batch(Rewriting(rewriting.optimizations(), {map->input()}), batch_size, drop_remainder);
+    NodePtr batch = fuse_batch(Rewriting(rewriting.optimizations(), {map->input()}), batch_size, drop_remainder);
     if (!batch) batch = Dataset(map->input()).batch(batch_size, drop_remainder).node();
     return map->with_inputs({batch});
   }

@@ -46,10 +46,4 @@ class MapNode : public UnaryNode {
   const bool deterministic_;
 };
 
-// Map + batch fusion for BatchNode::rewritten: the stage that runs batch(batch_size,
-// drop_remainder) over rewriting.input(0) when that is a map it can fuse with
-// (parse_example_batch for map(parse_example(spec)), map_and_batch for an inline map);
-// null otherwise.
-NodePtr fuse_map_and_batch(const Rewriting& rewriting, std::int64_t batch_size, bool drop_remainder);
-
 }  // namespace spool::data::detail

@@ -3,29 +3,13 @@
 // shuffles reshuffle and random maps draw new numbers; nested repeats combine their
 // epochs. A pass that yields nothing ends the stream (as tf.data).
 #include "spool/data/dataset.h"
+#include "spool/data/ops/repeat_node.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data {
 namespace {
 
-class RepeatNode : public detail::UnaryNode {
- public:
-  RepeatNode(detail::NodePtr input, std::int64_t count) : UnaryNode(std::move(input)), count_(count) {}
-  std::string name() const override { return "repeat"; }
-  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
-    return std::make_shared<RepeatNode>(in[0], count_);
-  }
-  std::int64_t cardinality() const override {
-    const std::int64_t n = input()->cardinality();
-    if (n == 0 || count_ == 0) return 0;
-    if (n == kUnknownCardinality) return n;
-    if (count_ < 0 || n == kInfiniteCardinality) return kInfiniteCardinality;
-    return n * count_;
-  }
-  std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
-
-  const std::int64_t count_;
-};
+using detail::RepeatNode;
 
 class RepeatIterator : public detail::IteratorBase {
  public:
@@ -33,17 +17,14 @@ class RepeatIterator : public detail::IteratorBase {
       : IteratorBase(node, context), node_(node) {}
 
  private:
-  // Large enough that nested repeats of realistic length never share an epoch.
-  static constexpr std::uint64_t kEpochStride = 1'000'003;
-
   void start_pass() {
-    input_ = detail::make_input_iterator(*node_.input(), context().with_epoch(context().epoch * kEpochStride + pass_));
+    input_ = detail::make_input_iterator(*node_.input(), context().with_epoch(detail::repeat_pass_epoch(context().epoch, pass_)));
     produced_in_pass_ = 0;
   }
 
   std::optional<Element> get_next() override {
     for (;;) {
-      if (ended_ || (node_.count_ >= 0 && pass_ >= node_.count_)) return std::nullopt;
+      if (ended_ || (node_.count() >= 0 && pass_ >= node_.count())) return std::nullopt;
       if (!input_) start_pass();
       std::optional<Element> e = pull(*input_);
       if (e) {
@@ -84,14 +65,26 @@ class RepeatIterator : public detail::IteratorBase {
   bool ended_ = false;
 };
 
-std::unique_ptr<detail::IteratorBase> RepeatNode::make_iterator(const detail::IteratorContext& context) const {
+}  // namespace
+
+namespace detail {
+
+std::int64_t RepeatNode::cardinality() const {
+  const std::int64_t n = input()->cardinality();
+  if (n == 0 || count_ == 0) return 0;
+  if (n == kUnknownCardinality) return n;
+  if (count_ < 0 || n == kInfiniteCardinality) return kInfiniteCardinality;
+  return n * count_;
+}
+
+std::unique_ptr<IteratorBase> RepeatNode::make_iterator(const IteratorContext& context) const {
   return std::make_unique<RepeatIterator>(*this, context);
 }
 
-}  // namespace
+}  // namespace detail
 
 Dataset Dataset::repeat(std::int64_t count) const {
-  return derive(std::make_shared<RepeatNode>(node_, count < 0 ? -1 : count));
+  return derive(std::make_shared<RepeatNode>(node_, count));
 }
 
 }  // namespace spool::data

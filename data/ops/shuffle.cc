@@ -6,6 +6,7 @@
 
 #include "spool/data/dataset.h"
 #include "spool/data/detail/iteration_counter.h"
+#include "spool/data/ops/shuffle_node.h"
 #include "spool/tensor/error.h"
 #include "spool/tensor/random.h"
 
@@ -17,41 +18,22 @@ std::uint64_t random_seed() {
   return (std::uint64_t{device()} << 32) | device();
 }
 
-class ShuffleNode : public detail::UnaryNode {
- public:
-  ShuffleNode(detail::NodePtr input, ShuffleOptions options)
-      : UnaryNode(std::move(input)),
-        options_(options),
-        seed_(options.seed() ? *options.seed() : random_seed()) {}
-  std::string name() const override { return "shuffle"; }
-  detail::NodePtr with_inputs(std::vector<detail::NodePtr> in) const override {
-    return std::make_shared<ShuffleNode>(in[0], ShuffleOptions(options_).seed(seed_));
-  }
-  std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
-  detail::IterationCounter* iteration_counter() const override {
-    return options_.reshuffle_each_iteration() ? iterations_.get() : nullptr;
-  }
-
-  const ShuffleOptions options_;
-  const std::uint64_t seed_;  // drawn once per dataset when unseeded, as tf.data
-  // The iterators made of this stage (the dataset's one piece of shared state).
-  const std::unique_ptr<detail::IterationCounter> iterations_ = std::make_unique<detail::IterationCounter>();
-};
+using detail::ShuffleNode;
 
 class ShuffleIterator : public detail::UnaryIterator {
  public:
   ShuffleIterator(const ShuffleNode& node, const detail::IteratorContext& context)
       : UnaryIterator(node, context),
         node_(node),
-        reshuffle_(node.options_.reshuffle_each_iteration()),
-        seed_(node.seed_),
-        iteration_(reshuffle_ ? node.iterations_->take(*context.pipeline) : 0),
+        reshuffle_(node.options().reshuffle_each_iteration()),
+        seed_(node.seed()),
+        iteration_(reshuffle_ ? node.iteration_counter()->take(*context.pipeline) : 0),
         stream_(reshuffle_ ? context.epoch : 0) {}
   ~ShuffleIterator() override { budget().release(buffer_bytes_); }
 
  private:
   void fill() {
-    while (!input_done_ && static_cast<std::int64_t>(buffer_.size()) < node_.options_.buffer_size()) {
+    while (!input_done_ && static_cast<std::int64_t>(buffer_.size()) < node_.options().buffer_size()) {
       // A full byte budget makes the buffer stop growing; it always holds one element.
       if (!buffer_.empty() && !budget().has_room(buffer_bytes_ / static_cast<std::int64_t>(buffer_.size()))) break;
       std::optional<Element> e = pull(input());
@@ -86,11 +68,7 @@ class ShuffleIterator : public detail::UnaryIterator {
   // prefetch_ahead() computes them early.
   std::uint64_t draw(std::uint64_t k) {
     Ahead& slot = ahead_[k % kAhead];
-    if (slot.draw != k) {
-      Generator gen(reshuffle_ ? detail::iteration_seed(seed_, iteration_) : seed_, stream_);
-      gen.set_position(k);
-      slot = {k, gen.next_u64()};
-    }
+    if (slot.draw != k) slot = {k, detail::shuffle_draw(node_, seed_, iteration_, stream_, k)};
     return slot.value;
   }
 
@@ -106,7 +84,7 @@ class ShuffleIterator : public detail::UnaryIterator {
     for (std::uint64_t d = kAhead; d >= 1; --d) {
       // The buffer size at draw draws_ + d - 1, when it stays full or drains as now.
       const std::size_t size = input_done_ ? buffer_.size() - std::min<std::size_t>(buffer_.size(), d - 1)
-                                           : static_cast<std::size_t>(node_.options_.buffer_size());
+                                           : static_cast<std::size_t>(node_.options().buffer_size());
       if (size == 0) continue;
       const auto j = static_cast<std::size_t>(draw(draws_ + d - 1) % size);
       if (j >= buffer_.size()) continue;
@@ -142,14 +120,14 @@ class ShuffleIterator : public detail::UnaryIterator {
   void restore(StateReader& reader) override {
     seed_ = reader.read_u64();
     // Later passes of this pipeline (a repeat above) use the saved iteration too.
-    iteration_ = reshuffle_ ? node_.iterations_->restore(reader, *context().pipeline) : reader.read_u64();
+    iteration_ = reshuffle_ ? node_.iteration_counter()->restore(reader, *context().pipeline) : reader.read_u64();
     stream_ = reader.read_u64();
     ahead_ = {};  // computed for the old seed, iteration and stream
     draws_ = reader.read_u64();
     input_done_ = reader.read_bool();
     const std::int64_t n = reader.read_i64();
-    SPOOL_CHECK(n >= 0 && n <= node_.options_.buffer_size(), DataLossError, "shuffle: saved buffer of ", n,
-                " elements exceeds buffer_size ", node_.options_.buffer_size());
+    SPOOL_CHECK(n >= 0 && n <= node_.options().buffer_size(), DataLossError, "shuffle: saved buffer of ", n,
+                " elements exceeds buffer_size ", node_.options().buffer_size());
     budget().release(buffer_bytes_);
     buffer_.clear();
     buffer_bytes_ = 0;
@@ -180,11 +158,29 @@ class ShuffleIterator : public detail::UnaryIterator {
   std::int64_t buffer_bytes_ = 0;
 };
 
-std::unique_ptr<detail::IteratorBase> ShuffleNode::make_iterator(const detail::IteratorContext& context) const {
+}  // namespace
+
+namespace detail {
+
+ShuffleNode::ShuffleNode(NodePtr input, ShuffleOptions options)
+    : UnaryNode(std::move(input)), options_(options), seed_(options.seed() ? *options.seed() : random_seed()) {}
+
+NodePtr ShuffleNode::with_inputs(std::vector<NodePtr> in) const {
+  return std::make_shared<ShuffleNode>(in[0], ShuffleOptions(options_).seed(seed_));
+}
+
+std::unique_ptr<IteratorBase> ShuffleNode::make_iterator(const IteratorContext& context) const {
   return std::make_unique<ShuffleIterator>(*this, context);
 }
 
-}  // namespace
+std::uint64_t shuffle_draw(const ShuffleNode& node, std::uint64_t seed, std::uint64_t iteration,
+                           std::uint64_t stream, std::uint64_t k) {
+  Generator gen(node.options().reshuffle_each_iteration() ? iteration_seed(seed, iteration) : seed, stream);
+  gen.set_position(k);
+  return gen.next_u64();
+}
+
+}  // namespace detail
 
 ShuffleOptions& ShuffleOptions::buffer_size(std::int64_t n) {
   SPOOL_CHECK(n >= 1, InvalidArgument, "shuffle: buffer_size must be >= 1, got ", n);

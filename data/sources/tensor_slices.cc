@@ -1,32 +1,12 @@
 // Dataset::from_tensor_slices: element i holds component[k].select(0, i) for every k.
 #include "spool/data/dataset.h"
+#include "spool/data/sources/tensor_slices_node.h"
 #include "spool/tensor/error.h"
 
 namespace spool::data {
 namespace {
 
-class TensorSlicesNode : public detail::DatasetNode {
- public:
-  explicit TensorSlicesNode(Element components) : components_(std::move(components)) {
-    SPOOL_CHECK(!components_.empty(), InvalidArgument, "from_tensor_slices: no components");
-    for (std::size_t k = 0; k < components_.size(); ++k) {
-      const Tensor& t = components_[k];
-      SPOOL_CHECK(t.defined() && t.rank() >= 1, InvalidArgument, "from_tensor_slices: component ", k,
-                  " must have rank >= 1 to be sliced, got ", describe_structure(components_));
-      SPOOL_CHECK(t.dim(0) == components_[0].dim(0), InvalidArgument,
-                  "from_tensor_slices: components differ in their first dimension: ",
-                  describe_structure(components_));
-    }
-  }
-  std::string name() const override { return "tensor_slices"; }
-  detail::NodePtr with_inputs(std::vector<detail::NodePtr>) const override {
-    return std::make_shared<TensorSlicesNode>(components_);
-  }
-  std::int64_t cardinality() const override { return components_[0].dim(0); }
-  std::unique_ptr<detail::IteratorBase> make_iterator(const detail::IteratorContext& context) const override;
-
-  const Element components_;
-};
+using detail::TensorSlicesNode;
 
 class TensorSlicesIterator : public detail::IteratorBase {
  public:
@@ -37,10 +17,10 @@ class TensorSlicesIterator : public detail::IteratorBase {
   std::optional<Element> get_next() override {
     if (index_ >= node_.cardinality()) return std::nullopt;
     std::vector<Tensor> slices;
-    slices.reserve(node_.components_.size());
-    for (const Tensor& t : node_.components_) slices.push_back(t.select(0, index_));
+    slices.reserve(node_.components().size());
+    for (const Tensor& t : node_.components()) slices.push_back(t.select(0, index_));
     ++index_;
-    return Element(std::move(slices), node_.components_.shared_names());
+    return Element(std::move(slices), node_.components().shared_names());
   }
   void save(StateWriter& writer) override { writer.write_i64(index_); }
   void restore(StateReader& reader) override {
@@ -53,11 +33,26 @@ class TensorSlicesIterator : public detail::IteratorBase {
   std::int64_t index_ = 0;
 };
 
-std::unique_ptr<detail::IteratorBase> TensorSlicesNode::make_iterator(const detail::IteratorContext& context) const {
+}  // namespace
+
+namespace detail {
+
+TensorSlicesNode::TensorSlicesNode(Element components) : components_(std::move(components)) {
+  SPOOL_CHECK(!components_.empty(), InvalidArgument, "from_tensor_slices: no components");
+  for (std::size_t k = 0; k < components_.size(); ++k) {
+    const Tensor& t = components_[k];
+    SPOOL_CHECK(t.defined() && t.rank() >= 1, InvalidArgument, "from_tensor_slices: component ", k,
+                " must have rank >= 1 to be sliced, got ", describe_structure(components_));
+    SPOOL_CHECK(t.dim(0) == components_[0].dim(0), InvalidArgument,
+                "from_tensor_slices: components differ in their first dimension: ", describe_structure(components_));
+  }
+}
+
+std::unique_ptr<IteratorBase> TensorSlicesNode::make_iterator(const IteratorContext& context) const {
   return std::make_unique<TensorSlicesIterator>(*this, context);
 }
 
-}  // namespace
+}  // namespace detail
 
 Dataset Dataset::from_tensor_slices(Element components) {
   return Dataset(std::make_shared<TensorSlicesNode>(std::move(components)));

@@ -162,6 +162,82 @@ TEST(Optimizations, RandomPipelinesYieldTheSameElementsRewrittenAndResumeExactly
   EXPECT_GE(changed, 20);
 }
 
+// from_tensor_slices of u8 images [rows, 2, 3] and i64 labels, then the stages the
+// slice + batch fusion takes (a shuffle, a repeat, a batch, an elementwise map between),
+// each there or not, and stages above it.
+Dataset random_slice_pipeline(Generator& gen, std::string& description) {
+  auto pick = [&](std::int64_t n) { return static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n)); };
+  const std::int64_t rows = pick(30) + 1;
+  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(rows * 6));
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i * 7 % 251);
+  Dataset ds = Dataset::from_tensor_slices({Tensor::from_vector(pixels, Shape{rows, 2, 3}), Tensor::arange(0, rows)});
+  description = "slices(" + std::to_string(rows) + ")";
+  if (pick(4) != 0) {
+    const std::int64_t buffer = pick(2 * rows) + 1;
+    ds = ds.shuffle(ShuffleOptions().buffer_size(buffer).seed(gen.next_u64()).reshuffle_each_iteration(pick(3) != 0));
+    description += ".shuffle(" + std::to_string(buffer) + ")";
+  }
+  bool forever = false;
+  if (pick(3) != 0) {
+    const std::int64_t count = pick(4) - 1;  // -1: forever, then a take above
+    forever = count < 0;
+    ds = ds.repeat(count);
+    description += ".repeat(" + std::to_string(count) + ")";
+  }
+  if (pick(2) == 0) {
+    ds = ds.map(elementwise([](Element e) { return e; }));
+    description += ".map(elementwise)";
+  }
+  const std::int64_t batch = pick(7) + 1;
+  const bool drop = pick(2) == 0;
+  ds = ds.batch(batch, drop);
+  description += ".batch(" + std::to_string(batch) + (drop ? ", drop)" : ")");
+  if (forever) {
+    ds = ds.take(pick(20) + 1);
+    description += ".take";
+  }
+  if (pick(3) == 0) {
+    ds = ds.repeat(2);
+    description += ".repeat(2)";
+  }
+  return ds;
+}
+
+TEST(Optimizations, BatchesOfShuffledRepeatedSlicesAreGatheredInTheWrittenOrder) {
+  Generator gen(77);
+  int fused = 0;
+  for (int p = 0; p < 60; ++p) {
+    // Built anew for each use (a reshuffling shuffle counts the iterators made of it).
+    const std::uint64_t seed = gen.next_u64();
+    std::string description;
+    auto build = [&] {
+      Generator g(seed);
+      return random_slice_pipeline(g, description);
+    };
+    const Dataset ds = build();
+    SCOPED_TRACE("pipeline " + std::to_string(p) + ": " + description);
+    const std::vector<std::string> names = stage_names(build());
+    if (std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.starts_with("tensor_slices+"); })) {
+      ++fused;
+    }
+    // The first iterator of each, then the second: a reshuffling shuffle counts its
+    // iterations through the fused stage too.
+    const Dataset plain = build().with_options(written());
+    Iterator a0 = plain.make_iterator(), b0 = ds.make_iterator();
+    Iterator a1 = plain.make_iterator(), b1 = ds.make_iterator();
+    const std::vector<Element> expected = drain(a0);
+    ASSERT_EQ(drain(b0), expected);
+    ASSERT_EQ(drain(b1), drain(a1));
+    // A byte budget of a few rows shrinks the shuffle's buffer at the same point.
+    const Options budget = Options().max_buffered_bytes(40);
+    ASSERT_EQ(first_pass(build().with_options(budget)),
+              first_pass(build().with_options(Options(budget).optimizations(Optimizations::none()))));
+    const auto n = static_cast<std::int64_t>(expected.size());
+    spool::testing::expect_resumes_exactly(build, {0, std::min<std::int64_t>(1, n), n / 3, n / 2, n});
+  }
+  EXPECT_GE(fused, 40);
+}
+
 TEST(Optimizations, ParseExampleThenBatchRunsAsParseExampleBatch) {
   const Dataset ds = records(10).map(parse_example(spec())).batch(4);
   const std::vector<std::string> fast = stage_names(ds);
@@ -251,7 +327,9 @@ TEST(Optimizations, AnElementwiseMapRunsOncePerBatchAfterTheBatch) {
                                .map(rescale_fn(1.0f / 255, -0.5f), MapOptions().name("rescale"))
                                .map(convert_dtype_fn(DType::kU8), MapOptions().name("to_u8"))
                                .batch(8, true);
-  EXPECT_EQ(stage_names(rescaled), (std::vector<std::string>{"tensor_slices", "shuffle", "batch", "rescale", "to_u8"}));
+  EXPECT_EQ(stage_names(rescaled), (std::vector<std::string>{"tensor_slices+shuffle+batch", "rescale", "to_u8"}));
+  EXPECT_EQ(stage_names(rescaled.with_options(Options().optimizations(Optimizations().slice_batch_fusion(false)))),
+            (std::vector<std::string>{"tensor_slices", "shuffle", "batch", "rescale", "to_u8"}));
   EXPECT_EQ(stage_names(ds), (std::vector<std::string>{"tensor_slices", "shuffle", "rescale", "count+batch"}));
   for (const Dataset& d : {ds, rescaled}) {
     // Iteration 0 of the shuffle in each (the written and rewritten share the stage).

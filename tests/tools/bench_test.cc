@@ -338,7 +338,8 @@ TEST(BenchCommandTest, GeneratedIdxFiles) {
   json::object o = bench_json({"--source", source, "--batch", "2"});
   EXPECT_EQ(number(o, "elements"), 7);
   EXPECT_EQ(number(o, "batches"), 4);
-  EXPECT_EQ(names_after(o, "tensor_slices"), std::vector<std::string>{"batch"});
+  // The batch gathers the rows itself (the slice + batch fusion).
+  EXPECT_EQ(stage_names(o), std::vector<std::string>{"tensor_slices+batch"});
   EXPECT_EQ(o.at("stages").as_array().back().at("bytes").to_number<std::int64_t>(), 7 * (6 + 8));
 
   // normalize makes f32 images: 7 × (6 × 4 + 8) bytes.
@@ -346,8 +347,9 @@ TEST(BenchCommandTest, GeneratedIdxFiles) {
                   "--batch", "3", "--prefetch", "auto"});
   EXPECT_EQ(number(o, "elements"), 7);
   EXPECT_EQ(number(o, "batches"), 3);
-  // The normalising map is elementwise: the rewrites batch first and normalise each batch.
-  EXPECT_EQ(names_after(o, "tensor_slices"), (std::vector<std::string>{"shuffle", "batch", "normalize", "prefetch"}));
+  // The normalising map is elementwise: the rewrites batch first, gathering the
+  // shuffled rows, and normalise each batch.
+  EXPECT_EQ(stage_names(o), (std::vector<std::string>{"tensor_slices+shuffle+batch", "normalize", "prefetch"}));
   EXPECT_EQ(o.at("stages").as_array().back().at("bytes").to_number<std::int64_t>(), 7 * (6 * 4 + 8));
 
   // A labels file with a different count is the library's data error.
