@@ -7,6 +7,7 @@
 
 #include "spool/tensor/error.h"
 #include "spool/tensor/graph_hooks.h"
+#include "spool/tensor/recent_blocks.h"
 
 namespace spool {
 
@@ -30,12 +31,16 @@ struct WithTrailingBytes {
   template <typename U>
   WithTrailingBytes(const WithTrailingBytes<U>& other) : trailing(other.trailing), block(other.block) {}  // NOLINT
   T* allocate(std::size_t n) {
-    auto* p = static_cast<std::byte*>(std::malloc(n * sizeof(T) + trailing));
+    const std::size_t bytes = n * sizeof(T) + trailing;
+    auto* p = static_cast<std::byte*>(detail::take_recent_block(bytes));
+    if (p == nullptr) p = static_cast<std::byte*>(std::malloc(bytes));
     if (p == nullptr) throw std::bad_alloc();
     block->trailing = p + n * sizeof(T);
     return reinterpret_cast<T*>(p);
   }
-  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (!detail::keep_recent_block(p, n * sizeof(T) + trailing)) std::free(p);
+  }
   template <typename U>
   bool operator==(const WithTrailingBytes<U>& other) const {
     return trailing == other.trailing;

@@ -28,7 +28,8 @@ class ShuffleIterator : public detail::UnaryIterator {
         reshuffle_(node.options().reshuffle_each_iteration()),
         seed_(node.seed()),
         iteration_(reshuffle_ ? node.iteration_counter()->take(*context.pipeline) : 0),
-        stream_(reshuffle_ ? context.epoch : 0) {}
+        stream_(reshuffle_ ? context.epoch : 0),
+        order_seed_(detail::shuffle_order_seed(node, seed_, iteration_)) {}
   ~ShuffleIterator() override { budget().release(buffer_bytes_); }
 
  private:
@@ -68,7 +69,7 @@ class ShuffleIterator : public detail::UnaryIterator {
   // prefetch_ahead() computes them early.
   std::uint64_t draw(std::uint64_t k) {
     Ahead& slot = ahead_[k % kAhead];
-    if (slot.draw != k) slot = {k, detail::shuffle_draw(node_, seed_, iteration_, stream_, k)};
+    if (slot.draw != k) slot = {k, detail::shuffle_draw(order_seed_, stream_, k)};
     return slot.value;
   }
 
@@ -122,6 +123,7 @@ class ShuffleIterator : public detail::UnaryIterator {
     // Later passes of this pipeline (a repeat above) use the saved iteration too.
     iteration_ = reshuffle_ ? node_.iteration_counter()->restore(reader, *context().pipeline) : reader.read_u64();
     stream_ = reader.read_u64();
+    order_seed_ = detail::shuffle_order_seed(node_, seed_, iteration_);
     ahead_ = {};  // computed for the old seed, iteration and stream
     draws_ = reader.read_u64();
     input_done_ = reader.read_bool();
@@ -152,6 +154,7 @@ class ShuffleIterator : public detail::UnaryIterator {
   std::uint64_t seed_;       // the node's, or a restored iterator's
   std::uint64_t iteration_;  // 0 without reshuffle_each_iteration
   std::uint64_t stream_;
+  std::uint64_t order_seed_;  // of seed_ and iteration_
   std::uint64_t draws_ = 0;
   bool input_done_ = false;
   std::vector<Element> buffer_;
@@ -173,9 +176,12 @@ std::unique_ptr<IteratorBase> ShuffleNode::make_iterator(const IteratorContext& 
   return std::make_unique<ShuffleIterator>(*this, context);
 }
 
-std::uint64_t shuffle_draw(const ShuffleNode& node, std::uint64_t seed, std::uint64_t iteration,
-                           std::uint64_t stream, std::uint64_t k) {
-  Generator gen(node.options().reshuffle_each_iteration() ? iteration_seed(seed, iteration) : seed, stream);
+std::uint64_t shuffle_order_seed(const ShuffleNode& node, std::uint64_t seed, std::uint64_t iteration) {
+  return node.options().reshuffle_each_iteration() ? iteration_seed(seed, iteration) : seed;
+}
+
+std::uint64_t shuffle_draw(std::uint64_t order_seed, std::uint64_t stream, std::uint64_t k) {
+  Generator gen(order_seed, stream);
   gen.set_position(k);
   return gen.next_u64();
 }

@@ -33,10 +33,12 @@ class ShuffleNode : public UnaryNode {
   const std::unique_ptr<IterationCounter> iterations_ = std::make_unique<IterationCounter>();
 };
 
-// Draw k of a pass over `stream` (the pass's epoch) under `seed` (the node's, or a
-// restored iterator's) in `iteration`: a pure function of them. The k-th element out
-// of the buffer is the one in slot draw % (elements buffered).
-std::uint64_t shuffle_draw(const ShuffleNode& node, std::uint64_t seed, std::uint64_t iteration,
-                           std::uint64_t stream, std::uint64_t k);
+// The seed of the orders under `seed` (the node's, or a restored iterator's) in
+// `iteration`.
+std::uint64_t shuffle_order_seed(const ShuffleNode& node, std::uint64_t seed, std::uint64_t iteration);
+// Draw k of a pass over `stream` (the pass's epoch, 0 without reshuffling): a pure
+// function. The k-th element out of the buffer is the one in slot draw % (elements
+// buffered).
+std::uint64_t shuffle_draw(std::uint64_t order_seed, std::uint64_t stream, std::uint64_t k);
 
 }  // namespace spool::data::detail

@@ -73,21 +73,33 @@ class SliceBatchIterator : public IteratorBase {
       : IteratorBase(node, context),
         node_(node),
         seed_(node.shuffle_ ? node.shuffle_->seed() : 0),
-        iteration_(node.iteration_counter() ? node.iteration_counter()->take(*context.pipeline) : 0) {}
-  ~SliceBatchIterator() override { budget().release(buffer_bytes_); }
+        iteration_(node.iteration_counter() ? node.iteration_counter()->take(*context.pipeline) : 0),
+        order_seed_(node.shuffle_ ? shuffle_order_seed(*node.shuffle_, seed_, iteration_) : 0) {}
+  ~SliceBatchIterator() override { budget().release(charged_bytes_); }
 
  private:
   std::optional<Element> get_next() override {
-    const auto size = static_cast<std::size_t>(node_.batch_size_);
-    batch_rows_.clear();
-    while (batch_rows_.size() < size) {
+    select(batch_rows_);
+    settle_budget();
+    std::optional<Element> out;
+    if (!batch_rows_.empty() && (!node_.drop_remainder_ || batch_rows_.size() == batch_size())) {
+      out = gather(batch_rows_);
+    }
+    // The slots of the next batch's draws load while the consumer works on this one.
+    if (node_.shuffle_) draw_ahead(batch_size());
+    return out;
+  }
+
+  std::size_t batch_size() const { return static_cast<std::size_t>(node_.batch_size_); }
+
+  // The rows of the next batch (fewer at the end of the stream).
+  void select(std::vector<std::int64_t>& rows) {
+    rows.clear();
+    while (rows.size() < batch_size()) {
       const std::optional<std::int64_t> row = next_row();
       if (!row) break;
-      batch_rows_.push_back(*row);
+      rows.push_back(*row);
     }
-    if (batch_rows_.empty()) return std::nullopt;
-    if (node_.drop_remainder_ && batch_rows_.size() < size) return std::nullopt;
-    return gather(batch_rows_);
   }
 
   std::optional<std::int64_t> next_row() {
@@ -107,13 +119,12 @@ class SliceBatchIterator : public IteratorBase {
     }
     fill();
     if (buffer_.empty()) return std::nullopt;
-    const std::uint64_t r = shuffle_draw(*node_.shuffle_, seed_, iteration_, stream(), draws_++);
+    const std::uint64_t r = draw(draws_++);
     const auto j = static_cast<std::size_t>(r % buffer_.size());
     const std::int64_t row = buffer_[j];
     buffer_[j] = buffer_.back();
     buffer_.pop_back();
-    buffer_bytes_ -= node_.element_bytes_;
-    budget().release(node_.element_bytes_);
+    charge(-node_.element_bytes_);
     return row;
   }
 
@@ -122,9 +133,53 @@ class SliceBatchIterator : public IteratorBase {
     const std::int64_t capacity = node_.shuffle_->options().buffer_size();
     while (next_row_ < node_.rows() && static_cast<std::int64_t>(buffer_.size()) < capacity) {
       if (!buffer_.empty() && !budget().has_room(buffer_bytes_ / static_cast<std::int64_t>(buffer_.size()))) break;
-      budget().try_acquire(node_.element_bytes_, /*holds_nothing=*/true);
-      buffer_bytes_ += node_.element_bytes_;
+      charge(node_.element_bytes_);
       buffer_.push_back(next_row_++);
+    }
+  }
+
+  // Buffered bytes change by `bytes`. Under a byte limit the budget sees each row as
+  // the shuffle's elements, since how full it is decides how far the buffer grows.
+  // Without one it only keeps the count, and is told once per batch: three atomic
+  // operations per row cost more than the row's copy.
+  void charge(std::int64_t bytes) {
+    buffer_bytes_ += bytes;
+    if (budget().limit() != 0) settle_budget();
+  }
+  void settle_budget() {
+    const std::int64_t change = buffer_bytes_ - charged_bytes_;
+    if (change > 0) budget().try_acquire(change, /*holds_nothing=*/true);
+    if (change < 0) budget().release(-change);
+    charged_bytes_ = buffer_bytes_;
+  }
+
+  // Draw k of this pass, computed early by draw_ahead() when it could.
+  std::uint64_t draw(std::uint64_t k) const {
+    if (k >= ahead_from_ && k - ahead_from_ < ahead_.size() && ahead_pass_ == pass_) return ahead_[k - ahead_from_];
+    return shuffle_draw(order_seed_, stream(), k);
+  }
+
+  // The next n draws of this pass, and a prefetch of the buffer slot each will empty:
+  // a slot is a random place in a buffer as large as the data set's row count, which
+  // the rows' copies push out of the caches: a cache miss per row otherwise. The slots are those of a buffer that fills as it does now;
+  // a guess proven wrong only wastes the prefetch.
+  void draw_ahead(std::size_t n) {
+    ahead_.resize(n);
+    ahead_from_ = draws_;
+    ahead_pass_ = pass_;
+    const std::int64_t capacity = node_.shuffle_->options().buffer_size();
+    std::int64_t size = static_cast<std::int64_t>(buffer_.size());
+    std::int64_t unread = node_.rows() - next_row_;
+    const std::uint64_t stream_now = stream();
+    for (std::size_t d = 0; d < n; ++d) {
+      ahead_[d] = shuffle_draw(order_seed_, stream_now, draws_ + d);
+      const std::int64_t filled = std::min(capacity - size, unread);
+      size += filled;
+      unread -= filled;
+      if (size == 0) continue;
+      const auto j = static_cast<std::size_t>(ahead_[d] % static_cast<std::uint64_t>(size));
+      if (j < buffer_.size()) __builtin_prefetch(&buffer_[j], /*rw=*/1);
+      --size;
     }
   }
 
@@ -136,29 +191,39 @@ class SliceBatchIterator : public IteratorBase {
 
   Element gather(const std::vector<std::int64_t>& rows) const {
     const Element& source = node_.slices_->components();
-    const auto n = static_cast<std::int64_t>(rows.size());
     std::vector<Tensor> out;
     out.reserve(source.size());
-    for (std::size_t k = 0; k < source.size(); ++k) {
-      const Tensor& t = source[k];
+    std::vector<const std::uint8_t*>& from = from_;
+    std::vector<std::uint8_t*>& to = to_;
+    from.clear();
+    to.clear();
+    for (const Tensor& t : source) {
       std::vector<std::int64_t> dims = t.shape().dims();
-      dims[0] = n;
-      Tensor stacked = Tensor::empty(Shape(std::move(dims)), t.dtype());
-      const std::size_t bytes = node_.row_bytes_[k];
-      const auto* from = static_cast<const std::uint8_t*>(t.raw_data());
-      auto* to = static_cast<std::uint8_t*>(stacked.raw_data());
-      // Shuffled rows sit anywhere in the source: their lines are asked for a few rows
-      // ahead of the copy, which then finds them on their way.
-      for (std::size_t b = 0; b < rows.size(); ++b) {
-        if (b + kPrefetchRows < rows.size()) {
-          const std::uint8_t* ahead = from + static_cast<std::size_t>(rows[b + kPrefetchRows]) * bytes;
-          for (std::size_t at = 0; at < bytes; at += 64) __builtin_prefetch(ahead + at);
-        }
-        if (bytes != 0) std::memcpy(to + b * bytes, from + static_cast<std::size_t>(rows[b]) * bytes, bytes);
+      dims[0] = static_cast<std::int64_t>(rows.size());
+      out.push_back(Tensor::empty(Shape(std::move(dims)), t.dtype()));
+      from.push_back(static_cast<const std::uint8_t*>(t.raw_data()));
+      to.push_back(static_cast<std::uint8_t*>(out.back().raw_data()));
+    }
+    // Shuffled rows sit anywhere in the source: a row's lines, of every component, are
+    // asked for a few rows ahead of its copy, the first rows' all at once.
+    for (std::size_t b = 0; b < std::min(kPrefetchRows, rows.size()); ++b) prefetch_row(rows[b]);
+    for (std::size_t b = 0; b < rows.size(); ++b) {
+      if (b + kPrefetchRows < rows.size()) prefetch_row(rows[b + kPrefetchRows]);
+      for (std::size_t k = 0; k < from.size(); ++k) {
+        const std::size_t bytes = node_.row_bytes_[k];
+        if (bytes != 0) std::memcpy(to[k] + b * bytes, from[k] + static_cast<std::size_t>(rows[b]) * bytes, bytes);
       }
-      out.push_back(std::move(stacked));
     }
     return Element(std::move(out), source.shared_names());
+  }
+
+  void prefetch_row(std::int64_t row) const {
+    const Element& source = node_.slices_->components();
+    for (std::size_t k = 0; k < source.size(); ++k) {
+      const std::size_t bytes = node_.row_bytes_[k];
+      const auto* at = static_cast<const std::uint8_t*>(source[k].raw_data()) + static_cast<std::size_t>(row) * bytes;
+      for (std::size_t line = 0; line < bytes; line += 64) __builtin_prefetch(at + line);
+    }
   }
 
   void save(StateWriter& writer) override {
@@ -177,13 +242,14 @@ class SliceBatchIterator : public IteratorBase {
     next_row_ = reader.read_count("the next row");
     SPOOL_CHECK(next_row_ <= node_.rows(), DataLossError, name(), ": saved row ", next_row_, " is past the ",
                 node_.rows(), " rows");
-    budget().release(buffer_bytes_);
     buffer_.clear();
     buffer_bytes_ = 0;
+    ahead_.clear();
     if (node_.shuffle_) {
       seed_ = reader.read_u64();
       iteration_ = node_.iteration_counter() ? node_.iteration_counter()->restore(reader, *context().pipeline)
                                              : reader.read_u64();
+      order_seed_ = shuffle_order_seed(*node_.shuffle_, seed_, iteration_);
       draws_ = reader.read_u64();
       const std::int64_t n = reader.read_count("the buffered rows");
       SPOOL_CHECK(n <= node_.shuffle_->options().buffer_size() && n <= next_row_, DataLossError, name(),
@@ -196,8 +262,8 @@ class SliceBatchIterator : public IteratorBase {
         buffer_.push_back(row);
       }
       buffer_bytes_ = n * node_.element_bytes_;
-      budget().try_acquire(buffer_bytes_, /*holds_nothing=*/true);
     }
+    settle_budget();
   }
 
   std::string name() const { return node_.name(); }
@@ -207,12 +273,20 @@ class SliceBatchIterator : public IteratorBase {
   const SliceBatchNode& node_;
   std::uint64_t seed_;       // the shuffle's, or a restored iterator's
   std::uint64_t iteration_;  // 0 without reshuffle_each_iteration
+  std::uint64_t order_seed_;  // of seed_ and iteration_
   std::int64_t pass_ = 0;
   std::int64_t next_row_ = 0;  // rows of this pass read into the buffer (or yielded)
   std::uint64_t draws_ = 0;    // of this pass
   std::vector<std::int64_t> buffer_;
   std::int64_t buffer_bytes_ = 0;
-  std::vector<std::int64_t> batch_rows_;  // kept from batch to batch for its storage
+  std::int64_t charged_bytes_ = 0;  // what the budget was told of buffer_bytes_
+  std::vector<std::uint64_t> ahead_;  // draws ahead_from_... of pass ahead_pass_; not state
+  std::uint64_t ahead_from_ = 0;
+  std::int64_t ahead_pass_ = -1;
+  // Kept from batch to batch for their storage.
+  std::vector<std::int64_t> batch_rows_;
+  mutable std::vector<const std::uint8_t*> from_;  // per component: its rows, and the batch's
+  mutable std::vector<std::uint8_t*> to_;
 };
 
 std::unique_ptr<IteratorBase> SliceBatchNode::make_iterator(const IteratorContext& context) const {
