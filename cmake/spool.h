@@ -108,4 +108,5 @@
 #include "spool/distribute/progress_bar.h"
 #include "spool/distribute/staleness_gate.h"
 #include "spool/distribute/strategy.h"
+#include "spool/distribute/thread_tuner.h"
 #include "spool/distribute/worker_group.h"

@@ -25,6 +25,7 @@ struct Flags {
   int decay_epochs = 0;
   std::uint64_t seed = 0;
   int threads = 0;
+  bool threads_auto = false;  // --threads auto: KernelThreadTuner picks the count, starting from `threads`
   int replicas = 1;
   bool resume = false;
   autodiff::ImageInput image = kImageFolderRecipe;

@@ -19,9 +19,11 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "spool/autodiff/checkpoint.h"
 #include "spool/data/image/png.h"
+#include "spool/distribute/thread_tuner.h"
 #include "spool/tensor/tensor_file.h"
 #include "test_support.h"
 #include "tools/convert_test_support.h"
@@ -114,6 +116,23 @@ class TrainCommandTest : public ::testing::Test {
   static inline std::unique_ptr<TempDir> dir_;
   static inline std::unique_ptr<RunResult> full_run_;
 };
+
+TEST_F(TrainCommandTest, ThreadsAutoMeasuresEachCountAndSaysWhichItKept) {
+  // 75 steps of 4 examples: 5 warm-up steps, then a window per count.
+  const RunResult r = run_spool({"train", "--data", data_dir(), "--model", "mlp", "--seed", "3", "--threads", "auto",
+                                 "--epochs", "1", "--batch-size", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const std::size_t at = r.out.find("kernel threads: auto kept ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+  // Every candidate for this machine's cores was measured.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (const int n : distribute::KernelThreadTuner::candidates_for(cores)) {
+    EXPECT_NE(line.find(std::to_string(n) + ": "), std::string::npos) << line;
+  }
+  EXPECT_NE(line.find(" steps/s"), std::string::npos) << line;
+  EXPECT_NE(r.out.find("test accuracy: "), std::string::npos) << r.out;
+}
 
 TEST_F(TrainCommandTest, TrainsTheMlpAndEndsWithTheTestAccuracy) {
   const RunResult& r = *full_run_;
@@ -467,6 +486,9 @@ TEST(TrainCommandUsageTest, BadFlagsExit2WithAMessage) {
       {{"--strategy", "parameter-server", "--slow-worker", "2:2"}, "there are only 2 workers"},
       {{"--slow-worker", "0:0.5"}, "--slow-worker W:F needs W >= 0 and F in 1..1000"},
       {{"--graph", "--no-graph"}, "--graph and --no-graph: choose one"},
+      {{"--threads", "many"}, "--threads must be a count or auto, not 'many'"},
+      {{"--threads", "2x"}, "--threads must be a count or auto"},
+      {{"--threads", "auto", "--replicas", "2"}, "--threads auto tunes one replica's kernel pool"},
       {{"--no-graph", "--dump-graph", "x"}, "--dump-graph needs graph mode"},
   };
   for (const auto& [flags, message] : cases) {
