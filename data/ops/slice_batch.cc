@@ -35,10 +35,12 @@ class SliceBatchNode : public DatasetNode {
         repeated_(repeated),
         passes_(passes),
         batch_size_(batch_size),
-        drop_remainder_(drop_remainder) {
+        drop_remainder_(drop_remainder),
+        rows_(slices_->cardinality()) {
     for (const Tensor& t : slices_->components()) {
-      row_bytes_.push_back(static_cast<std::size_t>(t.numel() / rows()) * t.element_size());
-      element_bytes_ += static_cast<std::int64_t>(row_bytes_.back());
+      sources_.push_back({static_cast<const std::uint8_t*>(t.raw_data()),
+                          static_cast<std::size_t>(t.numel() / rows_) * t.element_size()});
+      element_bytes_ += static_cast<std::int64_t>(sources_.back().row_bytes);
     }
   }
   std::string name() const override {
@@ -55,7 +57,7 @@ class SliceBatchNode : public DatasetNode {
   IterationCounter* iteration_counter() const override { return shuffle_ ? shuffle_->iteration_counter() : nullptr; }
   std::unique_ptr<IteratorBase> make_iterator(const IteratorContext& context) const override;
 
-  std::int64_t rows() const { return slices_->cardinality(); }
+  std::int64_t rows() const { return rows_; }
 
   const std::shared_ptr<const TensorSlicesNode> slices_;
   const std::shared_ptr<const ShuffleNode> shuffle_;
@@ -63,8 +65,14 @@ class SliceBatchNode : public DatasetNode {
   const std::int64_t passes_;
   const std::int64_t batch_size_;
   const bool drop_remainder_;
-  std::vector<std::size_t> row_bytes_;  // per component
-  std::int64_t element_bytes_ = 0;      // what one row's element would count in the budget
+  const std::int64_t rows_;
+  // Per component: where its rows start (the source tensors are immutable) and a row's size.
+  struct Source {
+    const std::uint8_t* rows;
+    std::size_t row_bytes;
+  };
+  std::vector<Source> sources_;
+  std::int64_t element_bytes_ = 0;  // what one row's element would count in the budget
 };
 
 class SliceBatchIterator : public IteratorBase {
@@ -193,36 +201,35 @@ class SliceBatchIterator : public IteratorBase {
     const Element& source = node_.slices_->components();
     std::vector<Tensor> out;
     out.reserve(source.size());
-    std::vector<const std::uint8_t*>& from = from_;
-    std::vector<std::uint8_t*>& to = to_;
-    from.clear();
-    to.clear();
-    for (const Tensor& t : source) {
-      std::vector<std::int64_t> dims = t.shape().dims();
+    for (std::size_t k = 0; k < source.size(); ++k) {
+      std::vector<std::int64_t> dims = source[k].shape().dims();
       dims[0] = static_cast<std::int64_t>(rows.size());
-      out.push_back(Tensor::empty(Shape(std::move(dims)), t.dtype()));
-      from.push_back(static_cast<const std::uint8_t*>(t.raw_data()));
-      to.push_back(static_cast<std::uint8_t*>(out.back().raw_data()));
-    }
-    // Shuffled rows sit anywhere in the source: a row's lines, of every component, are
-    // asked for a few rows ahead of its copy, the first rows' all at once.
-    for (std::size_t b = 0; b < std::min(kPrefetchRows, rows.size()); ++b) prefetch_row(rows[b]);
-    for (std::size_t b = 0; b < rows.size(); ++b) {
-      if (b + kPrefetchRows < rows.size()) prefetch_row(rows[b + kPrefetchRows]);
-      for (std::size_t k = 0; k < from.size(); ++k) {
-        const std::size_t bytes = node_.row_bytes_[k];
-        if (bytes != 0) std::memcpy(to[k] + b * bytes, from[k] + static_cast<std::size_t>(rows[b]) * bytes, bytes);
+      out.push_back(Tensor::empty(Shape(std::move(dims)), source[k].dtype()));
+      auto* to = static_cast<std::uint8_t*>(out.back().raw_data());
+      const SliceBatchNode::Source& from = node_.sources_[k];
+      // Shuffled rows sit anywhere in the source: a row's lines are asked for a few rows
+      // ahead of its copy, the first rows' all at once.
+      for (std::size_t b = 0; b < std::min(kPrefetchRows, rows.size()); ++b) prefetch_row(from, rows[b]);
+      for (std::size_t b = 0; b < rows.size(); ++b) {
+        if (b + kPrefetchRows < rows.size()) prefetch_row(from, rows[b + kPrefetchRows]);
+        copy_row(to + b * from.row_bytes, from.rows + static_cast<std::size_t>(rows[b]) * from.row_bytes,
+                 from.row_bytes);
       }
     }
     return Element(std::move(out), source.shared_names());
   }
 
-  void prefetch_row(std::int64_t row) const {
-    const Element& source = node_.slices_->components();
-    for (std::size_t k = 0; k < source.size(); ++k) {
-      const std::size_t bytes = node_.row_bytes_[k];
-      const auto* at = static_cast<const std::uint8_t*>(source[k].raw_data()) + static_cast<std::size_t>(row) * bytes;
-      for (std::size_t line = 0; line < bytes; line += 64) __builtin_prefetch(at + line);
+  static void prefetch_row(const SliceBatchNode::Source& from, std::int64_t row) {
+    const std::uint8_t* at = from.rows + static_cast<std::size_t>(row) * from.row_bytes;
+    for (std::size_t line = 0; line < from.row_bytes; line += 64) __builtin_prefetch(at + line);
+  }
+
+  // A label's 8 or 4 bytes as one move rather than a call to memcpy.
+  static void copy_row(std::uint8_t* to, const std::uint8_t* from, std::size_t bytes) {
+    switch (bytes) {
+      case 8: std::memcpy(to, from, 8); break;
+      case 4: std::memcpy(to, from, 4); break;
+      default: if (bytes != 0) std::memcpy(to, from, bytes);
     }
   }
 
@@ -285,8 +292,6 @@ class SliceBatchIterator : public IteratorBase {
   std::int64_t ahead_pass_ = -1;
   // Kept from batch to batch for their storage.
   std::vector<std::int64_t> batch_rows_;
-  mutable std::vector<const std::uint8_t*> from_;  // per component: its rows, and the batch's
-  mutable std::vector<std::uint8_t*> to_;
 };
 
 std::unique_ptr<IteratorBase> SliceBatchNode::make_iterator(const IteratorContext& context) const {
