@@ -5,24 +5,11 @@
 
 #include "spool/data/detail/stage_clock.h"
 #include "spool/tensor/error.h"
+#include "spool/tensor/spin_wait.h"
 
 namespace spool::data::detail {
-namespace {
 
-// Locks that are held for a few hundred nanoseconds, by threads on different cores:
-// spin briefly before sleeping. A sleeping waiter makes the holder's unlock a futex
-// call too, and a system call costs microseconds on this kind of virtual machine.
-std::unique_lock<std::mutex> lock_spinning(std::mutex& mu) {
-  for (int i = 0; i < 256; ++i) {
-    if (mu.try_lock()) return std::unique_lock<std::mutex>(mu, std::adopt_lock);
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-  return std::unique_lock<std::mutex>(mu);
-}
-
-}  // namespace
+using spool::detail::lock_spinning;
 
 ParallelIterator::ParallelIterator(const DatasetNode& node, const IteratorContext& context, const NodePtr& input,
                                    ParallelConfig config, ParallelFn fn)

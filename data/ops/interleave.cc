@@ -4,20 +4,23 @@
 // visited, pulls the next input element and opens its dataset. An error (of the
 // input, of fn, of an inner dataset) does not move the cycle.
 //
-// With parallelism > 1, `workers` threads read the open slots ahead into bounded
-// per-slot buffers, nearest the consumer's slot first; the consumer runs the same
-// cycle over the buffers, so the order is the same. A worker reads a run of elements
-// per visit and the threads wake each other only when one waits, so a hand-off costs
-// per run, not per element: with small records (a TFRecord shard's) a hand-off per
-// element made the parallel read slower than reading inline (bench_pipeline's
-// interleave_tfrecord). A slot buffers up to kSlotBytes of elements (at least
-// `capacity`, at most kMaxAhead). fn and the input stay on the
-// consumer's thread. A worker reads a slot whose buffer holds something only while the
-// byte budget has room, and never waits on the budget, so the slot the consumer
-// waits for (its buffer is empty) can always be read.
+// With parallelism N > 1 there are N readers (at most cycle_length): N - 1 `workers`
+// threads read the open slots ahead into bounded per-slot buffers, nearest the
+// consumer's slot first, and the consumer reads too while it would otherwise wait (see
+// take()); the consumer runs the same cycle over the buffers, so the order is the
+// same. The slots are opened as soon as they are empty (see open_ahead()). A reader
+// reads a run of elements per visit and the threads wake each other only when one
+// waits, so a hand-off costs per run, not per element: with small records (a TFRecord
+// shard's) a hand-off per element made the parallel read slower than reading inline
+// (bench_pipeline's interleave_tfrecord). A slot buffers up to kSlotBytes of elements
+// (at least `capacity`, at most kMaxAhead). fn and the input stay on the consumer's
+// thread. A worker reads a slot whose buffer holds something only while the byte
+// budget has room, and never waits on the budget, so the slot the consumer waits for
+// (its buffer is empty) can always be read.
 //
 // State: the cycle position, then per slot the input element that opened it, its
-// inner iterator's state and its read-ahead, then the input's state.
+// inner iterator's state and its read-ahead (or, for a slot opened ahead whose
+// opening failed, kPendingError and the error), then the input's state.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -27,6 +30,7 @@
 
 #include "spool/data/dataset.h"
 #include "spool/tensor/error.h"
+#include "spool/tensor/spin_wait.h"
 
 namespace spool::data {
 namespace {
@@ -66,6 +70,7 @@ struct InterleaveConfig {
 constexpr std::int64_t kSlotBytes = 256 << 10;
 constexpr std::int64_t kMaxAhead = 256;
 constexpr std::int64_t kRun = 32;  // elements a worker reads per visit, at most
+constexpr std::int64_t kPendingError = -1;  // in a state, for a slot's input index: the slot holds an error
 
 class InterleaveIterator : public detail::IteratorBase {
  public:
@@ -105,8 +110,9 @@ class InterleaveIterator : public detail::IteratorBase {
     std::int64_t arg_index = 0;
     detail::NodePtr node;  // the inner dataset's stage, which its iterator references
     std::unique_ptr<detail::IteratorBase> iterator;
+    std::exception_ptr pending;  // an error opening it ahead, delivered when the cycle visits it
     bool active = false;         // guarded by mu_: open, and not yet seen to end
-    bool reading = false;        // guarded by mu_: a worker is in iterator->next()
+    bool reading = false;        // guarded by mu_: a reader (worker or consumer) is in read_run()
     bool ended = false;          // guarded by mu_: the end is in `ahead`
     std::deque<Entry> ahead;     // guarded by mu_: read ahead (or restored), not consumed
     std::int64_t ahead_bytes = 0;  // guarded by mu_
@@ -115,10 +121,15 @@ class InterleaveIterator : public detail::IteratorBase {
   std::optional<Element> get_next() override {
     if (config_.workers > 0 && workers_.empty()) start_workers();
     for (;;) {
+      if (config_.workers > 0) open_ahead();
       if (end_of_input_ && num_open_ == 0) return std::nullopt;
       if (!config_.deterministic) move_to_ready_slot();
       Slot& slot = slots_[static_cast<std::size_t>(cycle_index_)];
-      if (slot.iterator) {
+      if (slot.pending) {
+        std::exception_ptr error = std::move(slot.pending);
+        slot.pending = nullptr;
+        std::rethrow_exception(error);
+      } else if (slot.iterator) {
         Entry entry = take(cycle_index_);
         if (entry.error) std::rethrow_exception(entry.error);
         if (entry.element) {
@@ -136,6 +147,34 @@ class InterleaveIterator : public detail::IteratorBase {
         open(slot, std::move(*arg), inputs_pulled_++);
       } else {
         next_in_cycle();
+      }
+    }
+  }
+
+  // Opens the empty slots now instead of when the cycle reaches them, so that workers
+  // start on them early (a gzip shard is inflated whole on its first read: opened one
+  // at a time, the shards of bench_pipeline's interleave_tfrecord were inflated one
+  // after the other). The cycle would pull the input for its empty slots in this same
+  // order, from its position on, and a slot that closes is the next to pull, so each
+  // slot gets the same input element. An error stays with its slot until the cycle
+  // visits it and stops the pulls, since the cycle would try that slot again first.
+  void open_ahead() {
+    if (end_of_input_ || num_open_ == config_.cycle_length) return;
+    for (std::int64_t k = 0; k < config_.cycle_length; ++k) {
+      Slot& slot = slots_[static_cast<std::size_t>((cycle_index_ + k) % config_.cycle_length)];
+      if (slot.pending) return;
+      if (slot.iterator) continue;
+      std::optional<Element> arg;
+      try {
+        arg = pull(*input_);
+        if (!arg) {
+          end_of_input_ = true;
+          return;
+        }
+        open(slot, std::move(*arg), inputs_pulled_++);
+      } catch (...) {
+        slot.pending = std::current_exception();
+        return;
       }
     }
   }
@@ -172,14 +211,16 @@ class InterleaveIterator : public detail::IteratorBase {
     --num_open_;
   }
 
-  // The next entry of slot i: what was read ahead, else (no threads) read now, else
-  // wait for a worker.
+  // The next entry of slot i: what was read ahead; else (no threads) read now; else
+  // the consumer reads a run of the slot itself if no worker is reading it, or of
+  // another slot a worker would pick, and waits only when there is nothing to read.
+  // So the consumer is one of the readers, and a reader never sleeps while another
+  // slot could be read (bench_pipeline's interleave_tfrecord: with a waiting consumer,
+  // two workers on two cores read slower than one thread).
   Entry take(std::int64_t i) {
     using Clock = std::chrono::steady_clock;
     Slot& slot = slots_[static_cast<std::size_t>(i)];
-    std::unique_lock lock(mu_);
-    if (slot.ahead.empty() && config_.workers == 0) {
-      lock.unlock();
+    if (config_.workers == 0 && slot.ahead.empty()) {  // no other thread touches the slot
       Entry entry;
       try {
         entry.element = pull(*slot.iterator);
@@ -188,25 +229,31 @@ class InterleaveIterator : public detail::IteratorBase {
       }
       return entry;
     }
-    const bool refocused = focus_ != i;
+    auto lock = spool::detail::lock_spinning(mu_);
     focus_ = i;
-    if (slot.ahead.empty()) {
-      work_cv_.notify_all();
+    while (slot.ahead.empty()) {
+      SPOOL_CHECK(!token_->cancelled(), Cancelled, stage_name(), ": cancelled");
+      // Another slot's run is one element, so that the consumer is back when its own
+      // slot's run ends.
+      const std::int64_t j = slot.reading ? pick() : i;
+      if (j >= 0) {
+        read_run(lock, j, j == i ? kRun : 1, consumer_run_);
+        continue;
+      }
       const auto start = Clock::now();
       consumer_waiting_ = true;
-      ready_cv_.wait(lock, [&] { return token_->cancelled() || !slot.ahead.empty(); });
+      ready_cv_.wait(lock, [&] {
+        return token_->cancelled() || !slot.ahead.empty() || !slot.reading || pick() >= 0;
+      });
       consumer_waiting_ = false;
       add_wait(Clock::now() - start);
-      SPOOL_CHECK(!token_->cancelled(), Cancelled, stage_name(), ": cancelled");
     }
     Entry entry = std::move(slot.ahead.front());
     slot.ahead.pop_front();
     slot.ahead_bytes -= entry.bytes;
-    // Wake an idle worker once the slot has room for a run, or when the consumer
-    // moved on to another slot (which the workers read first).
     // (A busy worker picks again when its run ends: only a sleeping one needs waking.)
-    const bool wake = idle_workers_ > 0 &&
-                      (refocused || static_cast<std::int64_t>(slot.ahead.size()) + kRun == slot_limit());
+    const bool wake =
+        idle_workers_ > 0 && slot_limit() - static_cast<std::int64_t>(slot.ahead.size()) == wake_room();
     lock.unlock();
     if (wake) work_cv_.notify_one();
     budget().release(entry.bytes);
@@ -236,17 +283,26 @@ class InterleaveIterator : public detail::IteratorBase {
     for (std::int64_t i = 0; i < config_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
   }
 
-  // The open slot a worker should read next, nearest the consumer first; -1 if none.
+  // The open slot a worker (or the waiting consumer) should read next, nearest the
+  // consumer first; -1 if none.
   std::int64_t pick() const {  // needs mu_
     if (paused_) return -1;
     for (std::int64_t k = 0; k < config_.cycle_length; ++k) {
       const std::int64_t i = (focus_ + k) % config_.cycle_length;
       const Slot& s = slots_[static_cast<std::size_t>(i)];
-      if (!s.active || s.reading || s.ended || static_cast<std::int64_t>(s.ahead.size()) >= slot_limit()) continue;
+      const std::int64_t room = slot_limit() - static_cast<std::int64_t>(s.ahead.size());
+      if (!s.active || s.reading || s.ended || (room < run_room() && !s.ahead.empty())) continue;
       if (s.ahead.empty() || budget().has_room(last_bytes_)) return i;
     }
     return -1;
   }
+
+  // A worker starts on a slot only when it has room for a run, and is woken only once
+  // a slot has room for several, so that it reads several runs per wake-up: on a
+  // virtual machine a wake-up costs more than a run of small elements
+  // (bench_pipeline's interleave_tfrecord).
+  std::int64_t run_room() const { return std::min(kRun, std::max<std::int64_t>(slot_limit() / 2, 1)); }  // needs mu_
+  std::int64_t wake_room() const { return std::max(run_room(), slot_limit() / 2); }                       // needs mu_
 
   // Elements a slot may hold read ahead: kSlotBytes of elements the size of the last
   // one read, within [capacity, kMaxAhead].
@@ -257,53 +313,58 @@ class InterleaveIterator : public detail::IteratorBase {
 
   void worker_loop() {
     std::vector<Element> run;
+    std::unique_lock lock(mu_);
     for (;;) {
       std::int64_t i = -1;
-      std::int64_t n = 1;
-      {
-        std::unique_lock lock(mu_);
-        ++idle_workers_;
-        work_cv_.wait(lock, [&] { return token_->cancelled() || (i = pick()) >= 0; });
-        --idle_workers_;
-        if (token_->cancelled()) return;
-        Slot& s = slots_[static_cast<std::size_t>(i)];
-        s.reading = true;
-        // A run when the budget has room for it; one element (which pick() allows an
-        // empty slot without room) otherwise.
-        const std::int64_t room = slot_limit() - static_cast<std::int64_t>(s.ahead.size());
-        n = std::clamp<std::int64_t>(room, 1, kRun);
-        if (n > 1 && !budget().has_room(n * last_bytes_)) n = 1;
+      ++idle_workers_;
+      work_cv_.wait(lock, [&] { return token_->cancelled() || (i = pick()) >= 0; });
+      --idle_workers_;
+      if (token_->cancelled()) return;
+      if (read_run(lock, i, kRun, run)) {
+        lock.unlock();
+        ready_cv_.notify_all();
+        spool::detail::lock_spinning(lock);
       }
-      Slot& slot = slots_[static_cast<std::size_t>(i)];
-      run.clear();
-      std::exception_ptr error;
-      try {
-        slot.iterator->next_n(static_cast<std::size_t>(n), run);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      const bool ended = !error && static_cast<std::int64_t>(run.size()) < n;
-      std::int64_t bytes = 0;
-      std::vector<std::int64_t> sizes(run.size());
-      for (std::size_t k = 0; k < run.size(); ++k) bytes += sizes[k] = run[k].byte_size();
-      budget().try_acquire(bytes, /*holds_nothing=*/true);  // checked for room above
-      bool wake_consumer;
-      {
-        std::lock_guard lock(mu_);
-        slot.reading = false;
-        for (std::size_t k = 0; k < run.size(); ++k) {
-          slot.ahead.push_back(Entry{std::move(run[k]), nullptr, sizes[k]});
-          last_bytes_ = sizes[k];
-        }
-        // Moved, so that the consumer holds the last reference to the exception.
-        if (error) slot.ahead.push_back(Entry{std::nullopt, std::move(error), 0});
-        if (ended) slot.ahead.push_back(Entry{});
-        slot.ended = ended;
-        slot.ahead_bytes += bytes;
-        wake_consumer = consumer_waiting_;
-      }
-      if (wake_consumer) ready_cv_.notify_all();
     }
+  }
+
+  // Reads a run of up to `most` elements of slot i into its buffer, releasing `lock`
+  // (on mu_) while it reads; returns whether the consumer waits. Needs a slot that
+  // pick() allows, or the consumer's own, which may be read past the byte budget when
+  // it is empty.
+  bool read_run(std::unique_lock<std::mutex>& lock, std::int64_t i, std::int64_t most, std::vector<Element>& run) {
+    Slot& slot = slots_[static_cast<std::size_t>(i)];
+    slot.reading = true;
+    // A run when the budget has room for it; one element (which pick() allows an
+    // empty slot without room) otherwise.
+    const std::int64_t room = slot_limit() - static_cast<std::int64_t>(slot.ahead.size());
+    std::int64_t n = std::clamp<std::int64_t>(room, 1, most);
+    if (n > 1 && !budget().has_room(n * last_bytes_)) n = 1;
+    lock.unlock();
+    run.clear();
+    std::exception_ptr error;
+    try {
+      slot.iterator->next_n(static_cast<std::size_t>(n), run);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    const bool ended = !error && static_cast<std::int64_t>(run.size()) < n;
+    std::int64_t bytes = 0;
+    std::vector<std::int64_t> sizes(run.size());
+    for (std::size_t k = 0; k < run.size(); ++k) bytes += sizes[k] = run[k].byte_size();
+    budget().try_acquire(bytes, /*holds_nothing=*/true);  // checked for room above
+    spool::detail::lock_spinning(lock);
+    slot.reading = false;
+    for (std::size_t k = 0; k < run.size(); ++k) {
+      slot.ahead.push_back(Entry{std::move(run[k]), nullptr, sizes[k]});
+      last_bytes_ = sizes[k];
+    }
+    // Moved, so that the consumer holds the last reference to the exception.
+    if (error) slot.ahead.push_back(Entry{std::nullopt, std::move(error), 0});
+    if (ended) slot.ahead.push_back(Entry{});
+    slot.ended = ended;
+    slot.ahead_bytes += bytes;
+    return consumer_waiting_;
   }
 
   void save(StateWriter& writer) override {
@@ -321,7 +382,12 @@ class InterleaveIterator : public detail::IteratorBase {
     writer.write_bool(end_of_input_);
     writer.write_i64(inputs_pulled_);
     for (Slot& slot : slots_) {
-      writer.write_bool(slot.iterator != nullptr);
+      writer.write_bool(slot.iterator != nullptr || slot.pending);
+      if (slot.pending) {
+        writer.write_i64(kPendingError);
+        detail::write_error(writer, slot.pending);
+        continue;
+      }
       if (!slot.iterator) continue;
       writer.write_i64(slot.arg_index);
       writer.write_element(*slot.arg);
@@ -358,8 +424,15 @@ class InterleaveIterator : public detail::IteratorBase {
     inputs_pulled_ = reader.read_count("the inputs pulled");
     for (Slot& slot : slots_) {
       if (slot.iterator) close(slot);
+      slot.pending = nullptr;
       if (!reader.read_bool()) continue;
       const std::int64_t index = reader.read_i64();
+      if (index == kPendingError) {
+        slot.pending = detail::read_error(reader);
+        continue;
+      }
+      SPOOL_CHECK(index >= 0 && index < inputs_pulled_, DataLossError, stage_name(), ": saved input element #", index,
+                  " of a slot, of ", inputs_pulled_, " pulled");
       open(slot, reader.read_element(), index);  // fn again, on the same element
       slot.iterator->restore_state(reader);
       const std::int64_t count = reader.read_i64();
@@ -390,6 +463,7 @@ class InterleaveIterator : public detail::IteratorBase {
   std::shared_ptr<detail::CancellationToken> token_;
   const detail::IteratorContext inner_context_;
   std::unique_ptr<detail::IteratorBase> input_;  // consumer only
+  std::vector<Element> consumer_run_;             // consumer only: read_run's buffer
   // Consumer only: the cycle position and the counts of tf.data's loop.
   std::int64_t cycle_index_ = 0;
   std::int64_t block_index_ = 0;
@@ -415,13 +489,14 @@ std::unique_ptr<detail::IteratorBase> InterleaveNode::make_iterator(const detail
   config.cycle_length = options_.cycle_length() == kAutotune ? context.pipeline->options().autotune_parallelism()
                                                             : options_.cycle_length();
   config.block_length = options_.block_length();
-  // Autotune: a worker per slot, up to the cores (Options::autotune_parallelism): more
-  // threads than cores only take turns on them.
+  // Autotune: a reader per slot, up to the cores (Options::autotune_parallelism): more
+  // threads than cores only take turns on them. The consumer is one of the readers, as
+  // in a parallel map.
   const std::int64_t parallelism =
       options_.parallelism() == kAutotune
           ? std::min(config.cycle_length, context.pipeline->options().autotune_parallelism())
           : options_.parallelism();
-  config.workers = parallelism <= 1 ? 0 : std::min(parallelism, config.cycle_length);
+  config.workers = parallelism <= 1 ? 0 : std::min(parallelism, config.cycle_length) - 1;
   // A block ready per slot, and at least two so a worker can read while the consumer
   // takes. (Without threads only restore uses it: a state saved with threads may be
   // resumed without.)

@@ -1,7 +1,8 @@
 // interleave: maps each input element to a Dataset and mixes their elements, taking
 // block_length from each of cycle_length open datasets in turn (tf.data's
 // interleave). With parallelism > 1 the open datasets are read ahead on worker
-// threads; the output order is the same unless deterministic(false).
+// threads, and opened as soon as a slot is free; the output order is the same unless
+// deterministic(false).
 //
 //   Dataset::from_tensor_slices({filenames})
 //       .interleave([](const Element& f) { return TFRecordDataset({f[0]}); },
@@ -31,7 +32,9 @@ class InterleaveOptions {
   std::int64_t cycle_length() const { return cycle_length_; }
   InterleaveOptions& block_length(std::int64_t n);
   std::int64_t block_length() const { return block_length_; }
-  InterleaveOptions& parallelism(std::int64_t n);  // 1: no threads; kAutotune: cycle_length, at most the cores
+  // Readers: the consumer and n - 1 threads, at most cycle_length in all (1: no
+  // threads); kAutotune: cycle_length, at most the cores.
+  InterleaveOptions& parallelism(std::int64_t n);
   std::int64_t parallelism() const { return parallelism_; }
   InterleaveOptions& deterministic(bool on) {
     deterministic_ = on;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "data/pipeline_test_util.h"
@@ -168,6 +171,145 @@ TEST(Interleave, FunctionErrorsArriveInOrderAndSkipTheirElement) {
     EXPECT_EQ(with_errors(ds), (std::vector<std::string>{"10", "E:interleave: element #1: no dataset for 2", "30",
                                                          "11", "31"}));
   }
+}
+
+// The input fails at element 3 (consumed); fn fails on 5 (consumed). With threads the
+// slots are opened ahead, so both failures happen before the cycle reaches their
+// slot: they must still arrive where the cycle would have met them.
+Dataset failing_inputs(std::int64_t parallelism) {
+  return Dataset::range(1, 8)
+      .map([](Element e) {
+        SPOOL_CHECK(value(e) != 3, DataLossError, "no input ", value(e));
+        return e;
+      })
+      .interleave(
+          [](const Element& e) {
+            SPOOL_CHECK(value(e) != 5, DataLossError, "no dataset for ", value(e));
+            return Dataset::range(10 * value(e), 10 * value(e) + 1 + value(e) % 3);
+          },
+          InterleaveOptions().cycle_length(3).parallelism(parallelism));
+}
+
+TEST(Interleave, ErrorsOfSlotsOpenedAheadArriveWhereTheCycleMeetsThem) {
+  const std::vector<std::string> expected = with_errors(failing_inputs(1));
+  ASSERT_EQ(std::count_if(expected.begin(), expected.end(), [](const std::string& s) { return s[0] == 'E'; }), 2);
+  for (std::int64_t parallelism : {2, 3}) {
+    SCOPED_TRACE("parallelism " + std::to_string(parallelism));
+    EXPECT_EQ(with_errors(failing_inputs(parallelism)), expected);
+  }
+}
+
+// Cut after every output (an error counts as one), resume from the state, with and
+// without threads: the rest is the same, the errors included. A slot opened ahead
+// whose error is not delivered yet is in the state.
+TEST(Interleave, ResumesExactlyWithErrorsPendingInSlotsOpenedAhead) {
+  const std::vector<std::string> expected = with_errors(failing_inputs(1));
+  for (std::size_t cut = 0; cut <= expected.size(); ++cut) {
+    for (std::int64_t resumed_parallelism : {1, 3}) {
+      SCOPED_TRACE(::testing::Message() << "cut " << cut << " resumed with parallelism " << resumed_parallelism);
+      Iterator it = failing_inputs(3).make_iterator();
+      std::vector<std::string> got;
+      while (got.size() < cut) {
+        try {
+          got.push_back(std::to_string(value(*it.next())));
+        } catch (const DataLossError& err) {
+          got.push_back(std::string("E:") + err.what());
+        }
+      }
+      Iterator resumed = failing_inputs(resumed_parallelism).make_iterator(it.save());
+      for (;;) {
+        try {
+          std::optional<Element> e = resumed.next();
+          if (!e) break;
+          got.push_back(std::to_string(value(*e)));
+        } catch (const DataLossError& err) {
+          got.push_back(std::string("E:") + err.what());
+        }
+      }
+      EXPECT_EQ(got, expected);
+    }
+  }
+}
+
+TEST(Interleave, WithThreadsOpensEverySlotBeforeTheFirstElement) {
+  for (std::int64_t parallelism : {std::int64_t{1}, std::int64_t{2}}) {
+    SCOPED_TRACE("parallelism " + std::to_string(parallelism));
+    auto opened = std::make_shared<std::atomic<int>>(0);
+    auto ds = Dataset::range(6).interleave(
+        [opened](const Element& e) {
+          ++*opened;
+          return Dataset::range(10 * value(e), 10 * value(e) + 2);
+        },
+        InterleaveOptions().cycle_length(4).parallelism(parallelism));
+    Iterator it = ds.make_iterator();
+    ASSERT_EQ(value(*it.next()), 0);
+    // Without threads tf.data's loop opens a slot when it reaches it; with threads all
+    // four are opened at once, so that their datasets are read in parallel.
+    EXPECT_EQ(opened->load(), parallelism == 1 ? 1 : 4);
+    drain(it);
+    EXPECT_EQ(opened->load(), 6);
+  }
+}
+
+// Parallelism 2 is the consumer and one worker. The worker takes slot 0 (the consumer
+// is still in fn for slot 1) and is slow on its first element: the consumer, waiting
+// for slot 0, reads slot 1 meanwhile instead of sleeping.
+TEST(Interleave, TheConsumerReadsAnotherSlotWhileAWorkerHoldsItsOwn) {
+  const std::thread::id consumer = std::this_thread::get_id();
+  auto readers = std::make_shared<std::mutex>();
+  auto read_by = std::make_shared<std::vector<std::pair<std::int64_t, std::thread::id>>>();
+  auto ds = Dataset::range(2).interleave(
+      [=](const Element& e) {
+        const std::int64_t slot = value(e);
+        if (slot == 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        return Dataset::range(10 * slot, 10 * slot + 5).map([=](Element x) {
+          const bool worker = std::this_thread::get_id() != consumer;
+          if (worker && value(x) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          std::lock_guard lock(*readers);
+          read_by->emplace_back(value(x), std::this_thread::get_id());
+          return x;
+        });
+      },
+      InterleaveOptions().cycle_length(2).parallelism(2));
+  EXPECT_EQ(scalars(ds), (std::vector<std::int64_t>{0, 10, 1, 11, 2, 12, 3, 13, 4, 14}));
+  std::set<std::thread::id> threads;
+  for (const auto& [v, id] : *read_by) {
+    threads.insert(id);
+    if (v == 0) {
+      EXPECT_NE(id, consumer) << "the worker did not take slot 0 first";
+    }
+    if (v >= 10) {
+      EXPECT_EQ(id, consumer) << "element " << v << " was read by a worker";
+    }
+  }
+  EXPECT_EQ(threads.size(), 2u);  // the consumer and one worker
+}
+
+// Nothing read ahead and no worker on it: the consumer reads its slot itself.
+TEST(Interleave, TheConsumerReadsItsOwnSlotWhenNoWorkerIsOnIt) {
+  const std::thread::id consumer = std::this_thread::get_id();
+  auto by_consumer = std::make_shared<std::atomic<int>>(0);
+  auto ds = Dataset::range(4).interleave(
+      [=](const Element& e) {
+        return Dataset::range(10 * value(e), 10 * value(e) + 10).map([=](Element x) {
+          if (std::this_thread::get_id() == consumer) ++*by_consumer;
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          return x;
+        });
+      },
+      InterleaveOptions().cycle_length(4).parallelism(2));
+  EXPECT_EQ(scalars(ds), reference_interleave(
+                             [] {
+                               std::vector<std::vector<std::int64_t>> inners(4);
+                               for (std::int64_t x = 0; x < 4; ++x) {
+                                 for (std::int64_t v = 10 * x; v < 10 * x + 10; ++v) inners[x].push_back(v);
+                               }
+                               return inners;
+                             }(),
+                             4, 1));
+  // One worker cannot keep four slots of slow elements ahead of the consumer, which
+  // reads a run (here a whole dataset) whenever it finds its slot empty and free.
+  EXPECT_GE(by_consumer->load(), 10);
 }
 
 TEST(Interleave, ResumesExactlyAtEveryCut) {
