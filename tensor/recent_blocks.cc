@@ -7,12 +7,12 @@ namespace spool::detail {
 namespace {
 
 // Smaller blocks come from the allocator's size classes, which reuse them anyway; a
-// larger block than kLargest outgrows the caches, and keeping several would hold
-// memory for nothing.
+// block larger than kLargest outgrows a core's cache, where reuse no longer pays for
+// the memory kept (every thread keeps up to kMaxBytes).
 constexpr std::size_t kSmallest = std::size_t{16} << 10;
-constexpr std::size_t kLargest = std::size_t{4} << 20;
+constexpr std::size_t kLargest = std::size_t{1} << 20;
 constexpr std::size_t kMaxBlocks = 8;
-constexpr std::size_t kMaxBytes = std::size_t{16} << 20;
+constexpr std::size_t kMaxBytes = std::size_t{4} << 20;
 
 class RecentBlocks {
  public:

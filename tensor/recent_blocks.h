@@ -7,7 +7,7 @@
 // caches no longer hold, and every line written is first read from memory. The block
 // just freed is still cached (bench_pipeline fashion_mnist: the gather and the
 // normalising map each write a new batch per step).
-// Thread-safety: per thread; a block freed on one thread may be reused on it only.
+// Thread-safety: per thread (at most a few MiB each); a block freed on one thread may be reused on it only.
 #pragma once
 
 #include <cstddef>
