@@ -9,7 +9,7 @@
 // warm-up steps the tuner runs a window of steps with each candidate count, measures
 // steps per second over each (the whole step, the wait for input included), and keeps
 // the fastest. Candidates go from the most threads down; ties keep the larger count.
-// Training that ends before the last window keeps the best count measured so far.
+// When training ends before the last window, the fastest count measured is kept.
 // Thread-safety: a callback of one Trainer; not shared.
 #pragma once
 

@@ -31,15 +31,13 @@ class RecentBlocks {
     return nullptr;
   }
 
-  bool keep(void* block, std::size_t bytes) {
-    if (bytes < kSmallest || bytes > kLargest) return false;
+  void keep(void* block, std::size_t bytes) {
     while (count_ == kMaxBlocks || bytes_ + bytes > kMaxBytes) {  // the oldest go
       std::free(blocks_[0].block);
       remove(0);
     }
     blocks_[count_++] = {block, bytes};
     bytes_ += bytes;
-    return true;
   }
 
   // A thread's storages freed by its later thread_local destructors go to the
@@ -73,7 +71,8 @@ void* take_recent_block(std::size_t bytes) {
 
 bool keep_recent_block(void* block, std::size_t bytes) {
   if (bytes < kSmallest || bytes > kLargest || RecentBlocks::destroyed_) return false;
-  return recent.keep(block, bytes);
+  recent.keep(block, bytes);
+  return true;
 }
 
 }  // namespace spool::detail

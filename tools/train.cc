@@ -335,7 +335,7 @@ std::unique_ptr<distribute::Strategy> make_strategy(const Flags& f) {
 
 // --dump-graph FILE: the traced step's plan as text, or as Graphviz when FILE ends in
 // .dot or .gv.
-// "kernel threads: auto kept 2 (2: 41.3 steps/s, 1: 30.2 steps/s)".
+// "kernel threads: auto kept N (N: R steps/s, M: R steps/s)", each count measured with its rate.
 std::string describe_tuning(const distribute::KernelThreadTuner& tuner) {
   std::string out = "kernel threads: auto kept " + std::to_string(tuner.chosen().value_or(0)) + " (";
   for (const distribute::KernelThreadTuner::Trial& t : tuner.trials()) {

@@ -169,8 +169,9 @@ class SliceBatchIterator : public IteratorBase {
 
   // The next n draws of this pass, and a prefetch of the buffer slot each will empty:
   // a slot is a random place in a buffer as large as the data set's row count, which
-  // the rows' copies push out of the caches: a cache miss per row otherwise. The slots are those of a buffer that fills as it does now;
-  // a guess proven wrong only wastes the prefetch.
+  // the rows' copies push out of the caches: a cache miss per row otherwise. The slots
+  // are those of a buffer that fills as it does now; a wrong guess only wastes the
+  // prefetch.
   void draw_ahead(std::size_t n) {
     ahead_.resize(n);
     ahead_from_ = draws_;
@@ -247,7 +248,7 @@ class SliceBatchIterator : public IteratorBase {
   void restore(StateReader& reader) override {
     pass_ = reader.read_count("the pass");
     next_row_ = reader.read_count("the next row");
-    SPOOL_CHECK(next_row_ <= node_.rows(), DataLossError, name(), ": saved row ", next_row_, " is past the ",
+    SPOOL_CHECK(next_row_ <= node_.rows(), DataLossError, stage_name(), ": saved row ", next_row_, " is past the ",
                 node_.rows(), " rows");
     buffer_.clear();
     buffer_bytes_ = 0;
@@ -259,12 +260,12 @@ class SliceBatchIterator : public IteratorBase {
       order_seed_ = shuffle_order_seed(*node_.shuffle_, seed_, iteration_);
       draws_ = reader.read_u64();
       const std::int64_t n = reader.read_count("the buffered rows");
-      SPOOL_CHECK(n <= node_.shuffle_->options().buffer_size() && n <= next_row_, DataLossError, name(),
+      SPOOL_CHECK(n <= node_.shuffle_->options().buffer_size() && n <= next_row_, DataLossError, stage_name(),
                   ": saved buffer of ", n, " rows exceeds buffer_size ", node_.shuffle_->options().buffer_size(),
                   " or the ", next_row_, " rows read");
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t row = reader.read_count("a buffered row");
-        SPOOL_CHECK(row < next_row_, DataLossError, name(), ": saved buffered row ", row, " was not read yet (",
+        SPOOL_CHECK(row < next_row_, DataLossError, stage_name(), ": saved buffered row ", row, " was not read yet (",
                     next_row_, " rows read)");
         buffer_.push_back(row);
       }
@@ -272,8 +273,6 @@ class SliceBatchIterator : public IteratorBase {
     }
     settle_budget();
   }
-
-  std::string name() const { return node_.name(); }
 
   static constexpr std::size_t kPrefetchRows = 4;
 
